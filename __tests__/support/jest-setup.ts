@@ -1,0 +1,2 @@
+// cdktf must never phone home from tests (no network here or in CI).
+process.env.CHECKPOINT_DISABLE = "1";

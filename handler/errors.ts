@@ -1,0 +1,80 @@
+/**
+ * The two ways a call to another service fails, shared by every client (Telegram, Ollama,
+ * and the AWS stores' callers). Keeping exactly two kinds lets the router decide what to
+ * tell the user without knowing which client failed.
+ */
+
+/** The external services the bot talks to. */
+export type ServiceName = "telegram" | "ollama" | "dynamodb" | "s3";
+
+/**
+ * The service answered, and the answer was an error: Telegram said `ok: false`, Ollama
+ * answered 404 or 500, or the body could not be understood.
+ */
+export class ServiceError extends Error {
+  override readonly name = "ServiceError";
+  /** Which service answered. */
+  readonly service: ServiceName;
+  /** The operation that failed, such as `sendMessage` or `chat`. */
+  readonly operation: string;
+  /** HTTP status or Bot API error_code; 0 when the status was fine but the body was malformed. */
+  readonly status: number;
+  /** What the service said, safe to log (never contains a secret). */
+  readonly description: string;
+  /** Seconds the service asked us to wait (Telegram 429 `parameters.retry_after`). */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(options: {
+    service: ServiceName;
+    operation: string;
+    status: number;
+    description: string;
+    retryAfterSeconds?: number;
+    cause?: unknown;
+  }) {
+    super(`${options.service} ${options.operation} failed (${options.status}): ${options.description}`, {
+      cause: options.cause,
+    });
+    this.service = options.service;
+    this.operation = options.operation;
+    this.status = options.status;
+    this.description = options.description;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+/** We could not reach the service, or it did not answer in time. */
+export class ConnectionError extends Error {
+  override readonly name = "ConnectionError";
+  readonly service: ServiceName;
+  readonly operation: string;
+  /** True when our own timeout ended the call (as opposed to a refused or reset connection). */
+  readonly timedOut: boolean;
+  /** How long the failed attempt took, in milliseconds. */
+  readonly elapsedMs: number;
+
+  constructor(options: {
+    service: ServiceName;
+    operation: string;
+    timedOut: boolean;
+    elapsedMs: number;
+    cause?: unknown;
+  }) {
+    const what = options.timedOut ? `timed out after ${options.elapsedMs} ms` : "could not connect";
+    super(`${options.service} ${options.operation} ${what}`, { cause: options.cause });
+    this.service = options.service;
+    this.operation = options.operation;
+    this.timedOut = options.timedOut;
+    this.elapsedMs = options.elapsedMs;
+  }
+}
+
+/** True for a Telegram "message is not modified" answer, which an edit may safely ignore. */
+export function isNotModified(error: unknown): boolean {
+  return error instanceof ServiceError && error.service === "telegram" && /message is not modified/i.test(error.description);
+}
+
+/** True for a Telegram "can't parse entities" answer: the HTML was rejected, plain text will do. */
+export function isEntityParseError(error: unknown): boolean {
+  return error instanceof ServiceError && error.service === "telegram" && /can't parse entities/i.test(error.description);
+}
