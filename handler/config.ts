@@ -1,0 +1,214 @@
+import { DEFAULT_OLLAMA_MODELS, SYNC_OLLAMA_TIMEOUT_MS } from "../config/defaults";
+import { DEFAULT_TABLE_NAME } from "../config/table-schema";
+
+/** Log levels, least to most severe. */
+export type LogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR";
+
+/** One setting that was missing or could not be understood; the bot runs on with a default. */
+export interface ConfigProblem {
+  /** The environment variable, e.g. `OLLAMA_TIMEOUT_MS`. */
+  readonly variable: string;
+  /** What is wrong, in words safe to show a user (never the value of a secret). */
+  readonly message: string;
+}
+
+/**
+ * Everything the handler needs to know, read once from the environment by {@link loadConfig}
+ * or built directly by tests and local mode. Frozen; nothing else reads `process.env`.
+ */
+export interface BotConfig {
+  /** Bot token (TELEGRAM_TOKEN). @default "" (a problem is reported) */
+  readonly telegramToken: string;
+  /** Webhook secret (TELEGRAM_SECRET_TOKEN); when set, requests must carry it. @default - no check */
+  readonly telegramSecretToken: string | undefined;
+  /** Bot API base URL without a trailing slash (TELEGRAM_API_URL). @default "https://api.telegram.org" */
+  readonly telegramApiUrl: string;
+  /** Per-call timeout of Bot API requests, in ms. @default 10000 */
+  readonly telegramTimeoutMs: number;
+  /** Longest retry_after we wait for before retrying a 429 once, in ms. @default 5000 */
+  readonly telegramMaxRetryWaitMs: number;
+  /** Sessions table (DYNAMODB_TABLE). @default "chatbot-sessions" */
+  readonly tableName: string;
+  /** Archive bucket (S3_BUCKET_NAME). @default "" (archive commands say it is not configured) */
+  readonly bucketName: string;
+  /** Ollama base URL without a trailing slash (OLLAMA_URL). @default "" (chat says it is not configured) */
+  readonly ollamaUrl: string;
+  /** Key sent in X-API-Key (OLLAMA_API_KEY). @default - no header */
+  readonly ollamaApiKey: string | undefined;
+  /** Models offered by /newsession, in order (OLLAMA_MODELS). @default DEFAULT_OLLAMA_MODELS */
+  readonly ollamaModels: readonly string[];
+  /** Whole-call timeout of a chat request, in ms (OLLAMA_TIMEOUT_MS). @default SYNC_OLLAMA_TIMEOUT_MS (22000) */
+  readonly ollamaTimeoutMs: number;
+  /** Timeout of the /status probes (version, tags), in ms. @default 3000 */
+  readonly ollamaStatusTimeoutMs: number;
+  /** Users allowed to talk to the bot (ALLOWED_USER_IDS). @default - everyone */
+  readonly allowedUserIds: readonly number[] | undefined;
+  /** LOG_LEVEL. @default "INFO" */
+  readonly logLevel: LogLevel;
+  /** AWS region (AWS_REGION, then AWS_DEFAULT_REGION). @default "us-east-1" */
+  readonly region: string;
+  /** DynamoDB endpoint override (AWS_ENDPOINT_URL_DYNAMODB, then AWS_ENDPOINT_URL). @default - the SDK's */
+  readonly dynamodbEndpoint: string | undefined;
+  /** S3 endpoint override (AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL). @default - the SDK's */
+  readonly s3Endpoint: string | undefined;
+  /** Path-style S3 addressing (S3_FORCE_PATH_STYLE=true), needed by local emulators. @default false */
+  readonly s3ForcePathStyle: boolean;
+  /** Character budget of the context sent to the model (CONTEXT_CHAR_BUDGET). @default 12000 */
+  readonly contextCharBudget: number;
+  /** Most messages read for the context, newest first (CONTEXT_MAX_MESSAGES). @default 50 */
+  readonly contextMaxMessages: number;
+  /** Largest archive file accepted for import, in bytes. @default 1048576 */
+  readonly maxImportBytes: number;
+  /** Days an update mark lives before DynamoDB's TTL removes it. @default 7 */
+  readonly updateMarkTtlDays: number;
+  /** Settings that were missing or invalid; logged once at cold start and shown by /status. */
+  readonly problems: readonly ConfigProblem[];
+}
+
+/** The environment shape {@link loadConfig} reads (process.env or any plain object). */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Defaults of the settings that are not in config/defaults.ts. */
+export const CONFIG_DEFAULTS = Object.freeze({
+  telegramApiUrl: "https://api.telegram.org",
+  telegramTimeoutMs: 10_000,
+  telegramMaxRetryWaitMs: 5_000,
+  ollamaStatusTimeoutMs: 3_000,
+  region: "us-east-1",
+  contextCharBudget: 12_000,
+  contextMaxMessages: 50,
+  maxImportBytes: 1024 * 1024,
+  updateMarkTtlDays: 7,
+  logLevel: "INFO" as LogLevel,
+});
+
+const LOG_LEVELS: readonly LogLevel[] = ["DEBUG", "INFO", "WARNING", "ERROR"];
+
+function trimmed(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function withoutTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, "");
+}
+
+function validUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads the handler's settings from an environment object. Never throws: a missing or
+ * invalid setting falls back to its default (or to "not configured") and is listed in
+ * `problems`, naming the variable, so the bot still answers and /status can say what is wrong.
+ */
+export function loadConfig(env: Env): BotConfig {
+  const problems: ConfigProblem[] = [];
+  const problem = (variable: string, message: string) => problems.push({ variable, message });
+
+  const positiveInt = (name: string, fallback: number, min = 1): number => {
+    const raw = trimmed(env, name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min) {
+      problem(name, `${name} must be a whole number >= ${min}, got "${raw}"; using ${fallback}`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+
+  const url = (name: string, fallback: string, required: boolean): string => {
+    const raw = trimmed(env, name);
+    if (raw === undefined) {
+      if (required) problem(name, `${name} is not set`);
+      return fallback;
+    }
+    if (!validUrl(raw)) {
+      problem(name, `${name} must be an http(s) URL, got "${raw}"`);
+      return fallback;
+    }
+    return withoutTrailingSlash(raw);
+  };
+
+  const telegramToken = trimmed(env, "TELEGRAM_TOKEN") ?? "";
+  if (!telegramToken) problem("TELEGRAM_TOKEN", "TELEGRAM_TOKEN is not set; the bot cannot reply");
+
+  const models = (trimmed(env, "OLLAMA_MODELS") ?? "")
+    .split(",")
+    .map((m) => m.trim())
+    .filter((m) => m.length > 0);
+  const ollamaModels = models.length > 0 ? [...new Set(models)] : [...DEFAULT_OLLAMA_MODELS];
+
+  let allowedUserIds: number[] | undefined;
+  const allowedRaw = trimmed(env, "ALLOWED_USER_IDS");
+  if (allowedRaw !== undefined) {
+    const parts = allowedRaw.split(",").map((p) => p.trim()).filter((p) => p.length > 0);
+    const bad = parts.filter((p) => !/^-?\d+$/.test(p));
+    if (bad.length > 0) {
+      problem("ALLOWED_USER_IDS", `ALLOWED_USER_IDS must be comma-separated numeric user ids; ignored: ${bad.join(", ")}`);
+    }
+    allowedUserIds = parts.filter((p) => /^-?\d+$/.test(p)).map(Number);
+    // A list that was set but is entirely invalid must not open the bot to everyone.
+  }
+
+  let logLevel = CONFIG_DEFAULTS.logLevel;
+  const levelRaw = trimmed(env, "LOG_LEVEL")?.toUpperCase();
+  if (levelRaw !== undefined) {
+    const normalised = levelRaw === "WARN" ? "WARNING" : levelRaw;
+    if ((LOG_LEVELS as readonly string[]).includes(normalised)) logLevel = normalised as LogLevel;
+    else problem("LOG_LEVEL", `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${levelRaw}"`);
+  }
+
+  const forcePathRaw = trimmed(env, "S3_FORCE_PATH_STYLE")?.toLowerCase();
+  let s3ForcePathStyle = false;
+  if (forcePathRaw !== undefined) {
+    if (["true", "1", "yes"].includes(forcePathRaw)) s3ForcePathStyle = true;
+    else if (!["false", "0", "no"].includes(forcePathRaw)) {
+      problem("S3_FORCE_PATH_STYLE", `S3_FORCE_PATH_STYLE must be true or false, got "${forcePathRaw}"`);
+    }
+  }
+
+  const bucketName = trimmed(env, "S3_BUCKET_NAME") ?? "";
+  if (!bucketName) problem("S3_BUCKET_NAME", "S3_BUCKET_NAME is not set; archives are unavailable");
+
+  const genericEndpoint = trimmed(env, "AWS_ENDPOINT_URL");
+  const config: BotConfig = {
+    telegramToken,
+    telegramSecretToken: trimmed(env, "TELEGRAM_SECRET_TOKEN"),
+    telegramApiUrl: url("TELEGRAM_API_URL", CONFIG_DEFAULTS.telegramApiUrl, false),
+    telegramTimeoutMs: positiveInt("TELEGRAM_TIMEOUT_MS", CONFIG_DEFAULTS.telegramTimeoutMs),
+    telegramMaxRetryWaitMs: CONFIG_DEFAULTS.telegramMaxRetryWaitMs,
+    tableName: trimmed(env, "DYNAMODB_TABLE") ?? DEFAULT_TABLE_NAME,
+    bucketName,
+    ollamaUrl: url("OLLAMA_URL", "", true),
+    ollamaApiKey: trimmed(env, "OLLAMA_API_KEY"),
+    ollamaModels: Object.freeze(ollamaModels),
+    ollamaTimeoutMs: positiveInt("OLLAMA_TIMEOUT_MS", SYNC_OLLAMA_TIMEOUT_MS),
+    ollamaStatusTimeoutMs: CONFIG_DEFAULTS.ollamaStatusTimeoutMs,
+    allowedUserIds: allowedUserIds ? Object.freeze(allowedUserIds) : undefined,
+    logLevel,
+    region: trimmed(env, "AWS_REGION") ?? trimmed(env, "AWS_DEFAULT_REGION") ?? CONFIG_DEFAULTS.region,
+    dynamodbEndpoint: trimmed(env, "AWS_ENDPOINT_URL_DYNAMODB") ?? genericEndpoint,
+    s3Endpoint: trimmed(env, "AWS_ENDPOINT_URL_S3") ?? genericEndpoint,
+    s3ForcePathStyle,
+    contextCharBudget: positiveInt("CONTEXT_CHAR_BUDGET", CONFIG_DEFAULTS.contextCharBudget, 100),
+    contextMaxMessages: positiveInt("CONTEXT_MAX_MESSAGES", CONFIG_DEFAULTS.contextMaxMessages),
+    maxImportBytes: CONFIG_DEFAULTS.maxImportBytes,
+    updateMarkTtlDays: CONFIG_DEFAULTS.updateMarkTtlDays,
+    problems: Object.freeze(problems),
+  };
+  return Object.freeze(config);
+}
+
+/**
+ * A config for tests and local mode: the defaults of {@link loadConfig} with explicit values
+ * laid over them, frozen. `problems` is empty unless the overrides give some (the caller
+ * chose every value on purpose).
+ */
+export function configWith(overrides: Partial<BotConfig>, env: Env = {}): BotConfig {
+  return Object.freeze({ ...loadConfig(env), problems: [], ...overrides });
+}
