@@ -1,5 +1,160 @@
-import { App, TerraformStack } from "cdktf";
+import { App, Fn, Op, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
+import type { Construct } from "constructs";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { Password } from "@cdktf/provider-random/lib/password";
+import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import { LOG_RETENTION_DAYS, lambdaTimeoutBounds, loadStackConfig, type StackConfig } from "./config/stack-config";
+import { ArchiveBucket } from "./constructs/archive-bucket";
+import { BotFunction } from "./constructs/bot-function";
+import { Monitoring } from "./constructs/monitoring";
+import { OllamaServer } from "./constructs/ollama-server";
+import { SessionsTable } from "./constructs/sessions-table";
+import { StateBackend } from "./constructs/state-backend";
+import { WebhookApi } from "./constructs/webhook-api";
 
-const app = new App();
-new TerraformStack(app, "placeholder");
-app.synth();
+/** Props of {@link ChatbotStack}. */
+export interface ChatbotStackProps {
+  /** The validated stack configuration (loadStackConfig()). */
+  readonly config: StackConfig;
+  /** Directory of the handler bundle. @default dist/handler (built by tsup before synth) */
+  readonly bundleDir?: string;
+}
+
+/**
+ * The whole chatbot: archive bucket, sessions table, bot function, webhook API, monitoring,
+ * the Ollama server and its secrets. Only wiring lives here; each concern is a construct.
+ */
+export class ChatbotStack extends TerraformStack {
+  constructor(scope: Construct, id: string, props: ChatbotStackProps) {
+    super(scope, id);
+    const { config } = props;
+
+    if (config.stateBackend) new StateBackend(this, config.stateBackend);
+
+    // Deploy-time inputs. Secrets only ever exist as Terraform values.
+    const telegramToken = new TerraformVariable(this, "telegram_token", {
+      type: "string",
+      sensitive: true,
+      nullable: false,
+      description: "Telegram bot token from @BotFather (set TF_VAR_telegram_token or use --var-file).",
+    });
+    telegramToken.addValidation({ condition: Op.gte(Fn.lengthOf(Fn.trimspace(telegramToken.stringValue)), 1), errorMessage: "telegram_token must not be empty." });
+    const environment = new TerraformVariable(this, "environment", {
+      type: "string",
+      default: config.environment,
+      description: "Deployment environment: dev, staging or prod (prod deploys to the prod stage).",
+    });
+    environment.addValidation({ condition: Fn.contains(["dev", "staging", "prod"], environment.stringValue), errorMessage: "environment must be dev, staging or prod." });
+    const logRetention = new TerraformVariable(this, "log_retention_days", {
+      type: "number",
+      default: config.logRetentionDays,
+      description: "Retention of the function's CloudWatch log group, in days.",
+    });
+    logRetention.addValidation({ condition: Fn.contains([...LOG_RETENTION_DAYS], logRetention.numberValue), errorMessage: `log_retention_days must be one of CloudWatch's values: ${LOG_RETENTION_DAYS.join(", ")}.` });
+    const memorySize = new TerraformVariable(this, "lambda_memory_size", {
+      type: "number",
+      default: config.lambdaMemorySize,
+      description: "Memory of the bot function, in MB.",
+    });
+    memorySize.addValidation({ condition: Op.and(Op.gte(memorySize.numberValue, 128), Op.lte(memorySize.numberValue, 10240)), errorMessage: "lambda_memory_size must be between 128 and 10240 MB." });
+    const bounds = lambdaTimeoutBounds(config.deliveryMode);
+    const timeout = new TerraformVariable(this, "lambda_timeout", {
+      type: "number",
+      default: config.lambdaTimeoutSeconds,
+      description: `Timeout of the bot function, in seconds (${bounds.min}-${bounds.max} in ${config.deliveryMode} delivery mode).`,
+    });
+    timeout.addValidation({ condition: Op.and(Op.gte(timeout.numberValue, bounds.min), Op.lte(timeout.numberValue, bounds.max)), errorMessage: `lambda_timeout must be between ${bounds.min} and ${bounds.max} seconds in ${config.deliveryMode} delivery mode.` });
+    const allowedUserIds = new TerraformVariable(this, "allowed_user_ids", {
+      type: "string",
+      default: config.allowedUserIds,
+      description: "Comma-separated Telegram user ids allowed to use the bot; empty allows everyone.",
+    });
+    allowedUserIds.addValidation({ condition: Fn.can(Fn.regex("^(-?[0-9]+(,-?[0-9]+)*)?$", allowedUserIds.stringValue)), errorMessage: "allowed_user_ids must be comma-separated numeric Telegram user ids, or empty." });
+    const instanceType = new TerraformVariable(this, "ollama_instance_type", {
+      type: "string",
+      default: config.ollamaInstanceType,
+      description: "EC2 instance type of the Ollama server.",
+    });
+    instanceType.addValidation({ condition: Fn.can(Fn.regex("^[a-z][a-z0-9-]*[.][a-z0-9]+$", instanceType.stringValue)), errorMessage: "ollama_instance_type must be an EC2 instance type such as t3.large." });
+
+    new AwsProvider(this, "aws", {
+      region: config.region,
+      defaultTags: [{ tags: { Project: config.projectName, Environment: environment.stringValue, ManagedBy: "cdktf" } }],
+    });
+    new RandomProvider(this, "random");
+
+    const ollamaApiKey = new Password(this, "OllamaApiKey", { length: 32, special: false });
+    // Telegram allows A-Z, a-z, 0-9, _ and - in a secret token.
+    const webhookSecret = new Password(this, "WebhookSecret", { length: 32, special: false });
+    const caller = new DataAwsCallerIdentity(this, "current");
+
+    const bucket = new ArchiveBucket(this, "ArchiveBucket", { bucketName: `${config.bucketNamePrefix}-${caller.accountId}` });
+    const table = new SessionsTable(this, "SessionsTable", { tableName: config.tableName });
+    const ollama = new OllamaServer(this, "OllamaServer", {
+      instanceType: instanceType.stringValue,
+      volumeSizeGb: config.ollamaVolumeSizeGb,
+      models: config.models,
+      bucket,
+      apiKey: ollamaApiKey.result,
+      sshAllowedCidr: config.sshAllowedCidr,
+      labInstanceProfileName: config.labRoleArn ? config.labInstanceProfileName : undefined,
+    });
+    const fn = new BotFunction(this, "BotFunction", {
+      functionName: config.functionName,
+      bundleDir: props.bundleDir,
+      runtime: config.lambdaRuntime,
+      memorySize: memorySize.numberValue,
+      timeoutSeconds: timeout.numberValue,
+      deliveryMode: config.deliveryMode,
+      logRetentionDays: logRetention.numberValue,
+      table,
+      bucket,
+      ollamaUrl: ollama.url,
+      models: config.models,
+      telegramToken: telegramToken.stringValue,
+      webhookSecret: webhookSecret.result,
+      ollamaApiKey: ollamaApiKey.result,
+      allowedUserIds: allowedUserIds.stringValue,
+      logLevel: config.logLevel,
+      environment: environment.stringValue,
+      labRoleArn: config.labRoleArn,
+    });
+    const api = new WebhookApi(this, "WebhookApi", {
+      fn,
+      deliveryMode: config.deliveryMode,
+      stageName: Token.asString(Fn.conditional(Op.eq(environment.stringValue, "prod"), "prod", "dev")),
+    });
+    new Monitoring(this, "Monitoring", { fn, alarmEmail: config.alarmEmail });
+
+    new TerraformOutput(this, "api_gateway_url", { value: api.url, description: "Webhook URL to register with Telegram" });
+    new TerraformOutput(this, "s3_bucket_name", { value: bucket.bucketName });
+    new TerraformOutput(this, "dynamodb_table_name", { value: table.tableName });
+    new TerraformOutput(this, "lambda_function_name", { value: fn.function.functionName });
+    new TerraformOutput(this, "lambda_log_group", { value: fn.logGroup.name });
+    new TerraformOutput(this, "ollama_url", { value: ollama.url });
+    new TerraformOutput(this, "ollama_instance_id", { value: ollama.instance.id });
+    new TerraformOutput(this, "ollama_public_ip", { value: ollama.eip.publicIp });
+    if (fn.deadLetterQueue) {
+      new TerraformOutput(this, "dead_letter_queue_url", { value: fn.deadLetterQueue.url });
+    }
+    new TerraformOutput(this, "ollama_api_key", { value: ollamaApiKey.result, sensitive: true });
+    new TerraformOutput(this, "webhook_secret", { value: webhookSecret.result, sensitive: true });
+  }
+}
+
+/** Synthesizes the stack named after the project with the configuration from file and environment. */
+export function main(): void {
+  let config: StackConfig;
+  try {
+    config = loadStackConfig();
+  } catch (error) {
+    console.error(`cannot synthesize: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  const app = new App();
+  new ChatbotStack(app, config.projectName, { config });
+  app.synth();
+}
+
+if (require.main === module) main();

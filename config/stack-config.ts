@@ -1,0 +1,338 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { DEFAULT_OLLAMA_MODELS } from "./defaults";
+import { DEFAULT_TABLE_NAME } from "./table-schema";
+
+/**
+ * The stack's configuration: every non-secret setting of the deployment, declared once.
+ *
+ * Read by the CDKTF app (main.ts) and by local mode (for the model list), so this file must
+ * not import cdktf. Settings come from, in order of precedence: environment overrides, the
+ * optional JSON file `chatbot.config.json` in the repository root, and the defaults below.
+ * Secrets (bot token, Ollama API key, webhook secret) are never part of it: they are
+ * Terraform values at deploy time.
+ */
+
+/** How API Gateway hands a Telegram update to the function. */
+export type DeliveryMode = "async" | "sync";
+/** Deployment environment; `prod` deploys to the `prod` stage, anything else to `dev`. */
+export type EnvironmentName = "dev" | "staging" | "prod";
+/** Log levels the handler understands (handler/config.ts). */
+export type StackLogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR";
+/** How the S3 state backend locks the state. */
+export type StateLocking = "dynamodb" | "lockfile" | "both";
+
+/** Where Terraform keeps the state when remote state is switched on. */
+export interface StateBackendConfig {
+  /** State bucket, e.g. terraform-state-<account id> (backend-setup creates it). */
+  readonly bucket: string;
+  /** Object key of the state. @default "ai-chatbot/terraform.tfstate" */
+  readonly key: string;
+  /** Region of the state bucket. @default the stack's region */
+  readonly region: string;
+  /**
+   * Locking: `dynamodb` (dynamodb_table, any Terraform >= 1.0, deprecated since 1.11),
+   * `lockfile` (use_lockfile, Terraform >= 1.10) or `both` (while migrating). @default "dynamodb"
+   */
+  readonly locking: StateLocking;
+  /** Lock table when locking uses DynamoDB. @default "terraform-locks" */
+  readonly lockTable: string;
+}
+
+/** The validated, frozen configuration of one deployment. */
+export interface StackConfig {
+  /** Value of the Project default tag and the stack's name. @default "ai-chatbot" */
+  readonly projectName: string;
+  /** AWS region of every resource. @default AWS_REGION, then AWS_DEFAULT_REGION, then "us-east-1" */
+  readonly region: string;
+  /** Default of the `environment` Terraform variable. @default "dev" */
+  readonly environment: EnvironmentName;
+  /** Delivery mode (shapes the API integration, so it is fixed at synth time). @default "async" */
+  readonly deliveryMode: DeliveryMode;
+  /** The models the instance pulls and the bot offers, in order. @default DEFAULT_OLLAMA_MODELS */
+  readonly models: readonly string[];
+  /** LabRole ARN on AWS Academy (no IAM role is created when set). @default - the stack creates least-privilege roles */
+  readonly labRoleArn: string | undefined;
+  /** Instance profile used with labRoleArn. @default "LabInstanceProfile" */
+  readonly labInstanceProfileName: string;
+  /** CIDR allowed to SSH to the Ollama instance. @default - no SSH rule at all */
+  readonly sshAllowedCidr: string | undefined;
+  /** Address that receives alarm e-mails through SNS. @default - no topic, alarms only change state */
+  readonly alarmEmail: string | undefined;
+  /** Default of the `allowed_user_ids` variable: comma-separated Telegram user ids. @default "" (everyone) */
+  readonly allowedUserIds: string;
+  /** Lambda function name; also names the log group, metric and alarm. @default "telegram-bot" */
+  readonly functionName: string;
+  /** Sessions table name. @default DEFAULT_TABLE_NAME ("chatbot-sessions") */
+  readonly tableName: string;
+  /** Archive bucket name prefix; the account id is appended. @default "chatbot-conversations" */
+  readonly bucketNamePrefix: string;
+  /** Lambda runtime. @default "nodejs24.x" */
+  readonly lambdaRuntime: string;
+  /** Default of `lambda_memory_size`, in MB. @default 256 */
+  readonly lambdaMemorySize: number;
+  /** Default of `lambda_timeout`, in seconds. @default 120 in async mode, 30 in sync mode */
+  readonly lambdaTimeoutSeconds: number;
+  /** Default of `log_retention_days`. @default 14 */
+  readonly logRetentionDays: number;
+  /** LOG_LEVEL of the function. @default "INFO" */
+  readonly logLevel: StackLogLevel;
+  /** Default of `ollama_instance_type`. @default "t3.large" */
+  readonly ollamaInstanceType: string;
+  /** Root volume of the Ollama instance, in GiB (holds the OS and every model). @default 30 */
+  readonly ollamaVolumeSizeGb: number;
+  /** Remote state; set STATE_BUCKET (or stateBackend.bucket) to switch it on. @default - local state */
+  readonly stateBackend: StateBackendConfig | undefined;
+}
+
+/** The configuration as a JSON file (or any caller) may give it: every field optional. */
+export type StackConfigInput = {
+  readonly [K in keyof StackConfig]?: K extends "stateBackend" ? Partial<StateBackendConfig> : StackConfig[K];
+};
+
+/** Seconds the function keeps after the Ollama call in async mode, to answer the user. */
+export const ASYNC_REPLY_MARGIN_SECONDS = 15;
+/** Function timeout of sync mode: API Gateway gives up after 29 s anyway. */
+export const SYNC_LAMBDA_TIMEOUT_SECONDS = 30;
+/** Default function timeout of async mode. */
+export const ASYNC_LAMBDA_TIMEOUT_SECONDS = 120;
+
+/** Retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS: readonly number[] = Object.freeze([
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+]);
+
+/** Defaults of every setting that does not depend on another one. */
+export const STACK_DEFAULTS = Object.freeze({
+  projectName: "ai-chatbot",
+  region: "us-east-1",
+  environment: "dev" as EnvironmentName,
+  deliveryMode: "async" as DeliveryMode,
+  labInstanceProfileName: "LabInstanceProfile",
+  allowedUserIds: "",
+  functionName: "telegram-bot",
+  tableName: DEFAULT_TABLE_NAME,
+  bucketNamePrefix: "chatbot-conversations",
+  lambdaRuntime: "nodejs24.x",
+  lambdaMemorySize: 256,
+  logRetentionDays: 14,
+  logLevel: "INFO" as StackLogLevel,
+  ollamaInstanceType: "t3.large",
+  ollamaVolumeSizeGb: 30,
+  stateKey: "ai-chatbot/terraform.tfstate",
+  stateLocking: "dynamodb" as StateLocking,
+  stateLockTable: "terraform-locks",
+});
+
+/** Name of the optional configuration file in the repository root. */
+export const CONFIG_FILE_NAME = "chatbot.config.json";
+/** Default path of the configuration file (the repository root, whatever the working directory). */
+export const DEFAULT_CONFIG_FILE = resolve(__dirname, "..", CONFIG_FILE_NAME);
+
+/** Regular expressions the settings must match; shared with the Terraform variable validations. */
+export const PATTERNS = Object.freeze({
+  /** The seed's validation of lab_role_arn. */
+  labRoleArn: /^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/,
+  /** An Ollama model reference: name[:tag], optionally namespaced. Safe inside a shell script. */
+  model: /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*(:[A-Za-z0-9][A-Za-z0-9._-]*)?$/,
+  cidr: /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/,
+  email: /^[^\s@"'`$\\]+@[^\s@"'`$\\]+\.[^\s@"'`$\\]+$/,
+  allowedUserIds: /^(-?\d+(,-?\d+)*)?$/,
+  instanceType: /^[a-z][a-z0-9-]*\.[a-z0-9]+$/,
+  region: /^[a-z]{2}(-[a-z]+)+-\d$/,
+  name: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/,
+  bucketPrefix: /^[a-z0-9][a-z0-9.-]{1,48}$/,
+  runtime: /^nodejs\d+\.x$/,
+  stateKey: /^[^/\s][^\s]*$/,
+});
+
+function describe(value: unknown): string {
+  if (value === undefined) return "undefined";
+  return JSON.stringify(value) ?? String(value);
+}
+
+function fail(setting: string, value: unknown, allowed: string): never {
+  throw new Error(`invalid ${setting}: got ${describe(value)}; allowed: ${allowed}`);
+}
+
+function oneOf<T extends string>(setting: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
+  return fail(setting, value, allowed.join(", "));
+}
+
+function matching(setting: string, value: unknown, pattern: RegExp, allowed: string): string {
+  if (typeof value === "string" && pattern.test(value)) return value;
+  return fail(setting, value, allowed);
+}
+
+function integer(setting: string, value: unknown, min: number, max: number): number {
+  if (typeof value === "number" && Number.isInteger(value) && value >= min && value <= max) return value;
+  return fail(setting, value, `a whole number from ${min} to ${max}`);
+}
+
+function optional<T>(value: T | undefined | null | "", check: (v: T) => T): T | undefined {
+  return value === undefined || value === null || value === "" ? undefined : check(value as T);
+}
+
+function validCidr(value: string): boolean {
+  const m = PATTERNS.cidr.exec(value);
+  if (!m) return false;
+  const octets = m.slice(1, 5).map(Number);
+  const bits = Number(m[5]);
+  return octets.every((o) => o <= 255) && bits <= 32;
+}
+
+/** Lambda timeout bounds per delivery mode, in seconds. */
+export function lambdaTimeoutBounds(mode: DeliveryMode): { readonly min: number; readonly max: number } {
+  return mode === "sync"
+    ? { min: 3, max: SYNC_LAMBDA_TIMEOUT_SECONDS }
+    : { min: ASYNC_REPLY_MARGIN_SECONDS + 15, max: 900 };
+}
+
+/**
+ * Validates a configuration and fills in the defaults. Pure: no file, no environment.
+ * Throws an Error whose lowercase message names the setting, the value received and what is allowed.
+ */
+export function validateStackConfig(input: StackConfigInput): StackConfig {
+  const known = new Set<string>([
+    "projectName", "region", "environment", "deliveryMode", "models", "labRoleArn", "labInstanceProfileName",
+    "sshAllowedCidr", "alarmEmail", "allowedUserIds", "functionName", "tableName", "bucketNamePrefix",
+    "lambdaRuntime", "lambdaMemorySize", "lambdaTimeoutSeconds", "logRetentionDays", "logLevel",
+    "ollamaInstanceType", "ollamaVolumeSizeGb", "stateBackend",
+  ]);
+  for (const key of Object.keys(input)) {
+    if (!known.has(key)) fail("setting name", key, [...known].join(", "));
+  }
+
+  const deliveryMode = oneOf<DeliveryMode>("deliveryMode", input.deliveryMode ?? STACK_DEFAULTS.deliveryMode, ["async", "sync"]);
+  const region = matching("region", input.region ?? STACK_DEFAULTS.region, PATTERNS.region, "an aws region such as us-east-1");
+
+  const models = input.models ?? DEFAULT_OLLAMA_MODELS;
+  if (!Array.isArray(models) || models.length === 0) fail("models", models, "a non-empty list of ollama model names");
+  for (const model of models) matching("models", model, PATTERNS.model, "ollama model names such as llama3.2:1b");
+  if (new Set(models).size !== models.length) fail("models", models, "each model once");
+
+  const bounds = lambdaTimeoutBounds(deliveryMode);
+  const defaultTimeout = deliveryMode === "sync" ? SYNC_LAMBDA_TIMEOUT_SECONDS : ASYNC_LAMBDA_TIMEOUT_SECONDS;
+
+  const retention = input.logRetentionDays ?? STACK_DEFAULTS.logRetentionDays;
+  if (!LOG_RETENTION_DAYS.includes(retention)) fail("logRetentionDays", retention, LOG_RETENTION_DAYS.join(", "));
+
+  const backend = input.stateBackend;
+  let stateBackend: StateBackendConfig | undefined;
+  if (backend !== undefined && backend !== null && backend.bucket) {
+    stateBackend = Object.freeze({
+      bucket: matching("stateBackend.bucket", backend.bucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an s3 bucket name"),
+      key: matching("stateBackend.key", backend.key ?? STACK_DEFAULTS.stateKey, PATTERNS.stateKey, "an object key without spaces or a leading slash"),
+      region: matching("stateBackend.region", backend.region ?? region, PATTERNS.region, "an aws region such as us-east-1"),
+      locking: oneOf<StateLocking>("stateBackend.locking", backend.locking ?? STACK_DEFAULTS.stateLocking, ["dynamodb", "lockfile", "both"]),
+      lockTable: matching("stateBackend.lockTable", backend.lockTable ?? STACK_DEFAULTS.stateLockTable, PATTERNS.name, "a dynamodb table name"),
+    });
+  }
+
+  return Object.freeze({
+    projectName: matching("projectName", input.projectName ?? STACK_DEFAULTS.projectName, PATTERNS.name, "letters, digits, '.', '_' and '-'"),
+    region,
+    environment: oneOf<EnvironmentName>("environment", input.environment ?? STACK_DEFAULTS.environment, ["dev", "staging", "prod"]),
+    deliveryMode,
+    models: Object.freeze([...models]),
+    labRoleArn: optional(input.labRoleArn, (v) => matching("labRoleArn", v, PATTERNS.labRoleArn, "an iam role arn starting with arn:aws:iam::")),
+    labInstanceProfileName: matching("labInstanceProfileName", input.labInstanceProfileName ?? STACK_DEFAULTS.labInstanceProfileName, PATTERNS.name, "an instance profile name"),
+    sshAllowedCidr: optional(input.sshAllowedCidr, (v) => {
+      if (typeof v !== "string" || !validCidr(v)) fail("sshAllowedCidr", v, "an ipv4 cidr such as 203.0.113.7/32");
+      if (v.endsWith("/0")) fail("sshAllowedCidr", v, "a cidr narrower than /0 (leave it unset for no ssh)");
+      return v;
+    }),
+    alarmEmail: optional(input.alarmEmail, (v) => matching("alarmEmail", v, PATTERNS.email, "an e-mail address")),
+    allowedUserIds: matching("allowedUserIds", (input.allowedUserIds ?? STACK_DEFAULTS.allowedUserIds).replace(/\s+/g, ""), PATTERNS.allowedUserIds, "comma-separated numeric telegram user ids, or empty for everyone"),
+    functionName: matching("functionName", input.functionName ?? STACK_DEFAULTS.functionName, /^[a-zA-Z0-9_-]{1,64}$/, "1 to 64 letters, digits, '-' and '_'"),
+    tableName: matching("tableName", input.tableName ?? STACK_DEFAULTS.tableName, /^[a-zA-Z0-9_.-]{3,255}$/, "3 to 255 letters, digits, '.', '_' and '-'"),
+    bucketNamePrefix: matching("bucketNamePrefix", input.bucketNamePrefix ?? STACK_DEFAULTS.bucketNamePrefix, PATTERNS.bucketPrefix, "lowercase letters, digits, '.' and '-', at most 49 characters"),
+    lambdaRuntime: matching("lambdaRuntime", input.lambdaRuntime ?? STACK_DEFAULTS.lambdaRuntime, PATTERNS.runtime, "a node.js lambda runtime such as nodejs24.x"),
+    lambdaMemorySize: integer("lambdaMemorySize", input.lambdaMemorySize ?? STACK_DEFAULTS.lambdaMemorySize, 128, 10240),
+    lambdaTimeoutSeconds: integer(`lambdaTimeoutSeconds (${deliveryMode} mode)`, input.lambdaTimeoutSeconds ?? defaultTimeout, bounds.min, bounds.max),
+    logRetentionDays: retention,
+    logLevel: oneOf<StackLogLevel>("logLevel", input.logLevel ?? STACK_DEFAULTS.logLevel, ["DEBUG", "INFO", "WARNING", "ERROR"]),
+    ollamaInstanceType: matching("ollamaInstanceType", input.ollamaInstanceType ?? STACK_DEFAULTS.ollamaInstanceType, PATTERNS.instanceType, "an ec2 instance type such as t3.large"),
+    ollamaVolumeSizeGb: integer("ollamaVolumeSizeGb", input.ollamaVolumeSizeGb ?? STACK_DEFAULTS.ollamaVolumeSizeGb, 16, 1024),
+    stateBackend,
+  });
+}
+
+/** Environment variables that override the file, and the setting each one sets. */
+export const ENV_OVERRIDES = Object.freeze({
+  AWS_REGION: "region",
+  DELIVERY_MODE: "deliveryMode",
+  OLLAMA_MODELS: "models",
+  LAB_ROLE_ARN: "labRoleArn",
+  SSH_ALLOWED_CIDR: "sshAllowedCidr",
+  ALARM_EMAIL: "alarmEmail",
+  STATE_BUCKET: "stateBackend.bucket",
+  STATE_KEY: "stateBackend.key",
+  STATE_REGION: "stateBackend.region",
+  STATE_LOCKING: "stateBackend.locking",
+  STATE_LOCK_TABLE: "stateBackend.lockTable",
+} as const);
+
+function fromEnv(env: NodeJS.ProcessEnv): StackConfigInput {
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  const out: Record<string, unknown> = {};
+  const region = get("AWS_REGION") ?? get("AWS_DEFAULT_REGION");
+  if (region) out.region = region;
+  if (get("DELIVERY_MODE")) out.deliveryMode = get("DELIVERY_MODE");
+  const models = get("OLLAMA_MODELS");
+  if (models) out.models = models.split(",").map((m) => m.trim()).filter((m) => m.length > 0);
+  if (get("LAB_ROLE_ARN")) out.labRoleArn = get("LAB_ROLE_ARN");
+  if (get("SSH_ALLOWED_CIDR")) out.sshAllowedCidr = get("SSH_ALLOWED_CIDR");
+  if (get("ALARM_EMAIL")) out.alarmEmail = get("ALARM_EMAIL");
+  const state: Record<string, string> = {};
+  for (const [name, key] of [
+    ["STATE_BUCKET", "bucket"], ["STATE_KEY", "key"], ["STATE_REGION", "region"],
+    ["STATE_LOCKING", "locking"], ["STATE_LOCK_TABLE", "lockTable"],
+  ] as const) {
+    const value = get(name);
+    if (value) state[key] = value;
+  }
+  if (Object.keys(state).length > 0) out.stateBackend = state;
+  return out as StackConfigInput;
+}
+
+function readFile(file: string): StackConfigInput {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new Error(`invalid configuration file ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    fail(`configuration file ${file}`, parsed, "a json object of settings");
+  }
+  const { $schema: _schema, ...settings } = parsed as Record<string, unknown>;
+  return settings as StackConfigInput;
+}
+
+/**
+ * Loads the stack configuration: defaults, then the JSON file (when it exists), then the
+ * environment overrides listed in {@link ENV_OVERRIDES}; then validates it.
+ *
+ * @param options.file configuration file. @default CHATBOT_CONFIG from env, else DEFAULT_CONFIG_FILE (optional)
+ * @param options.env environment to read overrides from. @default process.env
+ */
+export function loadStackConfig(options: { file?: string; env?: NodeJS.ProcessEnv } = {}): StackConfig {
+  const env = options.env ?? process.env;
+  const explicit = options.file ?? env.CHATBOT_CONFIG?.trim();
+  const file = explicit ? resolve(explicit) : DEFAULT_CONFIG_FILE;
+  if (explicit && !existsSync(file)) fail("configuration file", explicit, "an existing json file");
+  const fromFile = existsSync(file) ? readFile(file) : {};
+  const overrides = fromEnv(env);
+  const merged: StackConfigInput = {
+    ...fromFile,
+    ...overrides,
+    stateBackend:
+      fromFile.stateBackend || overrides.stateBackend ? { ...fromFile.stateBackend, ...overrides.stateBackend } : undefined,
+  };
+  return validateStackConfig(merged);
+}

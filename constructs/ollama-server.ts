@@ -1,0 +1,160 @@
+import { Construct } from "constructs";
+import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
+import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import { Instance } from "@cdktf/provider-aws/lib/instance";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { MODELS_PREFIX, OLLAMA_INTERNAL_PORT, OLLAMA_PROXY_PORT } from "../config/defaults";
+import { PATTERNS } from "../config/stack-config";
+import type { ArchiveBucket } from "./archive-bucket";
+import { renderUserData } from "./ollama-server/render";
+import { ServiceRole } from "./service-role";
+import { integerRule, patternRule, validateProps, type PropRule } from "./validation";
+
+/** Name pattern of the Amazon Linux 2023 AMIs the instance runs (standard, x86_64). */
+export const AMI_NAME_PATTERN = "al2023-ami-2023.*-x86_64";
+
+/** Props of {@link OllamaServer}. */
+export interface OllamaServerProps {
+  /** Name tag and prefix of the instance's resources. @default "ollama-server" */
+  readonly name?: string;
+  /** Instance type (a string or a Terraform variable). @default "t3.large" */
+  readonly instanceType?: string;
+  /** Root volume in GiB: the OS plus every model. @default 30 */
+  readonly volumeSizeGb?: number;
+  /** Models to pull at first boot (the stack's one model list). */
+  readonly models: readonly string[];
+  /** Bucket whose models/ prefix keeps the model files between stops. */
+  readonly bucket: ArchiveBucket;
+  /** Terraform reference to the API key nginx checks. */
+  readonly apiKey: string;
+  /** CIDR allowed to SSH in. @default - no SSH rule at all */
+  readonly sshAllowedCidr?: string;
+  /** AWS Academy: use this existing instance profile instead of creating one. @default - a profile limited to models/ is created */
+  readonly labInstanceProfileName?: string;
+  /** Port nginx listens on (the one Lambda calls). @default OLLAMA_PROXY_PORT (11434) */
+  readonly proxyPort?: number;
+  /** Port Ollama binds on 127.0.0.1. @default OLLAMA_INTERNAL_PORT (11435) */
+  readonly internalPort?: number;
+}
+
+/**
+ * The self-hosted Ollama server: an Amazon Linux 2023 instance (IMDSv2 only, encrypted root
+ * volume) with an elastic IP, a security group open on the proxy port (Lambda runs outside
+ * the VPC) and SSH only from a given CIDR, and user data that installs Ollama on loopback
+ * behind an nginx API-key proxy, restores and pulls the models, and syncs them back to S3
+ * on shutdown.
+ */
+export class OllamaServer extends Construct {
+  public readonly instance: Instance;
+  public readonly eip: Eip;
+  public readonly securityGroup: SecurityGroup;
+  /** Base URL Lambda calls: http://<elastic ip>:<proxy port>. */
+  public readonly url: string;
+  /** The rendered user data (Terraform references to the bucket and key included). */
+  public readonly userData: string;
+
+  constructor(scope: Construct, id: string, props: OllamaServerProps) {
+    super(scope, id);
+    const name = props.name ?? "ollama-server";
+    const proxyPort = props.proxyPort ?? OLLAMA_PROXY_PORT;
+    const internalPort = props.internalPort ?? OLLAMA_INTERNAL_PORT;
+    const volumeSizeGb = props.volumeSizeGb ?? 30;
+    const instanceType = props.instanceType ?? "t3.large";
+    const rules: PropRule[] = [
+      patternRule("name", name, /^[a-zA-Z0-9-]{1,40}$/, "1 to 40 letters, digits and '-'"),
+      patternRule("instanceType", instanceType, PATTERNS.instanceType, "an ec2 instance type such as t3.large"),
+      integerRule("volumeSizeGb", volumeSizeGb, 16, 1024),
+      integerRule("proxyPort", proxyPort, 1, 65535),
+      integerRule("internalPort", internalPort, 1, 65535),
+      { setting: "internalPort", value: internalPort, ok: internalPort !== proxyPort, allowed: "a port other than proxyPort" },
+    ];
+    if (props.sshAllowedCidr !== undefined) {
+      rules.push({
+        setting: "sshAllowedCidr",
+        value: props.sshAllowedCidr,
+        ok: PATTERNS.cidr.test(props.sshAllowedCidr) && !props.sshAllowedCidr.endsWith("/0"),
+        allowed: "an ipv4 cidr narrower than /0, such as 203.0.113.7/32",
+      });
+    }
+    validateProps("ollama server", rules);
+
+    const ami = new DataAwsAmi(this, "Ami", {
+      mostRecent: true,
+      owners: ["amazon"],
+      filter: [
+        { name: "name", values: [AMI_NAME_PATTERN] },
+        { name: "architecture", values: ["x86_64"] },
+        { name: "virtualization-type", values: ["hvm"] },
+      ],
+    });
+
+    this.securityGroup = new SecurityGroup(this, "SecurityGroup", {
+      name: `${name}-sg`,
+      description: `Ollama API-key proxy on ${proxyPort}${props.sshAllowedCidr ? " and SSH" : ""}`,
+    });
+    new VpcSecurityGroupIngressRule(this, "ProxyIngress", {
+      securityGroupId: this.securityGroup.id,
+      description: "Ollama through the nginx API-key proxy (Lambda runs outside the VPC)",
+      ipProtocol: "tcp",
+      fromPort: proxyPort,
+      toPort: proxyPort,
+      cidrIpv4: "0.0.0.0/0",
+    });
+    if (props.sshAllowedCidr) {
+      new VpcSecurityGroupIngressRule(this, "SshIngress", {
+        securityGroupId: this.securityGroup.id,
+        description: "SSH from the administrator's network",
+        ipProtocol: "tcp",
+        fromPort: 22,
+        toPort: 22,
+        cidrIpv4: props.sshAllowedCidr,
+      });
+    }
+    new VpcSecurityGroupEgressRule(this, "AllEgress", {
+      securityGroupId: this.securityGroup.id,
+      description: "Packages, Ollama's model registry and S3",
+      ipProtocol: "-1",
+      cidrIpv4: "0.0.0.0/0",
+    });
+
+    let instanceProfile: string;
+    if (props.labInstanceProfileName) {
+      instanceProfile = props.labInstanceProfileName;
+    } else {
+      const role = new ServiceRole(this, "InstanceRole", { roleName: `${name}-role`, servicePrincipal: "ec2.amazonaws.com" });
+      props.bucket.grantReadWrite(role, MODELS_PREFIX);
+      instanceProfile = new IamInstanceProfile(this, "InstanceProfile", {
+        name: `${name}-profile`,
+        role: role.roleName,
+      }).name;
+    }
+
+    this.userData = renderUserData({
+      bucket: props.bucket.bucketName,
+      modelsPrefix: MODELS_PREFIX,
+      models: props.models,
+      proxyPort,
+      internalPort,
+      apiKey: props.apiKey,
+    });
+
+    this.instance = new Instance(this, "Instance", {
+      ami: ami.id,
+      instanceType,
+      vpcSecurityGroupIds: [this.securityGroup.id],
+      iamInstanceProfile: instanceProfile,
+      userData: this.userData,
+      // User data runs at first boot only: a changed model list or key needs a new instance
+      // (which restores the models from S3; the elastic IP moves over).
+      userDataReplaceOnChange: true,
+      rootBlockDevice: { volumeSize: volumeSizeGb, volumeType: "gp3", encrypted: true, deleteOnTermination: true },
+      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+      tags: { Name: name },
+    });
+    this.eip = new Eip(this, "ElasticIp", { domain: "vpc", instance: this.instance.id, tags: { Name: `${name}-eip` } });
+    this.url = `http://${this.eip.publicIp}:${proxyPort}`;
+  }
+}

@@ -1,0 +1,116 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { OLLAMA_API_KEY_HEADER } from "../../config/defaults";
+import { PATTERNS } from "../../config/stack-config";
+import { isToken } from "../validation";
+
+/**
+ * Pure renderers of the Ollama instance's templates (user-data.sh and nginx.conf beside this
+ * file). Values may be cdktf tokens (Terraform references, e.g. the API key): those stay
+ * references, while every literal `${` / `%{` of the templates is escaped for Terraform.
+ */
+
+const TEMPLATE_DIR = __dirname;
+
+/** The user-data script template, as kept in the repository. */
+export const USER_DATA_TEMPLATE = readFileSync(join(TEMPLATE_DIR, "user-data.sh"), "utf8");
+/** The nginx configuration template, as kept in the repository. */
+export const NGINX_TEMPLATE = readFileSync(join(TEMPLATE_DIR, "nginx.conf"), "utf8");
+
+/**
+ * Escapes text so Terraform reads it literally: `${` becomes `$${` and `%{` becomes `%%{`.
+ * Apply it to templates before substituting values, so references in values stay references.
+ */
+export function escapeForTerraform(text: string): string {
+  // Replacer functions: in a replacement string "$$" would mean a single "$".
+  return text.replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
+}
+
+/** Replaces each `{{name}}` with its value; throws when a placeholder has no value. */
+export function fillPlaceholders(template: string, values: Readonly<Record<string, string>>): string {
+  return template.replace(/\{\{(\w+)\}\}/g, (_match, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`template placeholder {{${name}}} has no value`);
+    return value;
+  });
+}
+
+/** The nginx variable suffix of a header: X-API-Key -> x_api_key ($http_x_api_key). */
+export function nginxHeaderVariable(header: string): string {
+  return header.toLowerCase().replace(/-/g, "_");
+}
+
+/** Values of {@link renderNginxConfig}. */
+export interface NginxConfigValues {
+  /** The `listen` argument: a port ("11434") or address:port ("127.0.0.1:8080"). */
+  readonly listen: string;
+  /** Port Ollama listens on at 127.0.0.1. */
+  readonly upstreamPort: number;
+  /** The API key (or a Terraform reference to it): letters and digits. */
+  readonly apiKey: string;
+  /** Header carrying the key. @default OLLAMA_API_KEY_HEADER ("X-API-Key") */
+  readonly apiKeyHeader?: string;
+  /** Escape the template's literal `${` for Terraform before filling it in. @default false */
+  readonly forTerraform?: boolean;
+}
+
+/**
+ * Renders the nginx API-key proxy configuration (an http-context snippet). Pure.
+ * With `forTerraform` the template is escaped first, so it can be embedded in user data.
+ */
+export function renderNginxConfig(values: NginxConfigValues): string {
+  const header = values.apiKeyHeader ?? OLLAMA_API_KEY_HEADER;
+  if (!/^[A-Za-z0-9-]+$/.test(header)) throw new Error(`invalid apiKeyHeader: got ${JSON.stringify(header)}; allowed: letters, digits and '-'`);
+  if (!isToken(values.apiKey) && !/^[^"'\s;{}\\$]+$/.test(values.apiKey)) {
+    throw new Error("invalid apiKey: allowed: a non-empty key without quotes, spaces, ';', braces or backslashes");
+  }
+  const template = values.forTerraform ? escapeForTerraform(NGINX_TEMPLATE) : NGINX_TEMPLATE;
+  return fillPlaceholders(template, {
+    listen: values.listen,
+    upstream_port: String(values.upstreamPort),
+    api_key: values.apiKey,
+    api_key_header: header,
+    api_key_variable: nginxHeaderVariable(header),
+  });
+}
+
+/** Values of {@link renderUserData}. */
+export interface UserDataValues {
+  /** Bucket holding the model files (may be a Terraform reference). */
+  readonly bucket: string;
+  /** Key prefix of the model files, ending in "/". */
+  readonly modelsPrefix: string;
+  /** Models to pull, each matching PATTERNS.model (so they are safe in the script). */
+  readonly models: readonly string[];
+  /** Port nginx listens on. */
+  readonly proxyPort: number;
+  /** Port Ollama binds on 127.0.0.1. */
+  readonly internalPort: number;
+  /** The API key (or a Terraform reference to it). */
+  readonly apiKey: string;
+}
+
+/**
+ * Renders the instance's user data for Terraform: the script template with its literal
+ * `${` escaped, then the values (references stay `${...}` references). Pure.
+ */
+export function renderUserData(values: UserDataValues): string {
+  if (values.models.length === 0) throw new Error("invalid models: got []; allowed: a non-empty list of ollama model names");
+  for (const model of values.models) {
+    if (!PATTERNS.model.test(model)) throw new Error(`invalid models: got ${JSON.stringify(model)}; allowed: ollama model names such as llama3.2:1b`);
+  }
+  const nginx = renderNginxConfig({
+    listen: String(values.proxyPort),
+    upstreamPort: values.internalPort,
+    apiKey: values.apiKey,
+    forTerraform: true,
+  });
+  return fillPlaceholders(escapeForTerraform(USER_DATA_TEMPLATE), {
+    bucket: values.bucket,
+    models_prefix: values.modelsPrefix,
+    internal_port: String(values.internalPort),
+    proxy_port: String(values.proxyPort),
+    models: values.models.map((m) => `"${m}"`).join(" "),
+    nginx_config: nginx.trimEnd(),
+  });
+}

@@ -1,0 +1,79 @@
+#!/bin/bash
+# First-boot setup of the Ollama instance (Amazon Linux 2023). Rendered by renderUserData
+# (constructs/ollama-server/render.ts) with the stack's values; the model list comes from the
+# stack configuration, the API key from a Terraform random_password.
+set -euo pipefail
+exec > >(tee -a /var/log/ollama-setup.log) 2>&1
+
+BUCKET="{{bucket}}"
+MODELS_PREFIX="{{models_prefix}}"
+INTERNAL_PORT="{{internal_port}}"
+MODELS=({{models}})
+MODELS_DIR="/usr/share/ollama/.ollama/models"
+export OLLAMA_HOST="127.0.0.1:${INTERNAL_PORT}"
+
+echo "--- packages"
+dnf install -y -q nginx
+
+echo "--- ollama"
+curl -fsSL https://ollama.com/install.sh | sh
+mkdir -p /etc/systemd/system/ollama.service.d "${MODELS_DIR}"
+cat > /etc/systemd/system/ollama.service.d/override.conf <<UNIT
+[Service]
+Environment="OLLAMA_HOST=127.0.0.1:${INTERNAL_PORT}"
+Environment="OLLAMA_MODELS=${MODELS_DIR}"
+UNIT
+
+echo "--- restore models from s3://${BUCKET}/${MODELS_PREFIX}"
+aws s3 sync --only-show-errors "s3://${BUCKET}/${MODELS_PREFIX}" "${MODELS_DIR}/" || echo "no models to restore"
+chown -R ollama:ollama /usr/share/ollama
+
+systemctl daemon-reload
+systemctl enable ollama
+systemctl restart ollama
+for attempt in $(seq 1 60); do
+  if curl -fsS "http://${OLLAMA_HOST}/api/version" >/dev/null; then break; fi
+  echo "waiting for ollama (${attempt})"
+  sleep 2
+done
+
+echo "--- pull ${#MODELS[@]} model(s)"
+for model in "${MODELS[@]}"; do
+  ollama pull "${model}"
+done
+
+echo "--- model sync to S3 on shutdown"
+cat > /usr/local/bin/ollama-models-sync <<SYNC
+#!/bin/bash
+set -euo pipefail
+aws s3 sync --only-show-errors --delete "${MODELS_DIR}/" "s3://${BUCKET}/${MODELS_PREFIX}"
+SYNC
+chmod 755 /usr/local/bin/ollama-models-sync
+cat > /etc/systemd/system/ollama-models-sync.service <<'UNIT'
+[Unit]
+Description=Sync Ollama models to S3 before shutdown
+Wants=network-online.target
+After=network-online.target ollama.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=true
+ExecStart=/bin/true
+ExecStop=/usr/local/bin/ollama-models-sync
+TimeoutStopSec=900
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemctl daemon-reload
+systemctl enable --now ollama-models-sync.service
+/usr/local/bin/ollama-models-sync
+
+echo "--- nginx API-key proxy on {{proxy_port}}"
+cat > /etc/nginx/conf.d/ollama.conf <<'NGINX'
+{{nginx_config}}
+NGINX
+nginx -t
+systemctl enable nginx
+systemctl restart nginx
+echo "--- ready"
