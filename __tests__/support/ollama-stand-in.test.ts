@@ -79,7 +79,7 @@ describe("OllamaStandIn", () => {
     expect(body.eval_count).toBe(4);
     expect(body.prompt_eval_count).toBe(2);
     for (const key of ["total_duration", "load_duration", "prompt_eval_duration", "eval_duration"]) expect(typeof body[key]).toBe("number");
-    expect(body.total_duration).toBeGreaterThanOrEqual(body.load_duration + body.eval_duration);
+    expect(body.total_duration).toBeGreaterThanOrEqual(body.load_duration + Number(body.eval_duration));
     expect(new Date(body.created_at).getTime()).toBeGreaterThan(0);
     expect(ollama.chatRequests()).toEqual([{ ...hello, stream: false }]);
   });
