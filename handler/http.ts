@@ -1,5 +1,6 @@
-import { request, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { ConnectionError, type ServiceName } from "./errors";
+import { undiciRequest } from "./undici";
 
 /** One HTTP exchange as the clients need it: status, headers and the whole body. */
 export interface HttpResponse {
@@ -15,7 +16,7 @@ export interface TimedRequestOptions {
   readonly operation: string;
   readonly method: Dispatcher.HttpMethod;
   readonly headers?: Record<string, string>;
-  readonly body?: Dispatcher.DispatchOptions["body"];
+  readonly body?: string | Uint8Array;
   readonly dispatcher?: Dispatcher;
   /** Whole-call timeout (headers and body), in ms. */
   readonly timeoutMs: number;
@@ -84,7 +85,7 @@ export async function timedRequest(url: string, options: TimedRequestOptions): P
     });
   if (options.signal?.aborted) controller.abort();
   try {
-    const response = await request(url, {
+    const response = await undiciRequest(url, {
       method: options.method,
       headers: options.headers,
       body: options.body,

@@ -1,6 +1,9 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { createHandler } from "./app";
+import { loadConfig } from "./config";
 
-/** Placeholder entry point until the handler lands (issue 3). */
-export async function handler(_event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  return { statusCode: 200, body: "" };
-}
+/**
+ * The Lambda entry point (handler setting `index.handler`): an API Gateway REST proxy event
+ * in, a proxy result out. Configuration is read once at cold start; the clients are built once
+ * and reused by warm invocations.
+ */
+export const handler = createHandler(loadConfig(process.env));

@@ -1,4 +1,5 @@
-import { FormData, type Dispatcher } from "undici";
+import { randomBytes } from "node:crypto";
+import type { Dispatcher } from "undici";
 import type { BotApi, BotMethods, BotParams, BotResult, InputFileBytes } from "./bot-api";
 import { ConnectionError, ServiceError } from "./errors";
 import { timedRequest } from "./http";
@@ -51,6 +52,35 @@ function isInputFile(value: unknown): value is InputFileBytes {
     (value as InputFileBytes).data instanceof Uint8Array &&
     typeof (value as InputFileBytes).filename === "string"
   );
+}
+
+/** Quotes a multipart header parameter (file name), keeping it on one line. */
+const quoted = (value: string) => `"${value.replace(/[\r\n"\\]/g, "_")}"`;
+
+/**
+ * Encodes parameters as multipart/form-data (RFC 7578): files as parts with a filename,
+ * everything else as text (objects as JSON, as the Bot API expects). Pure.
+ */
+export function multipartBody(entries: readonly (readonly [string, unknown])[]): { body: Uint8Array; contentType: string } {
+  const boundary = `----botform${randomBytes(12).toString("hex")}`;
+  const parts: Buffer[] = [];
+  for (const [key, value] of entries) {
+    if (isInputFile(value)) {
+      parts.push(
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name=${quoted(key)}; filename=${quoted(value.filename)}\r\n` +
+            `Content-Type: ${value.contentType ?? "application/octet-stream"}\r\n\r\n`,
+        ),
+        Buffer.from(value.data),
+        Buffer.from("\r\n"),
+      );
+    } else {
+      const text = typeof value === "string" ? value : JSON.stringify(value);
+      parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name=${quoted(key)}\r\n\r\n${text}\r\n`));
+    }
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: new Uint8Array(Buffer.concat(parts)), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -154,18 +184,12 @@ export class TelegramClient implements BotApi {
     const url = `${this.apiUrl}/bot${this.options.token}/${method}`;
     const entries = Object.entries((params ?? {}) as Record<string, unknown>).filter(([, v]) => v !== undefined);
     const hasFile = entries.some(([, v]) => isInputFile(v));
-    let body: string | FormData;
+    let body: string | Uint8Array;
     const headers: Record<string, string> = {};
     if (hasFile) {
-      const form = new FormData();
-      for (const [key, value] of entries) {
-        if (isInputFile(value)) {
-          form.append(key, new Blob([value.data], { type: value.contentType ?? "application/octet-stream" }), value.filename);
-        } else {
-          form.append(key, typeof value === "string" ? value : JSON.stringify(value));
-        }
-      }
-      body = form;
+      const form = multipartBody(entries);
+      body = form.body;
+      headers["content-type"] = form.contentType;
     } else {
       body = JSON.stringify(Object.fromEntries(entries));
       headers["content-type"] = "application/json";

@@ -1,0 +1,136 @@
+import { buildArchive, exportFileName } from "../archive-format";
+import type { Session } from "../sessions";
+import type { UpdateContext } from "../update-context";
+import { formatArchiveList, formatSessionList, parsePosition, shortId } from "../views";
+import type { Command } from "./command";
+
+const NO_BUCKET = "Archives are not available: the bot has no S3 bucket configured (S3_BUCKET_NAME).";
+
+/**
+ * /archive: the sessions that can be archived; /archive <n>: write session n with its whole
+ * conversation to S3 and, only once S3 confirmed the write, remove it from DynamoDB.
+ */
+export const archiveCommand: Command = {
+  name: "archive",
+  usage: "/archive [n]",
+  description: "list sessions to archive; with a number, move that session to the archive",
+  async run(ctx, args) {
+    const archives = ctx.archives;
+    if (!archives) {
+      await ctx.reply(NO_BUCKET);
+      return;
+    }
+    const [sessions, { activeSessionId }] = await Promise.all([
+      ctx.sessions.listSessions(ctx.userId),
+      ctx.sessions.getActive(ctx.userId),
+    ]);
+    if (sessions.length === 0) {
+      await ctx.reply("You have no sessions to archive.");
+      return;
+    }
+    const position = args.length > 0 ? parsePosition(args, sessions.length) : undefined;
+    if (position === undefined) {
+      const prefix = args.length > 0 ? `"${args.slice(0, 20)}" is not a session number.\n\n` : "";
+      await ctx.reply(
+        `${prefix}${formatSessionList(sessions, activeSessionId, ctx.config.ollamaModels, "Sessions you can archive:")}\n\nArchive one with /archive <number>.`,
+      );
+      return;
+    }
+    const session = sessions[position - 1]!;
+    const messages = await ctx.sessions.allMessages(ctx.userId, session.sessionId);
+    const archive = buildArchive(session, messages, new Date(ctx.now()));
+    let written: { key: string; sizeBytes: number };
+    try {
+      written = await archives.put(archive);
+    } catch (err) {
+      ctx.log.error("archive write failed; session kept", err, {
+        action: "archive_session",
+        outcome: "failure",
+        session_id: session.sessionId,
+      });
+      await ctx.reply(`Could not write the archive to S3, so session ${shortId(session.sessionId)} was kept as it is. Please try again later.`);
+      return;
+    }
+    await ctx.sessions.deleteSession(ctx.userId, session.sessionId);
+    ctx.log.info("session archived", {
+      action: "archive_session",
+      outcome: "success",
+      session_id: session.sessionId,
+      messages: messages.length,
+      bytes: written.sizeBytes,
+    });
+    const lines = [`Archived session ${shortId(session.sessionId)} (${session.modelName}, ${messages.length} messages).`];
+    if (session.sessionId === activeSessionId) lines.push(await activateNext(ctx, sessions.filter((s) => s.sessionId !== session.sessionId), session.sessionId));
+    await ctx.reply(lines.join("\n"));
+  },
+};
+
+/**
+ * After the active session was archived: the most recently used other session becomes active.
+ * `remaining` is in list order, so its index is the number /listsessions now shows.
+ */
+async function activateNext(ctx: UpdateContext, remaining: readonly Session[], archivedId: string): Promise<string> {
+  if (remaining.length === 0) {
+    await ctx.sessions.activate(ctx.userId, undefined, archivedId);
+    return "It was your active session; your next message starts a new one.";
+  }
+  const next = [...remaining].sort((a, b) => b.lastMessageTs - a.lastMessageTs || b.createdAt - a.createdAt)[0]!;
+  await ctx.sessions.activate(ctx.userId, next.sessionId, archivedId);
+  const position = remaining.indexOf(next) + 1;
+  return `It was your active session; session ${position} (${shortId(next.sessionId)}, ${next.modelName}) is active now.`;
+}
+
+/** /listarchives: numbered archives in a stable order. */
+export const listArchivesCommand: Command = {
+  name: "listarchives",
+  usage: "/listarchives",
+  description: "list your archived sessions",
+  async run(ctx) {
+    if (!ctx.archives) {
+      await ctx.reply(NO_BUCKET);
+      return;
+    }
+    const entries = await ctx.archives.describe(await ctx.archives.list(ctx.userId));
+    await ctx.reply(formatArchiveList(entries));
+  },
+};
+
+/** /export <n>: archive n as a JSON document that imports back unchanged. */
+export const exportCommand: Command = {
+  name: "export",
+  usage: "/export <n>",
+  description: "send archive n (from /listarchives) as a JSON file",
+  async run(ctx, args) {
+    if (!ctx.archives) {
+      await ctx.reply(NO_BUCKET);
+      return;
+    }
+    const entries = await ctx.archives.list(ctx.userId);
+    if (entries.length === 0) {
+      await ctx.reply("You have no archives yet. Use /archive to archive a session.");
+      return;
+    }
+    const position = parsePosition(args, entries.length);
+    if (position === undefined) {
+      await ctx.reply(`Usage: /export <number>, a number from 1 to ${entries.length} (see /listarchives).`);
+      return;
+    }
+    const entry = entries[position - 1]!;
+    const bytes = await ctx.archives.get(entry.key);
+    let model = "unknown";
+    let count: number | undefined;
+    try {
+      const parsed = JSON.parse(Buffer.from(bytes).toString("utf8")) as { model_name?: unknown; conversation?: unknown };
+      if (typeof parsed.model_name === "string") model = parsed.model_name;
+      if (Array.isArray(parsed.conversation)) count = parsed.conversation.length;
+    } catch {
+      // Sent as stored anyway; the name just says "unknown".
+    }
+    await ctx.bot.call("sendDocument", {
+      chat_id: ctx.chatId,
+      document: { filename: exportFileName(entry.sessionId, model), data: bytes, contentType: "application/json" },
+      caption: `Archive ${shortId(entry.sessionId)} (${model}${count !== undefined ? `, ${count} messages` : ""}). Send this file back to me to import it.`,
+    });
+    ctx.log.info("archive exported", { action: "export_archive", outcome: "success", session_id: entry.sessionId, bytes: bytes.byteLength });
+  },
+};

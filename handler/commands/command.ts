@@ -1,0 +1,15 @@
+import type { UpdateContext } from "../update-context";
+
+/** One bot command: how /help lists it and what it does. */
+export interface Command {
+  /** Name without the slash, lower case. */
+  readonly name: string;
+  /** Other names that run it (`hello` for `start`). */
+  readonly aliases?: readonly string[];
+  /** How /help shows the call, e.g. `/switch <n>`. */
+  readonly usage: string;
+  /** One line for /help. */
+  readonly description: string;
+  /** Handles the command; `args` is the trimmed text after it. */
+  run(ctx: UpdateContext, args: string): Promise<void>;
+}

@@ -1,0 +1,29 @@
+import { archiveCommand, exportCommand, listArchivesCommand } from "./archive";
+import type { Command } from "./command";
+import { echoCommand } from "./echo";
+import { helpCommand } from "./help";
+import { historyCommand, listSessionsCommand, newSessionCommand, switchCommand } from "./sessions";
+import { startCommand } from "./start";
+import { statusCommand } from "./status";
+
+const list: Command[] = [
+  startCommand,
+  helpCommand(() => COMMAND_LIST),
+  newSessionCommand,
+  listSessionsCommand,
+  switchCommand,
+  historyCommand,
+  archiveCommand,
+  listArchivesCommand,
+  exportCommand,
+  statusCommand,
+  echoCommand,
+];
+
+/** Every command in the order /help lists them. */
+export const COMMAND_LIST: readonly Command[] = list;
+
+/** Command name or alias (lower case, no slash) → command. */
+export const COMMANDS: ReadonlyMap<string, Command> = new Map(
+  list.flatMap((c) => [c.name, ...(c.aliases ?? [])].map((name) => [name, c] as const)),
+);

@@ -1,0 +1,344 @@
+import { randomUUID } from "node:crypto";
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from "@aws-sdk/lib-dynamodb";
+import { batchWriteAll, type WriteRequest } from "./dynamo";
+
+/**
+ * Live sessions in the sessions table. Layout under pk = Telegram user id:
+ * - `PROFILE`: `active_session_id` — the truth about which session is active;
+ * - `SESSION#<id>`: model_name, session_id, is_active (1/0, the index copy), created_at,
+ *   last_message_ts (epoch seconds), message_count (also the message sequence counter);
+ * - `MSG#<id>#<seq, 10 digits>`: role, content, ts — no model_name/is_active, so messages
+ *   stay out of both GSIs, and no item grows with the conversation.
+ */
+
+/** Sort key of the profile item. */
+export const PROFILE_SK = "PROFILE";
+/** Sort key prefix of session items. */
+export const SESSION_PREFIX = "SESSION#";
+/** Sort key prefix of message items. */
+export const MESSAGE_PREFIX = "MSG#";
+
+/** The sort key of a session item. */
+export const sessionSk = (sessionId: string) => `${SESSION_PREFIX}${sessionId}`;
+/** The prefix of a session's message items. */
+export const messagePrefix = (sessionId: string) => `${MESSAGE_PREFIX}${sessionId}#`;
+/** The sort key of message `seq` (1-based) of a session; zero-padded so keys sort by seq. */
+export const messageSk = (sessionId: string, seq: number) => `${messagePrefix(sessionId)}${String(seq).padStart(10, "0")}`;
+
+/** Who wrote a message. */
+export type MessageRole = "user" | "assistant";
+
+/** A session as the commands see it. */
+export interface Session {
+  readonly userId: number;
+  readonly sessionId: string;
+  readonly modelName: string;
+  /** The index copy; the profile's active_session_id decides. */
+  readonly isActive: boolean;
+  /** Creation time, epoch ms. */
+  readonly createdAt: number;
+  /** Last message time, epoch seconds (0 before the first message). */
+  readonly lastMessageTs: number;
+  /** Messages written so far (the sequence counter). */
+  readonly messageCount: number;
+}
+
+/** One stored message. */
+export interface StoredMessage {
+  readonly seq: number;
+  readonly role: MessageRole;
+  readonly content: string;
+  /** Epoch seconds. */
+  readonly ts: number;
+}
+
+/** The user's active session, when there is one, as read in one request. */
+export interface ActiveLookup {
+  readonly activeSessionId: string | undefined;
+  readonly session: Session | undefined;
+}
+
+/** Options of {@link SessionStore}. */
+export interface SessionStoreOptions {
+  readonly doc: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** Clock, epoch ms. @default Date.now */
+  readonly now?: () => number;
+  /** Session id factory. @default crypto.randomUUID */
+  readonly newId?: () => string;
+}
+
+type Item = Record<string, unknown>;
+
+function toSession(item: Item): Session {
+  return {
+    userId: Number(item.pk),
+    sessionId: String(item.session_id),
+    modelName: String(item.model_name),
+    isActive: Number(item.is_active) === 1,
+    createdAt: Number(item.created_at ?? 0),
+    lastMessageTs: Number(item.last_message_ts ?? 0),
+    messageCount: Number(item.message_count ?? 0),
+  };
+}
+
+function toMessage(item: Item): StoredMessage {
+  const sk = String(item.sk);
+  return {
+    seq: Number(sk.slice(sk.lastIndexOf("#") + 1)),
+    role: item.role === "assistant" ? "assistant" : "user",
+    content: String(item.content ?? ""),
+    ts: Number(item.ts ?? 0),
+  };
+}
+
+/** Orders sessions the way every numbered list shows them: oldest first. */
+export function compareSessions(a: Session, b: Session): number {
+  return a.createdAt - b.createdAt || a.sessionId.localeCompare(b.sessionId);
+}
+
+/**
+ * One method per store operation on live sessions. A chat message costs a constant number of
+ * requests: {@link getActive} (two reads), {@link appendMessage} (two writes),
+ * {@link recentMessages} (one), whatever the number of sessions or messages.
+ */
+export class SessionStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly now: () => number;
+  private readonly newId: () => string;
+
+  constructor(options: SessionStoreOptions) {
+    this.doc = options.doc;
+    this.table = options.tableName;
+    this.now = options.now ?? Date.now;
+    this.newId = options.newId ?? randomUUID;
+  }
+
+  /** The user's active session id (profile) and that session's item: two GetItem-sized reads. */
+  async getActive(userId: number): Promise<ActiveLookup> {
+    const profile = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: userId, sk: PROFILE_SK }, ConsistentRead: true }),
+    );
+    const activeSessionId = profile.Item?.active_session_id as string | undefined;
+    if (!activeSessionId) return { activeSessionId: undefined, session: undefined };
+    return { activeSessionId, session: await this.getSession(userId, activeSessionId) };
+  }
+
+  /** One session, or undefined. */
+  async getSession(userId: number, sessionId: string): Promise<Session | undefined> {
+    const result = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: userId, sk: sessionSk(sessionId) }, ConsistentRead: true }),
+    );
+    return result.Item ? toSession(result.Item) : undefined;
+  }
+
+  /** All the user's sessions, oldest first (the numbering of /listsessions, /switch, /archive). */
+  async listSessions(userId: number): Promise<Session[]> {
+    const sessions: Session[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: { ":pk": userId, ":prefix": SESSION_PREFIX },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) sessions.push(toSession(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return sessions.sort(compareSessions);
+  }
+
+  /**
+   * Creates a session with `modelName` and makes it the active one. Crash-safe order: the
+   * session item (inactive), then the profile (the truth), then the index copies.
+   */
+  async createSession(userId: number, modelName: string, previousActiveId?: string): Promise<Session> {
+    const sessionId = this.newId();
+    const createdAt = this.now();
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          pk: userId,
+          sk: sessionSk(sessionId),
+          session_id: sessionId,
+          model_name: modelName,
+          is_active: 0,
+          created_at: createdAt,
+          last_message_ts: Math.floor(createdAt / 1000),
+          message_count: 0,
+        },
+        ConditionExpression: "attribute_not_exists(sk)",
+      }),
+    );
+    await this.activate(userId, sessionId, previousActiveId);
+    return {
+      userId,
+      sessionId,
+      modelName,
+      isActive: true,
+      createdAt,
+      lastMessageTs: Math.floor(createdAt / 1000),
+      messageCount: 0,
+    };
+  }
+
+  /**
+   * Makes `sessionId` the active session: the profile first (the truth), then the is_active
+   * index copies of the previous and the new session. `sessionId` undefined clears it.
+   */
+  async activate(userId: number, sessionId: string | undefined, previousActiveId?: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: userId, sk: PROFILE_SK },
+        UpdateExpression: sessionId
+          ? "SET active_session_id = :id, updated_at = :now, created_at = if_not_exists(created_at, :now)"
+          : "REMOVE active_session_id SET updated_at = :now",
+        ExpressionAttributeValues: sessionId ? { ":id": sessionId, ":now": this.now() } : { ":now": this.now() },
+      }),
+    );
+    if (previousActiveId && previousActiveId !== sessionId) await this.setIndexFlag(userId, previousActiveId, 0);
+    if (sessionId) await this.setIndexFlag(userId, sessionId, 1);
+  }
+
+  /**
+   * Appends a message: an atomic ADD on the session's counter gives its sequence number (and
+   * fails if the session no longer exists), then the message item is written.
+   */
+  async appendMessage(userId: number, sessionId: string, role: MessageRole, content: string): Promise<StoredMessage> {
+    const ts = Math.floor(this.now() / 1000);
+    const counter = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: userId, sk: sessionSk(sessionId) },
+        UpdateExpression: "ADD message_count :one SET last_message_ts = :ts",
+        ConditionExpression: "attribute_exists(sk)",
+        ExpressionAttributeValues: { ":one": 1, ":ts": ts },
+        ReturnValues: "UPDATED_NEW",
+      }),
+    );
+    const seq = Number(counter.Attributes?.message_count);
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: userId, sk: messageSk(sessionId, seq), role, content, ts },
+      }),
+    );
+    return { seq, role, content, ts };
+  }
+
+  /** The newest `limit` messages, returned oldest first: one Query whatever the session's length. */
+  async recentMessages(userId: number, sessionId: string, limit: number): Promise<StoredMessage[]> {
+    const page = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": userId, ":prefix": messagePrefix(sessionId) },
+        ScanIndexForward: false,
+        Limit: limit,
+        ConsistentRead: true,
+      }),
+    );
+    return (page.Items ?? []).map(toMessage).reverse();
+  }
+
+  /** Every message of a session, oldest first (archiving). */
+  async allMessages(userId: number, sessionId: string): Promise<StoredMessage[]> {
+    const messages: StoredMessage[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: { ":pk": userId, ":prefix": messagePrefix(sessionId) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) messages.push(toMessage(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return messages;
+  }
+
+  /**
+   * Removes a session: its item first (so it disappears from every list at once and can never
+   * be archived again half-deleted), then its messages in batches of 25.
+   */
+  async deleteSession(userId: number, sessionId: string): Promise<void> {
+    const keys: WriteRequest[] = [{ DeleteRequest: { Key: { pk: userId, sk: sessionSk(sessionId) } } }];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: { ":pk": userId, ":prefix": messagePrefix(sessionId) },
+          ProjectionExpression: "pk, sk",
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) keys.push({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } });
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    await batchWriteAll(this.doc, this.table, keys.slice(0, 1));
+    await batchWriteAll(this.doc, this.table, keys.slice(1));
+  }
+
+  /**
+   * Bulk-loads messages into an existing session with BatchWriteItem (25 per request) and sets
+   * its counter: for seeding benchmarks and tests, and for restoring a conversation.
+   */
+  async bulkAppend(
+    userId: number,
+    sessionId: string,
+    messages: readonly { role: MessageRole; content: string; ts: number }[],
+  ): Promise<void> {
+    const session = await this.getSession(userId, sessionId);
+    if (!session) throw new Error(`session ${sessionId} does not exist`);
+    const first = session.messageCount + 1;
+    const writes: WriteRequest[] = messages.map((m, i) => ({
+      PutRequest: { Item: { pk: userId, sk: messageSk(sessionId, first + i), role: m.role, content: m.content, ts: m.ts } },
+    }));
+    await batchWriteAll(this.doc, this.table, writes);
+    const lastTs = messages.length > 0 ? messages[messages.length - 1]!.ts : session.lastMessageTs;
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: userId, sk: sessionSk(sessionId) },
+        UpdateExpression: "ADD message_count :n SET last_message_ts = :ts",
+        ExpressionAttributeValues: { ":n": messages.length, ":ts": lastTs },
+      }),
+    );
+  }
+
+  private async setIndexFlag(userId: number, sessionId: string, value: 0 | 1): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: userId, sk: sessionSk(sessionId) },
+          UpdateExpression: "SET is_active = :v",
+          ConditionExpression: "attribute_exists(sk)",
+          ExpressionAttributeValues: { ":v": value },
+        }),
+      );
+    } catch (err) {
+      // The session was archived meanwhile: there is no index copy left to fix.
+      if ((err as { name?: string }).name !== "ConditionalCheckFailedException") throw err;
+    }
+  }
+}

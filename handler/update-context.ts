@@ -1,0 +1,49 @@
+import type { Message } from "@grammyjs/types";
+import type { ArchiveStore } from "./archives";
+import type { BotApi } from "./bot-api";
+import type { BotConfig } from "./config";
+import type { Logger } from "./log";
+import type { ChatAnswer, ChatMessage, StreamedAnswer } from "./ollama";
+import type { SessionStore } from "./sessions";
+
+/** What the chat path and /status need from Ollama (OllamaClient implements it). */
+export interface ModelApi {
+  chat(model: string, messages: readonly ChatMessage[]): Promise<ChatAnswer>;
+  chatStream(
+    model: string,
+    messages: readonly ChatMessage[],
+    onDelta: (text: string) => void,
+    signal?: AbortSignal,
+  ): Promise<StreamedAnswer>;
+  listModels(): Promise<string[]>;
+  version(): Promise<string>;
+}
+
+/** The Bot API plus file downloads (TelegramClient implements it). */
+export interface TelegramApi extends BotApi {
+  downloadFile(filePath: string, maxBytes: number): Promise<Uint8Array>;
+}
+
+/**
+ * Everything a command needs while handling one update: the sender, the stores, the clients,
+ * a logger carrying the update's ids, and `reply` (plain text, split at Telegram's limit).
+ */
+export interface UpdateContext {
+  readonly config: BotConfig;
+  readonly message: Message;
+  readonly userId: number;
+  readonly chatId: number;
+  readonly sessions: SessionStore;
+  /** Undefined when S3_BUCKET_NAME is not set. */
+  readonly archives: ArchiveStore | undefined;
+  readonly bot: TelegramApi;
+  /** Undefined when OLLAMA_URL is not set. */
+  readonly ollama: ModelApi | undefined;
+  readonly log: Logger;
+  /** Clock, epoch ms. */
+  readonly now: () => number;
+  /** New session ids (imports). */
+  readonly newId: () => string;
+  /** Sends plain text to the chat, split on line boundaries at 4,096 characters. */
+  reply(text: string): Promise<void>;
+}
