@@ -1,0 +1,140 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TerraformVariable } from "cdktf";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { BotFunction, DEFAULT_BUNDLE_DIR, ollamaTimeoutMs } from "../../constructs/bot-function";
+import { botFunctionProps, synthWith } from "../support/infra";
+import { onlyResource, resourcesOf, type TerraformJson } from "../support/terraform-json";
+
+function synthFunction(overrides: Parameters<typeof botFunctionProps>[1] = {}): TerraformJson {
+  return synthWith((scope, deps) => {
+    new BotFunction(scope, "Fn", botFunctionProps(deps, overrides));
+  });
+}
+
+function policyOf(tf: TerraformJson): { Statement: Array<{ Sid: string; Action: string[]; Resource: string[] }> } {
+  return JSON.parse(onlyResource(tf, "aws_iam_role_policy").policy as string);
+}
+
+describe("BotFunction", () => {
+  it("runs the bundle on nodejs24.x with index.handler and 256 MB by default", () => {
+    const tf = synthFunction();
+    const fn = onlyResource(tf, "aws_lambda_function");
+    expect(fn).toMatchObject({ runtime: "nodejs24.x", handler: "index.handler", memory_size: 256, function_name: "telegram-bot" });
+    expect(fn.filename).toMatch(/^assets\/.+\/archive\.zip$/);
+  });
+
+  it("sets exactly the environment the handler reads", () => {
+    const fn = onlyResource(synthFunction({ allowedUserIds: "1,2", environment: "prod" }), "aws_lambda_function");
+    const variables = (fn.environment as { variables: Record<string, string> }).variables;
+    expect(Object.keys(variables).sort()).toEqual(
+      [
+        "ALLOWED_USER_IDS", "DYNAMODB_TABLE", "ENVIRONMENT", "LOG_LEVEL", "OLLAMA_API_KEY", "OLLAMA_MODELS",
+        "OLLAMA_TIMEOUT_MS", "OLLAMA_URL", "S3_BUCKET_NAME", "TELEGRAM_SECRET_TOKEN", "TELEGRAM_TOKEN",
+      ].sort(),
+    );
+    expect(variables).toMatchObject({
+      OLLAMA_URL: "http://203.0.113.10:11434",
+      OLLAMA_MODELS: "llama3.2:1b",
+      ALLOWED_USER_IDS: "1,2",
+      ENVIRONMENT: "prod",
+      LOG_LEVEL: "INFO",
+      TELEGRAM_TOKEN: "${var.telegram_token}",
+    });
+    expect(variables.DYNAMODB_TABLE).toMatch(/^\$\{aws_dynamodb_table\..+\.name\}$/);
+    expect(variables.S3_BUCKET_NAME).toMatch(/^\$\{aws_s3_bucket\..+\.bucket\}$/);
+  });
+
+  it("gives async mode a 120 s timeout, a 105 s Ollama timeout and an encrypted 14-day dead-letter queue", () => {
+    const tf = synthFunction();
+    const fn = onlyResource(tf, "aws_lambda_function");
+    expect(fn.timeout).toBe(120);
+    expect((fn.environment as { variables: Record<string, string> }).variables.OLLAMA_TIMEOUT_MS).toBe("105000");
+    const queueId = Object.keys(resourcesOf(tf, "aws_sqs_queue"))[0];
+    expect(fn.dead_letter_config).toEqual({ target_arn: `\${aws_sqs_queue.${queueId}.arn}` });
+    expect(JSON.stringify(tf)).toHaveResourceWithProperties(SqsQueue, { message_retention_seconds: 1209600, sqs_managed_sse_enabled: true });
+  });
+
+  it("gives sync mode the seed's 30 s and 22 s and no dead-letter queue", () => {
+    const tf = synthFunction({ deliveryMode: "sync" });
+    const fn = onlyResource(tf, "aws_lambda_function");
+    expect(fn.timeout).toBe(30);
+    expect((fn.environment as { variables: Record<string, string> }).variables.OLLAMA_TIMEOUT_MS).toBe("22000");
+    expect(fn.dead_letter_config).toBeUndefined();
+    expect(resourcesOf(tf, "aws_sqs_queue")).toEqual({});
+  });
+
+  it("computes the async Ollama timeout in Terraform when the timeout is a variable", () => {
+    const tf = synthWith((scope, deps) => {
+      const timeout = new TerraformVariable(scope, "lambda_timeout", { type: "number", default: 120 });
+      new BotFunction(scope, "Fn", botFunctionProps(deps, { timeoutSeconds: timeout.numberValue }));
+    });
+    const fn = onlyResource(tf, "aws_lambda_function");
+    expect(fn.timeout).toBe("${var.lambda_timeout}");
+    expect((fn.environment as { variables: Record<string, string> }).variables.OLLAMA_TIMEOUT_MS).toBe(
+      "${((var.lambda_timeout - 15) * 1000)}",
+    );
+    expect(ollamaTimeoutMs("async", 60)).toBe("45000");
+  });
+
+  it("creates /aws/lambda/<name> with 14-day retention before the function", () => {
+    const tf = synthFunction();
+    expect(JSON.stringify(tf)).toHaveResourceWithProperties(CloudwatchLogGroup, { name: "/aws/lambda/telegram-bot", retention_in_days: 14 });
+    const logGroupId = Object.keys(resourcesOf(tf, "aws_cloudwatch_log_group"))[0];
+    expect(onlyResource(tf, "aws_lambda_function").depends_on).toEqual([`aws_cloudwatch_log_group.${logGroupId}`]);
+  });
+
+  it("grants its own role only this table and its indexes, this bucket's archives, this log group and the queue", () => {
+    const tf = synthFunction();
+    const statements = policyOf(tf).Statement;
+    expect(statements.map((s) => s.Sid)).toEqual([
+      "WriteOwnLogs", "SessionsTableReadWrite", "ListArchives", "ReadWriteArchives", "SendFailedInvocations",
+    ]);
+    const resources = statements.flatMap((s) => s.Resource);
+    expect(resources.every((r) => /^\$\{aws_(cloudwatch_log_group|dynamodb_table|s3_bucket|sqs_queue)\./.test(r))).toBe(true);
+    expect(statements.flatMap((s) => s.Action).some((a) => a.endsWith("*"))).toBe(false);
+    const table = statements.find((s) => s.Sid === "SessionsTableReadWrite");
+    expect(table?.Resource[1]).toMatch(/\/index\/\*$/);
+  });
+
+  it("uses the lab role and creates no IAM role when one is given", () => {
+    const tf = synthFunction({ labRoleArn: "arn:aws:iam::123456789012:role/LabRole" });
+    expect(onlyResource(tf, "aws_lambda_function").role).toBe("arn:aws:iam::123456789012:role/LabRole");
+    expect(resourcesOf(tf, "aws_iam_role")).toEqual({});
+    expect(resourcesOf(tf, "aws_iam_role_policy")).toEqual({});
+  });
+
+  it("hashes the bundle, so a changed handler changes source_code_hash", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bundle-"));
+    writeFileSync(join(dir, "index.js"), "exports.handler = async () => ({ statusCode: 204 });\n");
+    const fixtureHash = onlyResource(synthFunction(), "aws_lambda_function").source_code_hash;
+    const changedHash = onlyResource(synthFunction({ bundleDir: dir }), "aws_lambda_function").source_code_hash;
+    expect(fixtureHash).toEqual(expect.any(String));
+    expect(changedHash).not.toBe(fixtureHash);
+  });
+
+  it("fails if the bundle has not been built", () => {
+    const empty = mkdtempSync(join(tmpdir(), "no-bundle-"));
+    expect(() => synthFunction({ bundleDir: empty })).toThrow(/bot function: invalid bundleDir: .*run `npm run build` first/);
+  });
+
+  it("fails if the sync-mode timeout exceeds API Gateway's limit", () => {
+    expect(() => synthFunction({ deliveryMode: "sync", timeoutSeconds: 60 })).toThrow(
+      /invalid timeoutSeconds \(sync mode\): got 60; allowed: a whole number from 3 to 30/,
+    );
+  });
+
+  it("fails if the memory size is out of Lambda's range", () => {
+    expect(() => synthFunction({ memorySize: 64 })).toThrow(/invalid memorySize: got 64; allowed: a whole number from 128 to 10240/);
+  });
+
+  it("fails if the model list is empty", () => {
+    expect(() => synthFunction({ models: [] })).toThrow(/invalid models: got \[\]/);
+  });
+
+  it("builds from dist/handler unless told otherwise", () => {
+    expect(DEFAULT_BUNDLE_DIR).toBe(join(__dirname, "..", "..", "dist", "handler"));
+  });
+});
