@@ -1,0 +1,157 @@
+/**
+ * The handler running locally: emulators on the data folder, the handler's config built the
+ * way the stack builds the function's environment, and `handleUpdate` passing an update
+ * through the real entry point as API Gateway would (proxy event with the secret header).
+ * Shared by `npm start` (polling and terminal chat) and `npm run dev:webhook`.
+ */
+import { randomBytes } from "node:crypto";
+import type { Update } from "@grammyjs/types";
+import { OLLAMA_PROXY_PORT } from "../config/defaults";
+import { ASYNC_REPLY_MARGIN_SECONDS, loadStackConfig, type StackConfig } from "../config/stack-config";
+import { SYNC_OLLAMA_TIMEOUT_MS } from "../config/defaults";
+import { createHandler, type WebhookHandler } from "../handler/app";
+import { createDocumentClient } from "../handler/aws";
+import { loadConfig, type BotConfig } from "../handler/config";
+import { createLogger, type LogSink } from "../handler/log";
+import type { TelegramApi } from "../handler/update-context";
+import { startEmulators, type RunningEmulators } from "./emulators";
+import { removeEndpointsFile, writeEndpointsFile } from "./endpoints-file";
+import { lambdaContext, proxyEventFromUpdate } from "./lambda-event";
+import { localPaths, type LocalPaths } from "./paths";
+
+/** Ollama's default address locally: the proxy port on loopback, like `ollama serve` on 11434. */
+export const DEFAULT_LOCAL_OLLAMA_URL = `http://127.0.0.1:${OLLAMA_PROXY_PORT}`;
+
+/** Options of {@link startLocalRuntime}. */
+export interface LocalRuntimeOptions {
+  /** Data folder of the emulators. @default ".data" under cwd */
+  readonly dataDir?: string;
+  /** Environment read for OLLAMA_URL, OLLAMA_MODELS, OLLAMA_API_KEY, LOG_LEVEL... @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Bot token the handler's Telegram client uses. */
+  readonly token: string;
+  /** Bot API base URL. @default TELEGRAM_API_URL, else Telegram's */
+  readonly telegramApiUrl?: string;
+  /** Replaces the handler's Telegram client (the terminal chat observes its calls). @default - a TelegramClient */
+  readonly bot?: TelegramApi;
+  /** Webhook secret the handler checks. @default - 32 random bytes, hex */
+  readonly secretToken?: string;
+  /** Where the handler's JSON log lines go. @default stdout */
+  readonly logSink?: LogSink;
+  /** Stack configuration (model list, function timeout). @default loadStackConfig({ env }) */
+  readonly stackConfig?: StackConfig;
+  /** Emulators already running (tests); they are not stopped by stop(). @default - started on dataDir */
+  readonly emulators?: RunningEmulators;
+  /** Write .data/local-endpoints.json while running. @default true */
+  readonly writeEndpoints?: boolean;
+  /** Project directory. @default process.cwd() */
+  readonly cwd?: string;
+}
+
+/** A running local handler. */
+export interface LocalRuntime {
+  readonly handler: WebhookHandler;
+  readonly config: BotConfig;
+  readonly emulators: RunningEmulators;
+  readonly paths: LocalPaths;
+  /** The secret the handler expects in X-Telegram-Bot-Api-Secret-Token. */
+  readonly secretToken: string;
+  /** The function's timeout, which local invocations count down from, in ms. */
+  readonly lambdaTimeoutMs: number;
+  /** Passes an update through the handler as API Gateway would; resolves with the status code. */
+  handleUpdate(update: Update): Promise<number>;
+  /** Stops the emulators (when started here), removes the endpoints file; idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * OLLAMA_TIMEOUT_MS as the stack sets it (constructs/bot-function.ts): 22 s in sync mode, the
+ * function timeout minus ASYNC_REPLY_MARGIN_SECONDS in async mode. Pure.
+ */
+export function ollamaTimeoutMsFor(stack: Pick<StackConfig, "deliveryMode" | "lambdaTimeoutSeconds">): number {
+  return stack.deliveryMode === "sync" ? SYNC_OLLAMA_TIMEOUT_MS : (stack.lambdaTimeoutSeconds - ASYNC_REPLY_MARGIN_SECONDS) * 1000;
+}
+
+/**
+ * The handler's environment locally: the caller's environment, then the emulators', then the
+ * bot settings. The model list comes from the stack configuration (which reads OLLAMA_MODELS).
+ * Pure.
+ */
+export function localHandlerEnv(options: {
+  env: NodeJS.ProcessEnv;
+  emulatorEnv: Readonly<Record<string, string>>;
+  stack: StackConfig;
+  token: string;
+  secretToken: string;
+  telegramApiUrl?: string;
+}): Record<string, string | undefined> {
+  const { env, stack } = options;
+  return {
+    ...env,
+    ...options.emulatorEnv,
+    TELEGRAM_TOKEN: options.token,
+    TELEGRAM_SECRET_TOKEN: options.secretToken,
+    TELEGRAM_API_URL: options.telegramApiUrl ?? env.TELEGRAM_API_URL,
+    OLLAMA_URL: env.OLLAMA_URL?.trim() || DEFAULT_LOCAL_OLLAMA_URL,
+    OLLAMA_MODELS: stack.models.join(","),
+    OLLAMA_TIMEOUT_MS: env.OLLAMA_TIMEOUT_MS?.trim() || String(ollamaTimeoutMsFor(stack)),
+  };
+}
+
+/** Starts the emulators (unless given) and builds the handler on them. */
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const env = options.env ?? process.env;
+  const paths = localPaths(options.dataDir, options.cwd);
+  const stack = options.stackConfig ?? loadStackConfig({ env });
+  const ownEmulators = options.emulators === undefined;
+  const emulators = options.emulators ?? (await startEmulators({ dataDir: paths.dataDir, region: stack.region }));
+  const secretToken = options.secretToken ?? randomBytes(32).toString("hex");
+  try {
+    const config = loadConfig(
+      localHandlerEnv({ env, emulatorEnv: emulators.env, stack, token: options.token, secretToken, telegramApiUrl: options.telegramApiUrl }),
+    );
+    const credentials = { ...emulators.credentials };
+    const doc = createDocumentClient(config, credentials);
+    const logger = createLogger({
+      level: config.logLevel,
+      secrets: [config.telegramToken, config.telegramSecretToken, config.ollamaApiKey],
+      sink: options.logSink ?? ((line) => void process.stdout.write(`${line}\n`)),
+    });
+    const handler = createHandler(config, { doc, logger, credentials, ...(options.bot ? { bot: options.bot } : {}) });
+    if (options.writeEndpoints ?? true) {
+      await writeEndpointsFile(paths.endpointsFile, {
+        dynamodbEndpoint: emulators.dynamodbEndpoint,
+        s3Endpoint: emulators.s3Endpoint,
+        tableName: emulators.tableName,
+        bucketName: emulators.bucketName,
+        region: emulators.region,
+        pid: process.pid,
+      });
+    }
+    const lambdaTimeoutMs = stack.lambdaTimeoutSeconds * 1000;
+    let stopping: Promise<void> | undefined;
+    return {
+      handler,
+      config,
+      emulators,
+      paths,
+      secretToken,
+      lambdaTimeoutMs,
+      async handleUpdate(update) {
+        const result = await handler(proxyEventFromUpdate(update, { secretToken }), lambdaContext({ timeoutMs: lambdaTimeoutMs }));
+        return result.statusCode;
+      },
+      stop() {
+        stopping ??= (async () => {
+          doc.destroy();
+          if (options.writeEndpoints ?? true) await removeEndpointsFile(paths.endpointsFile);
+          if (ownEmulators) await emulators.stop();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    if (ownEmulators) await emulators.stop().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The interactive terminal chat of `npm start` without a token: it plays a Telegram private
+ * chat. Each line typed becomes a message update passed to the handler; the bot's Bot API calls
+ * are printed as they happen; documents it sends are saved to a folder; `/import <path>` sends a
+ * local JSON file as a document; `/quit` or end of input (Ctrl-D) ends the chat. Streams come in
+ * as arguments, so tests drive it with a PassThrough.
+ */
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { basename, join, relative, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import type { Readable, Writable } from "node:stream";
+import type { Update } from "@grammyjs/types";
+import type { InputFileBytes } from "../handler/bot-api";
+import { ChatUpdateFactory, DEFAULT_LOCAL_USER, type LocalUser } from "./chat-updates";
+import type { ObservedCall } from "./observed-bot";
+import { TranscriptRenderer, visibleText } from "./terminal-render";
+
+/** Words that end the chat. */
+export const QUIT_COMMANDS: readonly string[] = ["/quit", "/exit"];
+/** The local command that sends a file as a document. */
+export const IMPORT_COMMAND = "/import";
+
+/** Options of {@link runTerminalChat}. */
+export interface TerminalChatOptions {
+  /** Where the user types (process.stdin). */
+  readonly input: Readable;
+  /** Where the chat is printed (process.stdout). */
+  readonly output: Writable;
+  /** Passes one update through the handler; resolves once the handler has answered. */
+  readonly handleUpdate: (update: Update) => Promise<void>;
+  /** Subscribes to the bot's successful Bot API calls; returns the unsubscribe function. */
+  readonly subscribe: (listener: (call: ObservedCall) => void) => () => void;
+  /** Makes a local file's bytes downloadable through getFile; returns its file_id. */
+  readonly uploadFile: (data: Buffer, fileName: string) => string;
+  /** Folder the documents the bot sends are saved in (created on first use). */
+  readonly exportsDir: string;
+  /** The person at the terminal. @default DEFAULT_LOCAL_USER (id 1) */
+  readonly user?: LocalUser;
+  /** Builds the updates. @default - a ChatUpdateFactory for `user` */
+  readonly updates?: ChatUpdateFactory;
+  /** Show a "you> " prompt (an interactive terminal). @default output.isTTY */
+  readonly prompt?: boolean;
+  /** Aborting it ends the chat after the update in flight. @default - none */
+  readonly signal?: AbortSignal;
+  /** Folder `/import` paths and printed paths are relative to. @default process.cwd() */
+  readonly cwd?: string;
+}
+
+/** What a chat did. */
+export interface TerminalChatSummary {
+  /** Updates passed to the handler. */
+  readonly updates: number;
+  /** Paths of the documents saved. */
+  readonly savedFiles: string[];
+}
+
+function isInputFile(value: unknown): value is InputFileBytes {
+  return typeof value === "object" && value !== null && (value as InputFileBytes).data instanceof Uint8Array && typeof (value as InputFileBytes).filename === "string";
+}
+
+/** A path that does not exist yet: `name`, else `name-1`, `name-2`... before the extension. */
+async function freePath(dir: string, fileName: string, taken: (path: string) => Promise<boolean>): Promise<string> {
+  const safe = basename(fileName).replace(/[^\w.@-]+/g, "_") || "document";
+  const dot = safe.lastIndexOf(".");
+  const [stem, ext] = dot > 0 ? [safe.slice(0, dot), safe.slice(dot)] : [safe, ""];
+  for (let n = 0; ; n++) {
+    const candidate = join(dir, n === 0 ? safe : `${stem}-${n}${ext}`);
+    if (!(await taken(candidate))) return candidate;
+  }
+}
+
+const exists = (path: string) => readFile(path).then(
+  () => true,
+  () => false,
+);
+
+/** Runs the chat until /quit, end of input or the signal; resolves with what it did. */
+export async function runTerminalChat(options: TerminalChatOptions): Promise<TerminalChatSummary> {
+  const { output } = options;
+  const user = options.user ?? DEFAULT_LOCAL_USER;
+  const updates = options.updates ?? new ChatUpdateFactory(user);
+  const cwd = options.cwd ?? process.cwd();
+  const showPrompt = options.prompt ?? Boolean((output as Writable & { isTTY?: boolean }).isTTY);
+  const renderer = new TranscriptRenderer();
+  const savedFiles: string[] = [];
+  let handled = 0;
+
+  // Printing is chained so output keeps the order of the calls even while a document is written.
+  let printing: Promise<void> = Promise.resolve();
+  const print = (text: string) => {
+    if (text) output.write(text);
+  };
+  const show = async (call: ObservedCall) => {
+    const params = (call.params ?? {}) as Record<string, unknown>;
+    if (Number(params.chat_id) !== user.id) return;
+    switch (call.method) {
+      case "sendMessageDraft":
+        print(renderer.draft(visibleText(params)));
+        return;
+      case "sendMessage":
+        print(renderer.message(visibleText(params)));
+        return;
+      case "editMessageText":
+        print(renderer.edit(visibleText(params)));
+        return;
+      case "sendDocument": {
+        const document = params.document;
+        if (!isInputFile(document)) {
+          print(renderer.document("(a file already on Telegram, not saved)"));
+          return;
+        }
+        await mkdir(options.exportsDir, { recursive: true });
+        const path = await freePath(options.exportsDir, document.filename, exists);
+        await writeFile(path, document.data);
+        savedFiles.push(path);
+        const caption = typeof params.caption === "string" ? visibleText({ text: params.caption, parse_mode: params.parse_mode }) : undefined;
+        print(renderer.document(relative(cwd, path) || path, caption));
+        return;
+      }
+      default:
+        return;
+    }
+  };
+  const unsubscribe = options.subscribe((call) => {
+    printing = printing.then(() => show(call)).catch((error: unknown) => print(`(could not show the reply: ${String(error)})\n`));
+  });
+
+  const send = async (update: Update) => {
+    try {
+      await options.handleUpdate(update);
+      handled += 1;
+    } catch (error) {
+      print(`(the handler failed: ${error instanceof Error ? error.message : String(error)})\n`);
+    }
+    await printing;
+    print(renderer.closeDraft());
+  };
+
+  const importFile = async (argument: string) => {
+    if (!argument) {
+      print(`usage: ${IMPORT_COMMAND} <path to an archive .json file>\n`);
+      return;
+    }
+    const path = resolve(cwd, argument);
+    let data: Buffer;
+    try {
+      data = await readFile(path);
+    } catch (error) {
+      print(`cannot read ${argument}: ${(error as NodeJS.ErrnoException).code ?? String(error)}\n`);
+      return;
+    }
+    const fileName = basename(path);
+    const fileId = options.uploadFile(data, fileName);
+    print(`(sending ${fileName}, ${data.length} bytes, as a document)\n`);
+    await send(updates.document({ fileId, fileName, fileSize: data.length }));
+  };
+
+  const rl = createInterface({ input: options.input, terminal: false });
+  const onAbort = () => rl.close();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const prompt = () => {
+    if (showPrompt) output.write("you> ");
+  };
+  try {
+    prompt();
+    for await (const raw of rl) {
+      const line = raw.trim();
+      if (options.signal?.aborted) break;
+      if (QUIT_COMMANDS.includes(line.toLowerCase())) break;
+      if (line === "") {
+        prompt();
+        continue;
+      }
+      const importMatch = /^\/import(?:\s+(.*))?$/i.exec(line);
+      if (importMatch) await importFile((importMatch[1] ?? "").trim());
+      else await send(updates.text(line));
+      if (options.signal?.aborted) break;
+      prompt();
+    }
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+    rl.close();
+    unsubscribe();
+    await printing;
+    print(renderer.closeDraft());
+  }
+  return { updates: handled, savedFiles };
+}
