@@ -39,6 +39,26 @@ export function markdownToTelegramHtml(markdown: string): string {
 }
 
 /**
+ * The opening fence line (e.g. "```python") when `markdown` ends inside a fenced code block,
+ * else `undefined`. Used to carry an open code block over to the next message while streaming.
+ */
+export function openFence(markdown: string): string | undefined {
+  const lines = markdown.replace(/\r\n?/g, "\n").split("\n");
+  let open: string | undefined;
+  let marker = "";
+  for (const line of lines) {
+    if (open === undefined) {
+      const fence = FENCE.exec(line);
+      if (fence) {
+        open = line.trim();
+        marker = fence[1] ?? "```";
+      }
+    } else if (isClosingFence(line, marker)) open = undefined;
+  }
+  return open;
+}
+
+/**
  * Renders lines as blocks, one output line (or multi-line block) per entry.
  * Inside a blockquote (`quoted`), no block may contain `pre` or another blockquote.
  */
