@@ -46,7 +46,7 @@ export interface NginxConfigValues {
   readonly listen: string;
   /** Port Ollama listens on at 127.0.0.1. */
   readonly upstreamPort: number;
-  /** The API key (or a Terraform reference to it): letters and digits. */
+  /** The API key (or a Terraform reference to it, a token or "${...}"): letters and digits. */
   readonly apiKey: string;
   /** Header carrying the key. @default OLLAMA_API_KEY_HEADER ("X-API-Key") */
   readonly apiKeyHeader?: string;
@@ -61,7 +61,8 @@ export interface NginxConfigValues {
 export function renderNginxConfig(values: NginxConfigValues): string {
   const header = values.apiKeyHeader ?? OLLAMA_API_KEY_HEADER;
   if (!/^[A-Za-z0-9-]+$/.test(header)) throw new Error(`invalid apiKeyHeader: got ${JSON.stringify(header)}; allowed: letters, digits and '-'`);
-  if (!isToken(values.apiKey) && !/^[^"'\s;{}\\$]+$/.test(values.apiKey)) {
+  const reference = isToken(values.apiKey) || /^\$\{[\w.]+\}$/.test(values.apiKey);
+  if (!reference && !/^[^"'\s;{}\\$]+$/.test(values.apiKey)) {
     throw new Error("invalid apiKey: allowed: a non-empty key without quotes, spaces, ';', braces or backslashes");
   }
   const template = values.forTerraform ? escapeForTerraform(NGINX_TEMPLATE) : NGINX_TEMPLATE;

@@ -1,0 +1,66 @@
+import { CloudwatchLogMetricFilter } from "@cdktf/provider-aws/lib/cloudwatch-log-metric-filter";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { BotFunction } from "../../constructs/bot-function";
+import { Monitoring, type MonitoringProps } from "../../constructs/monitoring";
+import { botFunctionProps, synthWith } from "../support/infra";
+import { resourcesOf, type TerraformJson } from "../support/terraform-json";
+
+function synthMonitoring(props: Partial<Omit<MonitoringProps, "fn">> = {}, deliveryMode: "async" | "sync" = "async"): TerraformJson {
+  return synthWith((scope, deps) => {
+    const fn = new BotFunction(scope, "Fn", botFunctionProps(deps, { deliveryMode }));
+    new Monitoring(scope, "Monitoring", { fn, ...props });
+  });
+}
+
+describe("Monitoring", () => {
+  it("counts ERROR log lines into TelegramBot/telegram-bot-error-count", () => {
+    expect(JSON.stringify(synthMonitoring())).toHaveResourceWithProperties(CloudwatchLogMetricFilter, {
+      pattern: '{ $.level = "ERROR" }',
+      metric_transformation: { name: "telegram-bot-error-count", namespace: "TelegramBot", value: "1" },
+    });
+  });
+
+  it("alarms at one error in five minutes and treats missing data as not breaching", () => {
+    expect(JSON.stringify(synthMonitoring())).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
+      alarm_name: "telegram-bot-error-alarm",
+      metric_name: "telegram-bot-error-count",
+      namespace: "TelegramBot",
+      threshold: 1,
+      period: 300,
+      evaluation_periods: 1,
+      comparison_operator: "GreaterThanOrEqualToThreshold",
+      treat_missing_data: "notBreaching",
+    });
+  });
+
+  it("alarms on the dead-letter queue's depth in async mode only", () => {
+    const async = Object.values(resourcesOf(synthMonitoring(), "aws_cloudwatch_metric_alarm"));
+    const sync = Object.values(resourcesOf(synthMonitoring({}, "sync"), "aws_cloudwatch_metric_alarm"));
+    expect(async.map((a) => a.metric_name).sort()).toEqual(["ApproximateNumberOfMessagesVisible", "telegram-bot-error-count"]);
+    expect(sync.map((a) => a.metric_name)).toEqual(["telegram-bot-error-count"]);
+  });
+
+  it("creates no topic without an alarm e-mail", () => {
+    const tf = synthMonitoring();
+    expect(resourcesOf(tf, "aws_sns_topic")).toEqual({});
+    expect(Object.values(resourcesOf(tf, "aws_cloudwatch_metric_alarm"))[0].alarm_actions).toBeUndefined();
+  });
+
+  it("e-mails alarms through SNS when an address is given", () => {
+    const tf = synthMonitoring({ alarmEmail: "ops@example.com" });
+    expect(JSON.stringify(tf)).toHaveResourceWithProperties(SnsTopicSubscription, { protocol: "email", endpoint: "ops@example.com" });
+    const topicId = Object.keys(resourcesOf(tf, "aws_sns_topic"))[0];
+    for (const alarm of Object.values(resourcesOf(tf, "aws_cloudwatch_metric_alarm"))) {
+      expect(alarm.alarm_actions).toEqual([`\${aws_sns_topic.${topicId}.arn}`]);
+    }
+  });
+
+  it("fails if the alarm e-mail is not an address", () => {
+    expect(() => synthMonitoring({ alarmEmail: "not-an-address" })).toThrow(/monitoring: invalid alarmEmail: got "not-an-address"/);
+  });
+
+  it("fails if the period is not a multiple of a minute", () => {
+    expect(() => synthMonitoring({ periodSeconds: 90 })).toThrow(/invalid periodSeconds: got 90; allowed: a multiple of 60/);
+  });
+});

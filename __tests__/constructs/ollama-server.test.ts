@@ -1,0 +1,73 @@
+import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
+import { Instance } from "@cdktf/provider-aws/lib/instance";
+import { OllamaServer, type OllamaServerProps } from "../../constructs/ollama-server";
+import { synthWith } from "../support/infra";
+import { onlyResource, resourcesOf, type TerraformJson } from "../support/terraform-json";
+
+function synthServer(props: Partial<OllamaServerProps> = {}): TerraformJson {
+  return synthWith((scope, deps) => {
+    new OllamaServer(scope, "Ollama", { models: ["llama3.2:1b"], bucket: deps.bucket, apiKey: "${random_password.k.result}", ...props });
+  });
+}
+
+describe("OllamaServer", () => {
+  it("runs a t3.large from the newest Amazon Linux 2023 AMI with IMDSv2 and an encrypted root volume", () => {
+    const json = JSON.stringify(synthServer());
+    expect(json).toHaveDataSourceWithProperties(DataAwsAmi, { most_recent: true, owners: ["amazon"] });
+    expect(json).toHaveResourceWithProperties(Instance, {
+      instance_type: "t3.large",
+      metadata_options: { http_tokens: "required", http_endpoint: "enabled", http_put_response_hop_limit: 1 },
+      root_block_device: { volume_size: 30, volume_type: "gp3", encrypted: true, delete_on_termination: true },
+      user_data_replace_on_change: true,
+    });
+  });
+
+  it("opens the proxy port to the world and has no SSH rule unless a CIDR is given", () => {
+    const tf = synthServer();
+    const ingress = Object.values(resourcesOf(tf, "aws_vpc_security_group_ingress_rule"));
+    expect(ingress).toHaveLength(1);
+    expect(ingress[0]).toMatchObject({ from_port: 11434, to_port: 11434, ip_protocol: "tcp", cidr_ipv4: "0.0.0.0/0" });
+  });
+
+  it("allows SSH only from the given CIDR", () => {
+    const ingress = Object.values(resourcesOf(synthServer({ sshAllowedCidr: "203.0.113.7/32" }), "aws_vpc_security_group_ingress_rule"));
+    expect(ingress.find((r) => r.from_port === 22)).toMatchObject({ to_port: 22, cidr_ipv4: "203.0.113.7/32" });
+  });
+
+  it("gets an elastic IP and a URL on the proxy port", () => {
+    const tf = synthServer();
+    const instanceId = Object.keys(resourcesOf(tf, "aws_instance"))[0];
+    expect(onlyResource(tf, "aws_eip")).toMatchObject({ domain: "vpc", instance: `\${aws_instance.${instanceId}.id}` });
+  });
+
+  it("creates an instance profile that may only use the bucket's models/ prefix", () => {
+    const tf = synthServer();
+    const policy = JSON.parse(onlyResource(tf, "aws_iam_role_policy").policy as string);
+    expect(policy.Statement.map((s: { Resource: string[] }) => s.Resource).flat()).toEqual([
+      expect.stringMatching(/^\$\{aws_s3_bucket\..+\.arn\}$/),
+      expect.stringMatching(/\/models\/\*$/),
+    ]);
+    expect(policy.Statement[0].Condition).toEqual({ StringLike: { "s3:prefix": ["models/*"] } });
+    expect(Object.keys(resourcesOf(tf, "aws_iam_instance_profile"))).toHaveLength(1);
+  });
+
+  it("uses LabInstanceProfile and creates no role on AWS Academy", () => {
+    const tf = synthServer({ labInstanceProfileName: "LabInstanceProfile" });
+    expect(onlyResource(tf, "aws_instance").iam_instance_profile).toBe("LabInstanceProfile");
+    expect(resourcesOf(tf, "aws_iam_role")).toEqual({});
+  });
+
+  it("hands the bucket and key to the user data as references", () => {
+    const userData = onlyResource(synthServer(), "aws_instance").user_data as string;
+    expect(userData).toMatch(/BUCKET="\$\{aws_s3_bucket\..+\.bucket\}"/);
+    expect(userData).toContain('"${random_password.k.result}" 1;');
+  });
+
+  it("fails if SSH would be open to the world", () => {
+    expect(() => synthServer({ sshAllowedCidr: "0.0.0.0/0" })).toThrow(/ollama server: invalid sshAllowedCidr: got "0.0.0.0\/0"/);
+  });
+
+  it("fails if the volume is too small for the models", () => {
+    expect(() => synthServer({ volumeSizeGb: 8 })).toThrow(/invalid volumeSizeGb: got 8; allowed: a whole number from 16 to 1024/);
+  });
+});

@@ -1,0 +1,80 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  escapeForTerraform,
+  fillPlaceholders,
+  renderNginxConfig,
+  renderUserData,
+} from "../../../constructs/ollama-server/render";
+
+/** What Terraform makes of an escaped template: references replaced, `$${` and `%%{` unescaped. */
+export function asTerraformWouldRender(text: string, sample = "SAMPLE"): string {
+  return text
+    .replace(/(?<!\$)\$\{[^}]*\}/g, sample)
+    .replace(/\$\$\{/g, "${")
+    .replace(/%%\{/g, "%{");
+}
+
+function bashSyntaxCheck(script: string): void {
+  const file = join(mkdtempSync(join(tmpdir(), "user-data-")), "user-data.sh");
+  writeFileSync(file, script);
+  execFileSync("bash", ["-n", file], { stdio: "pipe" });
+}
+
+const values = {
+  bucket: "chatbot-conversations-123456789012",
+  modelsPrefix: "models/",
+  models: ["llama3.2:1b", "qwen2.5:1.5b-instruct-q4_K_M"],
+  proxyPort: 11434,
+  internalPort: 11435,
+  apiKey: "abcDEF123",
+};
+
+describe("ollama-server templates", () => {
+  it("escapes ${ and %{ so Terraform reads them literally", () => {
+    expect(escapeForTerraform('echo "${HOME}" %{x}')).toBe('echo "$${HOME}" %%{x}');
+  });
+
+  it("fails on a placeholder without a value", () => {
+    expect(() => fillPlaceholders("{{nope}}", {})).toThrow("template placeholder {{nope}} has no value");
+  });
+
+  it("renders user data that passes bash -n once Terraform has rendered it", () => {
+    const rendered = renderUserData(values);
+    expect(rendered).not.toMatch(/\{\{\w+\}\}/);
+    expect(() => bashSyntaxCheck(asTerraformWouldRender(rendered))).not.toThrow();
+  });
+
+  it("leaves no unescaped ${ in the user data besides the values", () => {
+    const rendered = renderUserData({ ...values, bucket: "${aws_s3_bucket.b.bucket}", apiKey: "${random_password.k.result}" });
+    const references = rendered.match(/(?<!\$)\$\{[^}]*\}/g);
+    expect(references).toEqual(["${aws_s3_bucket.b.bucket}", "${random_password.k.result}"]);
+  });
+
+  it("binds Ollama to loopback, pulls every model and syncs models to S3 on shutdown", () => {
+    const script = asTerraformWouldRender(renderUserData(values));
+    expect(script).toContain('MODELS=("llama3.2:1b" "qwen2.5:1.5b-instruct-q4_K_M")');
+    expect(script).toContain('Environment="OLLAMA_HOST=127.0.0.1:${INTERNAL_PORT}"');
+    expect(script).toContain('aws s3 sync --only-show-errors "s3://${BUCKET}/${MODELS_PREFIX}" "${MODELS_DIR}/"');
+    expect(script).toContain("ExecStop=/usr/local/bin/ollama-models-sync");
+    expect(script.indexOf("restore models")).toBeLessThan(script.indexOf('ollama pull "${model}"'));
+  });
+
+  it("configures nginx to check the key and not to buffer", () => {
+    const conf = renderNginxConfig({ listen: "11434", upstreamPort: 11435, apiKey: "abc" });
+    expect(conf).toContain("map $http_x_api_key $ollama_api_key_ok");
+    expect(conf).toContain('"abc" 1;');
+    expect(conf).toContain("proxy_pass http://127.0.0.1:11435;");
+    expect(conf).toContain("proxy_buffering off;");
+  });
+
+  it("fails if a model name could break the script", () => {
+    expect(() => renderUserData({ ...values, models: ['x"; rm -rf /'] })).toThrow(/invalid models/);
+  });
+
+  it("fails if the key could break the nginx configuration", () => {
+    expect(() => renderNginxConfig({ listen: "1", upstreamPort: 2, apiKey: 'a" 1; default' })).toThrow(/invalid apiKey/);
+  });
+});
