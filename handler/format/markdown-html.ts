@@ -92,7 +92,7 @@ function renderBlocks(lines: readonly string[], quoted: boolean): string[] {
     }
     const heading = HEADING.exec(line);
     if (heading) {
-      out.push(bold(renderInline(heading[2] ?? "")));
+      out.push(bold(renderInline(heading[2] ?? "", ["b"])));
       i += 1;
       continue;
     }
@@ -131,7 +131,7 @@ function renderBlocks(lines: readonly string[], quoted: boolean): string[] {
       i += 1;
     }
     if (i < lines.length && SETEXT.test(lines[i] ?? "")) {
-      out.push(bold(renderInline(paragraph.join("\n").trim())));
+      out.push(bold(renderInline(paragraph.join("\n").trim(), ["b"])));
       i += 1;
       continue;
     }

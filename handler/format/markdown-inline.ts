@@ -12,7 +12,7 @@ import { escapeAttribute, escapeHtml } from "./html-escape";
 /** Link schemes Telegram accepts and we pass on; other targets keep only their text. */
 const ALLOWED_SCHEMES = /^(https?:\/\/|tg:\/\/|mailto:)/i;
 
-type Tag = "b" | "i" | "s";
+type Tag = InlineTag;
 
 type InlineNode =
   | { readonly kind: "text"; readonly value: string }
@@ -35,9 +35,16 @@ const PUNCTUATION = /[\p{P}\p{S}]/u;
 const SPACE = /\s/u;
 const ESCAPABLE = /[!-/:-@[-`{-~]/;
 
-/** Renders one block's inline Markdown (may contain line breaks) as Telegram HTML. */
-export function renderInline(source: string): string {
-  return renderNodes(parseInline(source), new Set(), false);
+/** Formatting tags the inline renderer emits. */
+export type InlineTag = "b" | "i" | "s";
+
+/**
+ * Renders one block's inline Markdown (may contain line breaks) as Telegram HTML.
+ * @param enclosing - tags the caller wraps the result in; they are not opened again inside.
+ *   @default []
+ */
+export function renderInline(source: string, enclosing: readonly InlineTag[] = []): string {
+  return renderNodes(parseInline(source), new Set(enclosing), false);
 }
 
 function parseInline(source: string, allowLinks = true): InlineNode[] {
