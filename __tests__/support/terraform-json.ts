@@ -128,3 +128,14 @@ export function unresolvedReferences(tf: TerraformJson): { problems: ReferencePr
   }
   return { problems, checked };
 }
+
+/**
+ * What Terraform makes of a string: each `${...}` reference replaced by a sample value, then
+ * the escapes `$${` and `%%{` turned back into literal `${` and `%{`.
+ */
+export function renderLikeTerraform(text: string, sample = "SAMPLE"): string {
+  return text
+    .replace(/(?<!\$)\$\{[^}]*\}/g, sample)
+    .replace(/\$\$\{/g, "${")
+    .replace(/%%\{/g, "%{");
+}

@@ -8,14 +8,7 @@ import {
   renderNginxConfig,
   renderUserData,
 } from "../../../constructs/ollama-server/render";
-
-/** What Terraform makes of an escaped template: references replaced, `$${` and `%%{` unescaped. */
-export function asTerraformWouldRender(text: string, sample = "SAMPLE"): string {
-  return text
-    .replace(/(?<!\$)\$\{[^}]*\}/g, sample)
-    .replace(/\$\$\{/g, "${")
-    .replace(/%%\{/g, "%{");
-}
+import { renderLikeTerraform } from "../../support/terraform-json";
 
 function bashSyntaxCheck(script: string): void {
   const file = join(mkdtempSync(join(tmpdir(), "user-data-")), "user-data.sh");
@@ -44,7 +37,7 @@ describe("ollama-server templates", () => {
   it("renders user data that passes bash -n once Terraform has rendered it", () => {
     const rendered = renderUserData(values);
     expect(rendered).not.toMatch(/\{\{\w+\}\}/);
-    expect(() => bashSyntaxCheck(asTerraformWouldRender(rendered))).not.toThrow();
+    expect(() => bashSyntaxCheck(renderLikeTerraform(rendered))).not.toThrow();
   });
 
   it("leaves no unescaped ${ in the user data besides the values", () => {
@@ -54,7 +47,7 @@ describe("ollama-server templates", () => {
   });
 
   it("binds Ollama to loopback, pulls every model and syncs models to S3 on shutdown", () => {
-    const script = asTerraformWouldRender(renderUserData(values));
+    const script = renderLikeTerraform(renderUserData(values));
     expect(script).toContain('MODELS=("llama3.2:1b" "qwen2.5:1.5b-instruct-q4_K_M")');
     expect(script).toContain('Environment="OLLAMA_HOST=127.0.0.1:${INTERNAL_PORT}"');
     expect(script).toContain('aws s3 sync --only-show-errors "s3://${BUCKET}/${MODELS_PREFIX}" "${MODELS_DIR}/"');

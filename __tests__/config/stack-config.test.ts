@@ -1,0 +1,86 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEFAULT_OLLAMA_MODELS } from "../../config/defaults";
+import { loadStackConfig, validateStackConfig } from "../../config/stack-config";
+
+function configFile(content: unknown): string {
+  const file = join(mkdtempSync(join(tmpdir(), "stack-config-")), "chatbot.config.json");
+  writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
+  return file;
+}
+
+describe("config/stack-config", () => {
+  it("defaults to async delivery, the default models, 120 s and local state", () => {
+    const config = validateStackConfig({});
+    expect(config).toMatchObject({
+      deliveryMode: "async",
+      models: DEFAULT_OLLAMA_MODELS,
+      lambdaTimeoutSeconds: 120,
+      lambdaMemorySize: 256,
+      lambdaRuntime: "nodejs24.x",
+      logRetentionDays: 14,
+      ollamaInstanceType: "t3.large",
+      tableName: "chatbot-sessions",
+      environment: "dev",
+    });
+    expect(config.stateBackend).toBeUndefined();
+    expect(config.sshAllowedCidr).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("defaults the timeout to 30 s in sync mode", () => {
+    expect(validateStackConfig({ deliveryMode: "sync" }).lambdaTimeoutSeconds).toBe(30);
+  });
+
+  it("reads the file, and the environment overrides it", () => {
+    const file = configFile({ models: ["phi3:mini"], deliveryMode: "sync", alarmEmail: "ops@example.com" });
+    const config = loadStackConfig({ file, env: { DELIVERY_MODE: "async", STATE_BUCKET: "terraform-state-123456789012" } });
+    expect(config.models).toEqual(["phi3:mini"]);
+    expect(config.deliveryMode).toBe("async");
+    expect(config.alarmEmail).toBe("ops@example.com");
+    expect(config.stateBackend).toEqual({
+      bucket: "terraform-state-123456789012",
+      key: "ai-chatbot/terraform.tfstate",
+      region: "us-east-1",
+      locking: "dynamodb",
+      lockTable: "terraform-locks",
+    });
+  });
+
+  it("takes the model list from OLLAMA_MODELS", () => {
+    expect(loadStackConfig({ file: configFile({}), env: { OLLAMA_MODELS: "a:1, b:2" } }).models).toEqual(["a:1", "b:2"]);
+  });
+
+  it("never reads secrets from the environment", () => {
+    const config = loadStackConfig({ file: configFile({}), env: { TF_VAR_telegram_token: "123:secret", TELEGRAM_TOKEN: "123:secret" } });
+    expect(JSON.stringify(config)).not.toContain("123:secret");
+  });
+
+  it.each([
+    [{ deliveryMode: "later" }, /invalid deliveryMode: got "later"; allowed: async, sync/],
+    [{ labRoleArn: "LabRole" }, /invalid labRoleArn: got "LabRole"; allowed: an iam role arn starting with arn:aws:iam::/],
+    [{ environment: "test" }, /invalid environment: got "test"; allowed: dev, staging, prod/],
+    [{ logRetentionDays: 10 }, /invalid logRetentionDays: got 10; allowed: 1, 3, 5, 7, 14/],
+    [{ models: [] }, /invalid models: got \[\]/],
+    [{ models: ["a", "a"] }, /invalid models: .*each model once/],
+    [{ sshAllowedCidr: "0.0.0.0/0" }, /invalid sshAllowedCidr: got "0.0.0.0\/0"/],
+    [{ sshAllowedCidr: "300.1.1.1/32" }, /invalid sshAllowedCidr: got "300.1.1.1\/32"/],
+    [{ deliveryMode: "sync", lambdaTimeoutSeconds: 60 }, /invalid lambdaTimeoutSeconds \(sync mode\): got 60; allowed: a whole number from 3 to 30/],
+    [{ allowedUserIds: "12,abc" }, /invalid allowedUserIds: got "12,abc"/],
+    [{ modelz: ["x"] }, /invalid setting name: got "modelz"/],
+  ])("fails if a setting is invalid: %j", (settings, message) => {
+    expect(() => validateStackConfig(settings as never)).toThrow(message);
+  });
+
+  it("fails if the file is not JSON, naming the file", () => {
+    const file = configFile("{ not json");
+    expect(() => loadStackConfig({ file, env: {} })).toThrow(`invalid configuration file ${file}`);
+  });
+
+  it("fails if an explicitly named file does not exist", () => {
+    expect(() => loadStackConfig({ env: { CHATBOT_CONFIG: "/nonexistent/chatbot.json" } })).toThrow(
+      /invalid configuration file: got "\/nonexistent\/chatbot.json"/,
+    );
+  });
+});

@@ -1,0 +1,131 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App } from "cdktf";
+import { ChatbotStack } from "../main";
+import { FIXTURE_BUNDLE_DIR, synthChatbot, TEST_TELEGRAM_TOKEN, testConfig } from "./support/infra";
+import { onlyResource, renderLikeTerraform, resourcesOf, unresolvedReferences, type TerraformJson } from "./support/terraform-json";
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+describe("ChatbotStack (main.ts)", () => {
+  const { json, tf } = synthChatbot();
+
+  it("matches the snapshot (review diffs: construct ids are part of the contract)", () => {
+    expect(tf).toMatchSnapshot();
+  });
+
+  it("puts no secret value anywhere in the synthesized output", () => {
+    const previous = process.env.TF_VAR_telegram_token;
+    process.env.TF_VAR_telegram_token = TEST_TELEGRAM_TOKEN;
+    try {
+      const outdir = mkdtempSync(join(tmpdir(), "cdktf-out-"));
+      const app = new App({ outdir, skipValidation: true });
+      new ChatbotStack(app, "secrets", { config: testConfig(), bundleDir: FIXTURE_BUNDLE_DIR });
+      app.synth();
+      const files = filesUnder(outdir).filter((f) => f.endsWith(".json"));
+      expect(files.length).toBeGreaterThan(0);
+      for (const file of files) expect(readFileSync(file, "utf8")).not.toContain(TEST_TELEGRAM_TOKEN);
+    } finally {
+      if (previous === undefined) delete process.env.TF_VAR_telegram_token;
+      else process.env.TF_VAR_telegram_token = previous;
+    }
+    const fn = onlyResource(tf, "aws_lambda_function");
+    const env = (fn.environment as { variables: Record<string, string> }).variables;
+    expect(env.TELEGRAM_TOKEN).toBe("${var.telegram_token}");
+    expect(env.OLLAMA_API_KEY).toBe("${random_password.OllamaApiKey.result}");
+    expect(env.TELEGRAM_SECRET_TOKEN).toBe("${random_password.WebhookSecret.result}");
+    expect(tf.variable?.telegram_token).toMatchObject({ sensitive: true, nullable: false });
+    expect(tf.variable?.telegram_token.default).toBeUndefined();
+  });
+
+  it("refers only to resources, data sources, variables and locals it defines", () => {
+    const { problems, checked } = unresolvedReferences(tf);
+    expect(problems).toEqual([]);
+    expect(checked).toBeGreaterThan(50);
+  });
+
+  it("detects a dangling reference (the check above can fail)", () => {
+    const broken: TerraformJson = { ...tf, output: { x: { value: "${aws_s3_bucket.missing.arn} ${HOME}" } } };
+    expect(unresolvedReferences(broken).problems.map((p) => p.problem)).toEqual([
+      "aws_s3_bucket.missing is not defined",
+      "refers to nothing (unescaped literal?)",
+    ]);
+  });
+
+  it("has user data that passes bash -n once Terraform has rendered it", () => {
+    const userData = onlyResource(tf, "aws_instance").user_data as string;
+    const rendered = renderLikeTerraform(userData);
+    const file = join(mkdtempSync(join(tmpdir(), "user-data-")), "user-data.sh");
+    writeFileSync(file, rendered);
+    expect(() => execFileSync("bash", ["-n", file], { stdio: "pipe" })).not.toThrow();
+  });
+
+  it("feeds the one model list to both the function and the instance", () => {
+    const models = ["llama3.2:1b", "phi3:mini"];
+    const { tf: custom } = synthChatbot({ models });
+    const env = (onlyResource(custom, "aws_lambda_function").environment as { variables: Record<string, string> }).variables;
+    expect(env.OLLAMA_MODELS).toBe("llama3.2:1b,phi3:mini");
+    expect(onlyResource(custom, "aws_instance").user_data).toContain('MODELS=("llama3.2:1b" "phi3:mini")');
+  });
+
+  it("tags everything with Project, Environment and ManagedBy through the provider", () => {
+    const aws = (tf.provider?.aws ?? [])[0] as { region: string; default_tags: Array<{ tags: Record<string, string> }> };
+    expect(aws.default_tags[0].tags).toEqual({ Project: "ai-chatbot", Environment: "${var.environment}", ManagedBy: "cdktf" });
+  });
+
+  it("pins the providers the prebuilt bindings were generated for", () => {
+    const providers = (tf.terraform as { required_providers: Record<string, { version: string }> }).required_providers;
+    expect(providers.aws.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(providers.random.version).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it("declares the inputs with the seed's validations", () => {
+    expect(Object.keys(tf.variable ?? {}).sort()).toEqual(
+      ["allowed_user_ids", "environment", "lambda_memory_size", "lambda_timeout", "log_retention_days", "ollama_instance_type", "telegram_token"].sort(),
+    );
+    const condition = (name: string) => ((tf.variable?.[name].validation as Array<{ condition: string }>)[0]).condition;
+    expect(condition("environment")).toBe('${contains(["dev", "staging", "prod"], var.environment)}');
+    expect(condition("telegram_token")).toBe("${(length(trimspace(var.telegram_token)) >= 1)}");
+    expect(condition("lambda_timeout")).toBe("${((var.lambda_timeout >= 30) && (var.lambda_timeout <= 900))}");
+  });
+
+  it("outputs what the scripts need, the secrets marked sensitive", () => {
+    const outputs = tf.output ?? {};
+    for (const name of [
+      "api_gateway_url", "s3_bucket_name", "dynamodb_table_name", "lambda_function_name", "lambda_log_group",
+      "ollama_url", "ollama_instance_id", "ollama_public_ip",
+    ]) {
+      expect(outputs[name]).toBeDefined();
+      expect(outputs[name].sensitive).toBeUndefined();
+    }
+    expect(outputs.ollama_api_key.sensitive).toBe(true);
+    expect(outputs.webhook_secret.sensitive).toBe(true);
+    expect(outputs.api_gateway_url.value).toMatch(/^\$\{aws_api_gateway_stage\..+\.invoke_url\}\/webhook$/);
+  });
+
+  it("deploys to the prod stage only when environment is prod", () => {
+    expect(onlyResource(tf, "aws_api_gateway_stage").stage_name).toBe('${(var.environment == "prod") ? "prod" : "dev"}');
+  });
+
+  it("creates no IAM role on AWS Academy", () => {
+    const { tf: lab } = synthChatbot({ labRoleArn: "arn:aws:iam::123456789012:role/LabRole" });
+    expect(resourcesOf(lab, "aws_iam_role")).toEqual({});
+    expect(onlyResource(lab, "aws_instance").iam_instance_profile).toBe("LabInstanceProfile");
+    expect(onlyResource(lab, "aws_lambda_function").role).toBe("arn:aws:iam::123456789012:role/LabRole");
+  });
+
+  it("switches on the S3 backend from the configuration", () => {
+    const { tf: remote } = synthChatbot({ stateBackend: { bucket: "terraform-state-123456789012", locking: "lockfile" } });
+    expect((remote.terraform as { backend: Record<string, unknown> }).backend).toEqual({
+      s3: { bucket: "terraform-state-123456789012", key: "ai-chatbot/terraform.tfstate", region: "us-east-1", encrypt: true, use_lockfile: true },
+    });
+    expect(json).not.toContain('"s3": {');
+  });
+});
