@@ -92,6 +92,8 @@ export interface WebhookServerArgs {
   readonly host: string;
   /** @default ".data" */
   readonly dataDir: string;
+  /** Public HTTPS base URL of a tunnel; when set, <url>/webhook is registered with setWebhook. @default PUBLIC_URL, else none */
+  readonly publicUrl: string | undefined;
 }
 
 /** Default port of the dev webhook server. */
@@ -107,12 +109,14 @@ function (same event shape, same X-Telegram-Bot-Api-Secret-Token check), for use
 tunnel. Uses the same emulators and data folder as npm start.
 
 The handler checks the secret TELEGRAM_SECRET_TOKEN (a random one is made when unset and
-printed for setWebhook). Needs TELEGRAM_TOKEN to answer.
+never printed: --public-url registers the webhook with it). Needs TELEGRAM_TOKEN to answer.
 
 Options:
-  --port <n>         port (default 8787; 0 picks a free one)
-  --host <address>   address to bind (default 127.0.0.1)
-  --data-dir <dir>   data folder (default .data)
+  --port <n>           port (default 8787; 0 picks a free one)
+  --host <address>     address to bind (default 127.0.0.1)
+  --data-dir <dir>     data folder (default .data)
+  --public-url <url>   your tunnel's https URL: registers <url>/webhook with Telegram,
+                       with this run's secret (default: PUBLIC_URL)
   -h, --help         show this help
 `;
 
@@ -123,6 +127,7 @@ export function parseWebhookServerArgs(argv: readonly string[]): WebhookServerAr
     port: { type: "string" },
     host: { type: "string" },
     "data-dir": { type: "string" },
+    "public-url": { type: "string" },
   });
   const rawPort = values.port as string | undefined;
   let port = DEFAULT_WEBHOOK_PORT;
@@ -135,5 +140,12 @@ export function parseWebhookServerArgs(argv: readonly string[]): WebhookServerAr
     port,
     host: (values.host as string | undefined) ?? DEFAULT_WEBHOOK_HOST,
     dataDir: (values["data-dir"] as string | undefined) ?? DEFAULT_DATA_DIR,
+    publicUrl: publicUrl(values["public-url"] as string | undefined),
   };
+}
+
+function publicUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^https:\/\/[^\s/]+/i.test(raw)) throw new ArgumentError(`--public-url must be an https URL (Telegram only calls https webhooks), got "${raw}"`);
+  return raw.replace(/\/+$/, "");
 }
