@@ -1,0 +1,86 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { proxyEventFromUpdate } from "../../local/lambda-event";
+import { startHarness, type Harness } from "../support/handler-harness";
+import { TEST_SECRET_TOKEN, TEST_USER_ID, textUpdate } from "../support/updates";
+
+const run = promisify(execFile);
+
+/** Loads the bundle in a fresh node process with `env`, invokes handler(event, context) once and prints the result. */
+const RUNNER = `
+const { handler } = require(process.argv[1]);
+const context = { awsRequestId: "dist-test", getRemainingTimeInMillis: () => 30000 };
+handler(JSON.parse(process.argv[2]), context).then((r) => process.stdout.write("RESULT " + JSON.stringify(r) + "\\n"));
+`;
+
+describe("dist/handler/index.js (the built Lambda bundle)", () => {
+  let h: Harness;
+  let outDir: string;
+  let bundle: string;
+
+  beforeAll(async () => {
+    outDir = await mkdtemp(join(tmpdir(), "handler-bundle-"));
+    // The project's tsup config, written to a temporary folder so dist/ of a parallel build is untouched.
+    await run("npx", ["tsup", "--out-dir", outDir], { cwd: join(__dirname, "../.."), env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+    bundle = join(outDir, "index.js");
+    h = await startHarness();
+  }, 120_000);
+  afterAll(async () => {
+    await h?.stop();
+    await rm(outDir, { recursive: true, force: true });
+  });
+
+  async function invoke(env: Record<string, string>, update: object, secretToken = TEST_SECRET_TOKEN) {
+    const event = proxyEventFromUpdate(update, { secretToken });
+    const { stdout } = await run(process.execPath, ["-e", RUNNER, bundle, JSON.stringify(event)], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+    });
+    const lines = stdout.trim().split("\n");
+    const result = JSON.parse(lines.find((l) => l.startsWith("RESULT "))!.slice("RESULT ".length)) as { statusCode: number };
+    return { result, logs: lines.filter((l) => !l.startsWith("RESULT ")) };
+  }
+
+  it("is one self-contained CommonJS file exporting handler", async () => {
+    expect((await stat(bundle)).isFile()).toBe(true);
+    const { stdout } = await run(process.execPath, ["-e", `process.stdout.write(typeof require(${JSON.stringify(bundle)}).handler)`], {
+      cwd: outDir,
+      env: { PATH: process.env.PATH ?? "" },
+    });
+    // The config warnings of an empty environment come first, one JSON line each.
+    expect(stdout.split("\n").at(-1)).toBe("function");
+  });
+
+  it("configured only by environment variables, answers /start and a chat message through the emulators", async () => {
+    const userId = TEST_USER_ID + 60_000;
+    const start = await invoke(h.env, textUpdate("/start", { userId }));
+    expect(start.result.statusCode).toBe(200);
+    const chat = await invoke(h.env, textUpdate("from the bundle", { userId }));
+    expect(chat.result.statusCode).toBe(200);
+    expect(h.repliesTo(userId)[0]).toContain("Hello");
+    expect(h.repliesTo(userId)[1]).toBe("You said: from the bundle");
+    expect((await h.sessions.getActive(userId)).session?.messageCount).toBe(2);
+    for (const line of [...start.logs, ...chat.logs]) {
+      expect(() => JSON.parse(line)).not.toThrow();
+      expect(line).not.toContain(h.env.TELEGRAM_TOKEN);
+      expect(line).not.toContain(h.env.OLLAMA_API_KEY);
+    }
+  });
+
+  it("answers 401 to a wrong secret", async () => {
+    const { result } = await invoke(h.env, textUpdate("/start", { userId: TEST_USER_ID + 60_001 }), "wrong");
+    expect(result.statusCode).toBe(401);
+  });
+
+  it("logs a missing setting by name at cold start and still answers", async () => {
+    const { TELEGRAM_SECRET_TOKEN: _secret, ...env } = h.env;
+    const { result, logs } = await invoke({ ...env, OLLAMA_TIMEOUT_MS: "soon" }, textUpdate("/echo ok", { userId: TEST_USER_ID + 60_002 }));
+    expect(result.statusCode).toBe(200);
+    expect(logs.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({ level: "WARNING", action: "load_config", variable: "OLLAMA_TIMEOUT_MS" }),
+    );
+    expect(h.repliesTo(TEST_USER_ID + 60_002)).toEqual(["ok"]);
+  });
+});
