@@ -48,6 +48,11 @@ describe("config/stack-config", () => {
     });
   });
 
+  it("accepts the documented example file", () => {
+    const example = join(__dirname, "..", "..", "chatbot.config.example.json");
+    expect(loadStackConfig({ file: example, env: {} })).toEqual(validateStackConfig({}));
+  });
+
   it("takes the model list from OLLAMA_MODELS", () => {
     expect(loadStackConfig({ file: configFile({}), env: { OLLAMA_MODELS: "a:1, b:2" } }).models).toEqual(["a:1", "b:2"]);
   });
