@@ -1,0 +1,239 @@
+/**
+ * `npm run test-observability`: proves the alarm path end to end. It invokes the function
+ * directly with the observability test payload (it writes exactly one ERROR log line), then
+ * polls CloudWatch Logs for that line, the error metric for its datapoint and the alarm for its
+ * state, printing each step and a verdict: the path works, or what is missing.
+ */
+import { randomBytes } from "node:crypto";
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { awsCall, stackRegion } from "./lib/aws";
+import { CliError, EXIT_FAILURE, EXIT_OK, parseCli, printer, processIo, runCommand, runMain, UsageError, type CliIo } from "./lib/cli";
+import {
+  ERROR_METRIC_NAMESPACE,
+  errorAlarmName,
+  errorMetricName,
+  observabilityTestMessage,
+  observabilityTestPayload,
+} from "./lib/monitoring-names";
+import { loadStackOutputs, OUTPUT_NAMES, type LoadStackOutputsOptions, type StackOutputs } from "./lib/stack-outputs";
+
+/** Default bound on the whole wait, in seconds (the alarm evaluates 5-minute periods). */
+export const DEFAULT_WAIT_SECONDS = 420;
+/** Pause between polls, in ms. */
+export const POLL_INTERVAL_MS = 10_000;
+
+/** Help text. */
+export const HELP = `Usage: npm run test-observability [-- options]
+
+Invokes the bot function with {"observabilityTest": true, ...}: it logs exactly one ERROR line.
+Then waits for that line in CloudWatch Logs, for the datapoint of the error metric and for the
+error alarm to fire, and says whether the alarm path works.
+
+Options:
+  --wait <seconds>        how long to wait for all three, in total (default ${DEFAULT_WAIT_SECONDS})
+  --outputs-file <file>   stack outputs file (default cdktf-outputs.json)
+  --stack <name>          stack whose outputs are read (default: the only one)
+  -h, --help              show this help
+
+Exit code 0 when the log line, the metric and the alarm were all seen.
+`;
+
+type Sender<C extends { send: unknown }> = Pick<C, "send">;
+
+/** What the script reads and calls; tests replace them (aws-sdk-client-mock). */
+export interface TestObservabilityDeps {
+  readonly io: CliIo;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly outputs: (options: LoadStackOutputsOptions) => Promise<StackOutputs>;
+  readonly lambda: (region: string) => Sender<LambdaClient>;
+  readonly logs: (region: string) => Sender<CloudWatchLogsClient>;
+  readonly cloudwatch: (region: string) => Sender<CloudWatchClient>;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Marks this run's log line. @default - 8 random hex characters */
+  readonly runId: () => string;
+  /** @default 10000 */
+  readonly pollIntervalMs: number;
+}
+
+const defaults = (): TestObservabilityDeps => ({
+  io: processIo,
+  env: process.env,
+  cwd: process.cwd(),
+  outputs: loadStackOutputs,
+  lambda: (region) => new LambdaClient({ region }),
+  logs: (region) => new CloudWatchLogsClient({ region }),
+  cloudwatch: (region) => new CloudWatchClient({ region }),
+  now: Date.now,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  runId: () => randomBytes(4).toString("hex"),
+  pollIntervalMs: POLL_INTERVAL_MS,
+});
+
+/** What was seen of each stage. */
+export interface ObservabilityResult {
+  readonly logLine: boolean;
+  readonly metric: boolean;
+  readonly alarm: boolean;
+  /** The alarm's last state, when it exists. */
+  readonly alarmState: string | undefined;
+  readonly alarmExists: boolean;
+}
+
+/** The verdict lines. Pure. */
+export function verdict(result: ObservabilityResult, names: { logGroup: string; metric: string; alarm: string }): string[] {
+  if (result.logLine && result.metric && result.alarm) {
+    return ["verdict: the alarm path works (ERROR log line -> metric filter -> metric -> alarm)"];
+  }
+  const lines = ["verdict: the alarm path is incomplete:"];
+  if (!result.logLine) lines.push(`  - no ERROR line in ${names.logGroup}: is the deployed handler current (npm run synth, then npx cdktf deploy)?`);
+  if (!result.metric) {
+    lines.push(
+      result.logLine
+        ? `  - the line was logged but ${ERROR_METRIC_NAMESPACE}/${names.metric} has no datapoint: check the log metric filter { $.level = "ERROR" } on ${names.logGroup} (metrics can lag a few minutes; try a longer --wait)`
+        : `  - so no datapoint in ${ERROR_METRIC_NAMESPACE}/${names.metric} either`,
+    );
+  }
+  if (!result.alarmExists) lines.push(`  - the alarm ${names.alarm} does not exist: deploy the Monitoring construct`);
+  else if (!result.alarm) {
+    lines.push(`  - the alarm ${names.alarm} is ${result.alarmState ?? "unknown"}, not ALARM: it evaluates 5-minute periods, so run again with --wait 600 if the metric arrived late`);
+  }
+  return lines;
+}
+
+/** Runs the script; resolves with the exit code. */
+export async function main(argv: readonly string[], given: Partial<TestObservabilityDeps> = {}): Promise<number> {
+  const deps = { ...defaults(), ...given };
+  const out = printer(deps.io.stdout);
+  return runCommand(deps.io, async () => {
+    const { values } = parseCli(argv, {
+      help: { type: "boolean", short: "h" },
+      wait: { type: "string" },
+      "outputs-file": { type: "string" },
+      stack: { type: "string" },
+    }, false);
+    if (values.help) {
+      deps.io.stdout.write(HELP);
+      return EXIT_OK;
+    }
+    const waitRaw = values.wait as string | undefined;
+    if (waitRaw !== undefined && !/^\d+$/.test(waitRaw)) throw new UsageError(`--wait must be a number of seconds, got "${waitRaw}"`);
+    const waitMs = (waitRaw !== undefined ? Number(waitRaw) : DEFAULT_WAIT_SECONDS) * 1000;
+
+    const outputs = await deps.outputs({ cwd: deps.cwd, env: deps.env, file: values["outputs-file"] as string | undefined, stackName: values.stack as string | undefined });
+    const functionName = outputs.require(OUTPUT_NAMES.lambdaFunctionName);
+    const logGroup = outputs.get(OUTPUT_NAMES.lambdaLogGroup) ?? `/aws/lambda/${functionName}`;
+    const region = stackRegion(outputs, deps.env);
+    const names = { logGroup, metric: errorMetricName(functionName), alarm: errorAlarmName(functionName) };
+    const requestedBy = `test-observability run ${deps.runId()}`;
+
+    // 1. The invocation.
+    const invokedAt = deps.now();
+    out(`1. invoking ${functionName} (${region}) with the observability test payload`);
+    const invoked = await awsCall("lambda Invoke", () =>
+      deps.lambda(region).send(
+        new InvokeCommand({
+          FunctionName: functionName,
+          InvocationType: "RequestResponse",
+          Payload: new TextEncoder().encode(JSON.stringify(observabilityTestPayload(requestedBy))),
+        }),
+      ),
+    );
+    const payloadText = invoked.Payload ? new TextDecoder().decode(invoked.Payload) : "";
+    if (invoked.FunctionError) throw new CliError(`the function failed (${invoked.FunctionError}): ${payloadText.slice(0, 300)}`);
+    let answered: unknown;
+    try {
+      answered = JSON.parse(payloadText);
+    } catch {
+      answered = undefined;
+    }
+    if ((answered as { ok?: unknown } | undefined)?.ok !== true) {
+      out(`   the function answered ${payloadText.slice(0, 200) || "nothing"}, not {"ok":true}: does the deployed handler know the observability test?`);
+    } else {
+      out(`   answered {"ok":true} (status ${invoked.StatusCode ?? "?"})`);
+    }
+
+    const deadline = invokedAt + waitMs;
+    const pollUntil = async (check: () => Promise<boolean>): Promise<boolean> => {
+      for (;;) {
+        if (await check()) return true;
+        if (deps.now() + deps.pollIntervalMs > deadline) return false;
+        await deps.sleep(deps.pollIntervalMs);
+      }
+    };
+
+    // 2. The log line.
+    out(`2. looking for the ERROR line in ${logGroup}`);
+    const logs = deps.logs(region);
+    let logLine: string | undefined;
+    const logFound = await pollUntil(async () => {
+      const page = await awsCall("logs FilterLogEvents", () =>
+        logs.send(new FilterLogEventsCommand({ logGroupName: logGroup, startTime: invokedAt - 60_000, filterPattern: `"${requestedBy}"`, limit: 10 })),
+      );
+      const event = (page.events ?? []).find((e) => {
+        try {
+          const parsed = JSON.parse(e.message ?? "") as { level?: unknown; message?: unknown };
+          return parsed.level === "ERROR" && parsed.message === observabilityTestMessage(requestedBy);
+        } catch {
+          return false;
+        }
+      });
+      logLine = event?.message?.trim();
+      return event !== undefined;
+    });
+    out(logFound ? `   found: ${logLine}` : "   not found in time");
+
+    // 3. The metric datapoint.
+    out(`3. waiting for a datapoint of ${ERROR_METRIC_NAMESPACE}/${names.metric}`);
+    const cloudwatch = deps.cloudwatch(region);
+    const fromMinute = Math.floor(invokedAt / 60_000) * 60_000;
+    let sum = 0;
+    const metricFound =
+      logFound &&
+      (await pollUntil(async () => {
+        const stats = await awsCall("cloudwatch GetMetricStatistics", () =>
+          cloudwatch.send(
+            new GetMetricStatisticsCommand({
+              Namespace: ERROR_METRIC_NAMESPACE,
+              MetricName: names.metric,
+              StartTime: new Date(fromMinute),
+              EndTime: new Date(deps.now() + 60_000),
+              Period: 60,
+              Statistics: ["Sum"],
+            }),
+          ),
+        );
+        sum = (stats.Datapoints ?? []).reduce((n, d) => n + (d.Sum ?? 0), 0);
+        return sum >= 1;
+      }));
+    out(metricFound ? `   datapoint: Sum ${sum} since ${new Date(fromMinute).toISOString()}` : logFound ? "   no datapoint in time" : "   skipped (no log line)");
+
+    // 4. The alarm.
+    out(`4. checking the alarm ${names.alarm}`);
+    let alarmState: string | undefined;
+    let alarmExists = false;
+    let shown: string | undefined;
+    const describeAlarm = async () => {
+      const result = await awsCall("cloudwatch DescribeAlarms", () => cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [names.alarm] })));
+      const alarm = result.MetricAlarms?.[0];
+      alarmExists = alarm !== undefined;
+      alarmState = alarm?.StateValue;
+      const line = alarm ? `   state ${alarm.StateValue}: ${alarm.StateReason ?? ""}`.trimEnd() : undefined;
+      if (line !== undefined && line !== shown) out(line);
+      shown = line;
+      return alarm?.StateValue === "ALARM";
+    };
+    const alarmFired = metricFound ? await pollUntil(describeAlarm) : await describeAlarm();
+    if (!alarmExists) out("   the alarm does not exist");
+
+    const result: ObservabilityResult = { logLine: logFound, metric: metricFound, alarm: alarmFired, alarmState, alarmExists };
+    for (const l of verdict(result, names)) out(l);
+    if (alarmFired) out(`   (the alarm returns to OK by itself: missing data is not breaching)`);
+    return result.logLine && result.metric && result.alarm ? EXIT_OK : EXIT_FAILURE;
+  });
+}
+
+if (require.main === module) runMain((argv) => main(argv));
