@@ -1,0 +1,238 @@
+/**
+ * `npm run bench`: the bot's own cost, measured locally against dynalite, s3rver and the
+ * stand-in Telegram and Ollama servers (Ollama answering at once). Prints Markdown tables,
+ * judges the issue's targets (PASS/MISS) and writes bench/results.json. See bench/args.ts
+ * for the options (--quick, --json-only, --no-cold...).
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { createLogger } from "../handler/log";
+import { startHarness, type Harness } from "../__tests__/support/handler-harness";
+import { parseBenchArgs, type BenchOptions } from "./args";
+import { measureColdStart, type ColdStartResult } from "./cold-start";
+import { machineInfo, type MachineInfo } from "./machine";
+import { createRequestCounter } from "./request-counter";
+import {
+  eventFor,
+  freshUser,
+  requestScale,
+  seedSession,
+  streamingLatency,
+  warmLatency,
+  type BenchContext,
+  type ScaleRow,
+  type ScenarioName,
+  type StreamingResult,
+} from "./scenarios";
+import { round, type Summary } from "./stats";
+import { formatBreakdown, formatBytes, formatTable } from "./table";
+import { evaluateTargets, type Verdict } from "./targets";
+
+/** What results.json holds. Keys carry their unit (Ms, Bytes, KB). */
+export interface BenchResults {
+  readonly machine: MachineInfo & { readonly memoryGB: number };
+  readonly options: { readonly quick: boolean; readonly iterations: number; readonly coldRuns: number };
+  readonly warmLatencyMs: Readonly<Record<ScenarioName, Summary>>;
+  readonly requestsPerUpdate: readonly ScaleRow[];
+  readonly coldStart: (ColdStartResult & { readonly bundleKB: number }) | { readonly skipped: string };
+  readonly streaming: StreamingResult | { readonly skipped: string };
+  readonly targets: readonly Verdict[];
+  readonly durationMs: number;
+}
+
+const SCENARIOS: readonly ScenarioName[] = ["chat", "listsessions", "archive", "export"];
+
+const roundSummary = (s: Summary): Summary => ({
+  n: s.n,
+  min: round(s.min),
+  mean: round(s.mean),
+  p50: round(s.p50),
+  p95: round(s.p95),
+  p99: round(s.p99),
+  max: round(s.max),
+});
+
+async function measure(options: BenchOptions, progress: (line: string) => void): Promise<BenchResults> {
+  const started = Date.now();
+  const quiet = createLogger({ level: "INFO", secrets: [], sink: () => undefined });
+  const harness: Harness = await startHarness({ logLevel: "INFO", deps: { logger: quiet } });
+  try {
+    const counter = createRequestCounter();
+    counter.attach(harness.doc);
+    counter.attach(await harness.s3());
+    const ctx: BenchContext = { harness, handler: harness.handler, counter };
+
+    const warm = {} as Record<ScenarioName, Summary>;
+    for (const scenario of SCENARIOS) {
+      progress(`warm latency: ${scenario} x ${options.iterations}`);
+      warm[scenario] = roundSummary(await warmLatency(ctx, scenario, options.iterations));
+    }
+
+    const scale: ScaleRow[] = [];
+    for (const sessions of options.sessionCounts) {
+      for (const messages of options.historyLengths) {
+        progress(`requests per update: ${sessions} sessions, ${messages} messages`);
+        scale.push(await requestScale(ctx, sessions, messages));
+      }
+    }
+
+    let streaming: StreamingResult | { skipped: string };
+    progress("streamed answers");
+    try {
+      const s = await streamingLatency(ctx, options.quick ? 1 : 5);
+      streaming = { ...s, firstTextAfterFirstTokenMs: roundSummary(s.firstTextAfterFirstTokenMs), botCallsPerChatSecond: round(s.botCallsPerChatSecond) };
+    } catch (err) {
+      streaming = { skipped: err instanceof Error ? err.message : String(err) };
+    }
+
+    let coldStart: BenchResults["coldStart"];
+    if (options.skipCold) {
+      coldStart = { skipped: "--no-cold" };
+    } else {
+      progress(`cold start: ${options.coldRuns} fresh node processes`);
+      const users: number[] = [];
+      for (let i = 0; i < options.coldRuns; i++) {
+        const user = freshUser();
+        await seedSession(harness, user, 10);
+        users.push(user);
+      }
+      try {
+        const cold = await measureColdStart({
+          env: { ...harness.env, OLLAMA_MODELS: harness.config.ollamaModels.join(",") },
+          eventFor: (run) => eventFor("hello from a cold start", users[run]!),
+          runs: options.coldRuns,
+        });
+        coldStart = { ...cold, bundleKB: round(cold.bundleBytes / 1024, 1) };
+      } catch (err) {
+        coldStart = { skipped: `${err instanceof Error ? err.message : String(err)} (run npm run build first)` };
+      }
+    }
+
+    const targets = evaluateTargets({
+      coldLoadMs: "moduleLoadMs" in coldStart ? coldStart.moduleLoadMs : undefined,
+      bundleBytes: "bundleBytes" in coldStart ? coldStart.bundleBytes : undefined,
+      chatP99Ms: warm.chat.p99,
+      chatRequests: scale.map((row) => row.requests.chat.total),
+    });
+    const machine = machineInfo();
+    return {
+      machine: { ...machine, memoryGB: round(machine.memoryBytes / 1024 ** 3, 1) },
+      options: { quick: options.quick, iterations: options.iterations, coldRuns: options.coldRuns },
+      warmLatencyMs: warm,
+      requestsPerUpdate: scale,
+      coldStart,
+      streaming,
+      targets,
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    await harness.stop();
+  }
+}
+
+/** The human-readable report of a run. Pure. */
+export function renderReport(r: BenchResults): string {
+  const out: string[] = [];
+  const m = r.machine;
+  out.push(`## Benchmark (${r.options.quick ? "quick" : "full"} run, ${m.date})`);
+  out.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, node ${m.node} (${m.platform}); took ${(r.durationMs / 1000).toFixed(1)} s.`);
+  out.push("", "### Warm handler time per update (ms)");
+  out.push(
+    formatTable(
+      ["update", "n", "p50", "p95", "p99", "max"],
+      SCENARIOS.map((s) => {
+        const x = r.warmLatencyMs[s];
+        return [s, x.n, x.p50, x.p95, x.p99, x.max];
+      }),
+    ),
+  );
+  out.push("", "### AWS requests per update (DynamoDB + S3) and bytes sent to Ollama per chat message");
+  out.push(
+    formatTable(
+      ["sessions", "messages", "chat", "listsessions", "archive", "export", "Ollama bytes", "context msgs"],
+      r.requestsPerUpdate.map((row) => [
+        row.sessions,
+        row.messages,
+        row.requests.chat.total,
+        row.requests.listsessions.total,
+        row.requests.archive.total,
+        row.requests.export.total,
+        row.ollamaBytes,
+        row.ollamaMessages,
+      ]),
+    ),
+  );
+  const first = r.requestsPerUpdate[0];
+  if (first) {
+    out.push("", `Breakdown (${first.sessions} session(s), ${first.messages} messages):`);
+    out.push(formatTable(["update", "requests"], SCENARIOS.map((s) => [s, formatBreakdown(first.requests[s].byOperation)])));
+  }
+  out.push("", "### Cold start (median of fresh node processes)");
+  if ("skipped" in r.coldStart) out.push(`skipped: ${r.coldStart.skipped}`);
+  else {
+    const c = r.coldStart;
+    out.push(
+      formatTable(
+        ["figure", "value"],
+        [
+          ["bundle dist/handler/index.js", formatBytes(c.bundleBytes)],
+          ["bare `node -e 0`, spawn to exit", `${c.bareNodeWallMs} ms`],
+          ["node boot before the driver runs", `${c.bootMs} ms`],
+          ["module load (require of the bundle)", `${c.moduleLoadMs} ms`],
+          ["first update (a chat message)", `${c.firstUpdateMs} ms`],
+          ["driver process, spawn to exit", `${c.driverWallMs} ms`],
+          ["runs", c.runs],
+        ],
+      ),
+    );
+  }
+  out.push("", "### Streamed answers (Ollama: first token after 500 ms, then 20 tokens/s)");
+  if ("skipped" in r.streaming) out.push(`skipped: ${r.streaming.skipped}`);
+  else {
+    const s = r.streaming;
+    if (!s.streamed) {
+      out.push("NOTE: handler/chat.ts does not stream yet (no drafts or edits seen): the figures below are the whole-answer wait.");
+    }
+    out.push(
+      formatTable(
+        ["figure", "value"],
+        [
+          ["answers", s.answers],
+          ["first visible text after the model's first token, p50", `${s.firstTextAfterFirstTokenMs.p50} ms`],
+          ["same, max", `${s.firstTextAfterFirstTokenMs.max} ms`],
+          ["Bot API calls per answer", round(s.botCallsPerAnswer, 1)],
+          ["by method", formatBreakdown(s.botCallsByMethod)],
+          ["Bot API calls per chat per second", s.botCallsPerChatSecond],
+        ],
+      ),
+    );
+  }
+  out.push("", "### Targets (issue 5)");
+  out.push(formatTable(["target", "limit", "measured", "result"], r.targets.map((t) => [t.target, t.limit, t.actual, t.result])));
+  return out.join("\n");
+}
+
+async function main(): Promise<number> {
+  const options = parseBenchArgs(process.argv.slice(2));
+  const progress = options.jsonOnly ? () => undefined : (line: string) => process.stderr.write(`bench: ${line}\n`);
+  const results = await measure(options, progress);
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  if (options.output) {
+    const file = resolve(options.output);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, json);
+    progress(`wrote ${options.output}`);
+  }
+  process.stdout.write(options.jsonOnly ? json : `${renderReport(results)}\n`);
+  return 0;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
