@@ -52,7 +52,8 @@ const roundSummary = (s: Summary): Summary => ({
   max: round(s.max),
 });
 
-async function measure(options: BenchOptions, progress: (line: string) => void): Promise<BenchResults> {
+/** Runs every measurement of `options` and stops every server it started. */
+export async function runBench(options: BenchOptions, progress: (line: string) => void = () => undefined): Promise<BenchResults> {
   const started = Date.now();
   const quiet = createLogger({ level: "INFO", secrets: [], sink: () => undefined });
   const harness: Harness = await startHarness({ logLevel: "INFO", deps: { logger: quiet } });
@@ -215,7 +216,7 @@ export function renderReport(r: BenchResults): string {
 async function main(): Promise<number> {
   const options = parseBenchArgs(process.argv.slice(2));
   const progress = options.jsonOnly ? () => undefined : (line: string) => process.stderr.write(`bench: ${line}\n`);
-  const results = await measure(options, progress);
+  const results = await runBench(options, progress);
   const json = `${JSON.stringify(results, null, 2)}\n`;
   if (options.output) {
     const file = resolve(options.output);

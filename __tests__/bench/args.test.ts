@@ -1,0 +1,36 @@
+import { parseBenchArgs } from "../../bench/args";
+
+describe("bench/args", () => {
+  it("defaults to the full run: 1,000 updates, 20 cold runs, 1/10/100 sessions and 10/1,000/10,000 messages", () => {
+    expect(parseBenchArgs([])).toEqual({
+      quick: false,
+      jsonOnly: false,
+      skipCold: false,
+      output: "bench/results.json",
+      iterations: 1000,
+      coldRuns: 20,
+      sessionCounts: [1, 10, 100],
+      historyLengths: [10, 1000, 10000],
+    });
+  });
+
+  it("--quick shrinks iterations and inputs", () => {
+    const options = parseBenchArgs(["--quick"]);
+    expect(options.iterations).toBeLessThan(100);
+    expect(options.coldRuns).toBeLessThan(20);
+    expect(Math.max(...options.historyLengths)).toBeLessThanOrEqual(100);
+  });
+
+  it("reads --json-only, --no-cold, --no-write, --out and explicit counts", () => {
+    expect(parseBenchArgs(["--json-only", "--no-cold", "--iterations", "5", "--cold-runs", "2", "--out", "x.json"])).toEqual(
+      expect.objectContaining({ jsonOnly: true, skipCold: true, iterations: 5, coldRuns: 2, output: "x.json" }),
+    );
+    expect(parseBenchArgs(["--no-write"]).output).toBeUndefined();
+  });
+
+  it("refuses unknown options and bad counts with the usage", () => {
+    expect(() => parseBenchArgs(["--fast"])).toThrow(/unknown option --fast\nusage:/);
+    expect(() => parseBenchArgs(["--iterations", "0"])).toThrow("whole number");
+    expect(() => parseBenchArgs(["--iterations"])).toThrow("whole number");
+  });
+});

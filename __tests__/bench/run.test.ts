@@ -1,0 +1,27 @@
+import { parseBenchArgs } from "../../bench/args";
+import { renderReport, runBench } from "../../bench/run";
+
+describe("bench/run", () => {
+  it("runs a tiny benchmark end to end: figures for every scenario, flat chat requests, a report with targets", async () => {
+    const options = { ...parseBenchArgs(["--quick", "--no-cold", "--no-write", "--iterations", "5"]), sessionCounts: [1, 2], historyLengths: [10, 60] };
+    const results = await runBench(options);
+
+    for (const scenario of ["chat", "listsessions", "archive", "export"] as const) {
+      expect(results.warmLatencyMs[scenario].n).toBe(5);
+      expect(results.warmLatencyMs[scenario].p50).toBeGreaterThan(0);
+    }
+    expect(results.requestsPerUpdate).toHaveLength(4);
+    const chatRequests = new Set(results.requestsPerUpdate.map((row) => row.requests.chat.total));
+    expect(chatRequests.size).toBe(1);
+    for (const row of results.requestsPerUpdate) {
+      expect(row.requests.archive.byOperation.PutObject).toBe(1);
+      expect(row.requests.export.byOperation.GetObject).toBe(1);
+      expect(row.ollamaBytes).toBeGreaterThan(0);
+    }
+    expect(results.coldStart).toEqual({ skipped: "--no-cold" });
+    const report = renderReport(results);
+    expect(report).toContain("### Targets (issue 5)");
+    expect(report).toMatch(/requests per chat message .* PASS/);
+    expect(results.machine.cores).toBeGreaterThan(0);
+  }, 30_000);
+});

@@ -1,0 +1,36 @@
+import { evaluateTargets, TARGETS } from "../../bench/targets";
+
+describe("bench/targets", () => {
+  const passing = { coldLoadMs: 40, bundleBytes: 500 * 1024, chatP99Ms: 9.5, chatRequests: [9, 9, 9] };
+  const result = (inputs: Parameters<typeof evaluateTargets>[0], target: string) =>
+    evaluateTargets(inputs).find((v) => v.target === target)!;
+
+  it("passes every target when all figures are within the limits", () => {
+    expect(evaluateTargets(passing).map((v) => v.result)).toEqual(["PASS", "PASS", "PASS", "PASS"]);
+  });
+
+  it("misses the cold load just over the limit and passes it exactly at the limit", () => {
+    expect(result({ ...passing, coldLoadMs: TARGETS.coldLoadOverBareNodeMs + 0.1 }, "cold load over bare node").result).toBe("MISS");
+    expect(result({ ...passing, coldLoadMs: TARGETS.coldLoadOverBareNodeMs }, "cold load over bare node").result).toBe("PASS");
+  });
+
+  it("misses a bundle over 600 KB and says its size", () => {
+    const v = result({ ...passing, bundleBytes: 1_021_019 }, "bundle size");
+    expect(v).toEqual({ target: "bundle size", limit: "<= 600 KB", actual: "997.1 KB", result: "MISS" });
+  });
+
+  it("misses a chat p99 over 15 ms", () => {
+    expect(result({ ...passing, chatP99Ms: 15.01 }, "warm p99, chat message").result).toBe("MISS");
+  });
+
+  it("misses requests per chat message that vary with sessions or history, listing the values", () => {
+    const v = result({ ...passing, chatRequests: [9, 11, 9] }, "requests per chat message");
+    expect(v.result).toBe("MISS");
+    expect(v.actual).toBe("varies: 9, 11");
+  });
+
+  it("skips what was not measured instead of passing it", () => {
+    const verdicts = evaluateTargets({ coldLoadMs: undefined, bundleBytes: undefined, chatP99Ms: undefined, chatRequests: [] });
+    expect(verdicts.map((v) => v.result)).toEqual(["SKIP", "SKIP", "SKIP", "SKIP"]);
+  });
+});
