@@ -51,7 +51,22 @@ export const archiveCommand: Command = {
       await ctx.reply(`Could not write the archive to S3, so session ${shortId(session.sessionId)} was kept as it is. Please try again later.`);
       return;
     }
-    await ctx.sessions.deleteSession(ctx.userId, session.sessionId);
+    try {
+      await ctx.sessions.deleteSession(ctx.userId, session.sessionId);
+    } catch (err) {
+      // The archive is safe in S3 and the session item goes first, so either it is still listed
+      // whole or it is gone from every list: nothing is lost, and archiving it again is safe.
+      ctx.log.error("session archived but not removed from the table", err, {
+        action: "archive_session",
+        outcome: "failure",
+        session_id: session.sessionId,
+        key: written.key,
+      });
+      await ctx.reply(
+        `Session ${shortId(session.sessionId)} was saved to the archive, but I could not remove it from the live sessions, so it may still be listed. Nothing was lost; archiving it again is safe.`,
+      );
+      return;
+    }
     ctx.log.info("session archived", {
       action: "archive_session",
       outcome: "success",

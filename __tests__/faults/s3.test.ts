@@ -1,0 +1,77 @@
+import { archiveKey } from "../../handler/archives";
+import { injectFault, serviceError, throttlingError, type InjectedFault } from "../support/aws-faults";
+import { startHarness, type Harness } from "../support/handler-harness";
+import { TEST_USER_ID } from "../support/updates";
+
+describe("S3 faults while archiving", () => {
+  let h: Harness;
+  let user = TEST_USER_ID + 700_000;
+  let fault: InjectedFault | undefined;
+  let sessionId: string;
+  const last = () => h.repliesTo(user).at(-1) ?? "";
+  const messagesOf = async (id: string) => (await h.sessions.allMessages(user, id)).map((m) => `${m.role}:${m.content}`);
+  const objectKeys = async () => (await h.archives.list(user)).map((e) => e.key);
+
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+  beforeEach(async () => {
+    user += 1;
+    await h.sendText("keep me", { userId: user });
+    await h.sendText("and me", { userId: user });
+    sessionId = (await h.sessions.getActive(user)).session!.sessionId;
+  });
+  afterEach(() => {
+    fault?.remove();
+    fault = undefined;
+  });
+
+  const conversation = ["user:keep me", "assistant:You said: keep me", "user:and me", "assistant:You said: and me"];
+
+  it("PutObject failing: the session stays in DynamoDB with all its messages and the user is told", async () => {
+    const s3 = await h.s3();
+    fault = injectFault(s3, { operation: "PutObject", error: () => serviceError("AccessDenied", 403, "Access Denied") });
+    const result = await h.sendText("/archive 1", { userId: user });
+    expect(result.statusCode).toBe(200);
+    expect(last()).toContain("Could not write the archive to S3");
+    expect(last()).toContain("was kept");
+    expect(await messagesOf(sessionId)).toEqual(conversation);
+    expect((await h.sessions.listSessions(user)).map((s) => s.sessionId)).toEqual([sessionId]);
+    expect(await objectKeys()).toEqual([]);
+  });
+
+  it("the bucket missing: the session stays with all its messages and the user is told", async () => {
+    const handler = h.createBotHandler({ bucketName: "no-such-bucket-here" });
+    const result = await h.sendText("/archive 1", { userId: user, handler });
+    expect(result.statusCode).toBe(200);
+    expect(last()).toContain("Could not write the archive to S3");
+    expect(await messagesOf(sessionId)).toEqual(conversation);
+    expect((await h.sessions.getActive(user)).activeSessionId).toBe(sessionId);
+  });
+
+  it("after the failure, archiving again works and moves the whole conversation to S3", async () => {
+    const s3 = await h.s3();
+    fault = injectFault(s3, { operation: "PutObject", times: 1, error: () => serviceError("AccessDenied", 403) });
+    await h.sendText("/archive 1", { userId: user });
+    await h.sendText("/archive 1", { userId: user });
+    expect(last()).toContain("Archived session");
+    const stored = JSON.parse(Buffer.from(await h.archives.get(archiveKey(user, sessionId))).toString("utf8")) as { conversation: { role: string; content: string }[] };
+    expect(stored.conversation.map((m) => `${m.role}:${m.content}`)).toEqual(conversation);
+    expect(await h.sessions.listSessions(user)).toEqual([]);
+  });
+
+  it("the DynamoDB delete failing after a confirmed write: the archive is in S3, the session still listed, the user told", async () => {
+    fault = injectFault(h.doc, { operation: "BatchWriteItem", error: throttlingError });
+    const result = await h.sendText("/archive 1", { userId: user });
+    expect(result.statusCode).toBe(200);
+    expect(await objectKeys()).toEqual([archiveKey(user, sessionId)]);
+    fault.remove();
+    expect((await h.sessions.listSessions(user)).map((s) => s.sessionId)).toEqual([sessionId]);
+    expect(await messagesOf(sessionId)).toEqual(conversation);
+    expect(last()).toContain("saved to the archive");
+    expect(last()).toContain("may still be listed");
+  }, 20_000);
+});
