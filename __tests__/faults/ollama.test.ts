@@ -1,0 +1,117 @@
+import { createServer, type Server, type Socket } from "node:net";
+import type { WebhookHandler } from "../../handler/app";
+import { startHarness, type Harness } from "../support/handler-harness";
+import { closedPortUrl } from "../support/net";
+import type { OllamaBehaviour } from "../support/ollama-stand-in";
+import { TEST_USER_ID } from "../support/updates";
+
+/** A TCP server that accepts each connection and resets it at once, counting them. */
+async function startResettingServer(): Promise<{ url: string; connections: () => number; stop: () => Promise<void> }> {
+  let count = 0;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    count += 1;
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.resetAndDestroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connections: () => count,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe("Ollama faults: the user is told, the message is stored, the session intact, the next message answered", () => {
+  let h: Harness;
+  let user = TEST_USER_ID + 800_000;
+  const last = () => h.repliesTo(user).at(-1) ?? "";
+  const stored = async () => {
+    const { session } = await h.sessions.getActive(user);
+    return (await h.sessions.allMessages(user, session!.sessionId)).map((m) => `${m.role}:${m.content}`);
+  };
+  const chatCalls = () => h.ollama.chatRequests().length;
+
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+  beforeEach(async () => {
+    user += 1;
+    await h.sendText("before the fault", { userId: user });
+  });
+
+  /** Sends one message under a fault and checks everything a fault must leave intact. */
+  async function expectSurvives(options: { handler?: WebhookHandler; told: RegExp; text: string }): Promise<void> {
+    const before = await stored();
+    const session = (await h.sessions.getActive(user)).session!;
+    const started = Date.now();
+    const result = await h.sendText(options.text, { userId: user, handler: options.handler });
+    expect(result.statusCode).toBe(200);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(last()).toMatch(options.told);
+    const after = await stored();
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after[before.length]).toBe(`user:${options.text}`);
+    const now = (await h.sessions.getActive(user)).session!;
+    expect(now.sessionId).toBe(session.sessionId);
+    expect(now.modelName).toBe(session.modelName);
+    expect(now.messageCount).toBe(after.length);
+
+    await h.sendText("after the fault", { userId: user });
+    expect(last()).toBe("You said: after the fault");
+    const context = h.ollama.chatRequests().at(-1)!.messages.map((m) => m.content);
+    expect(context).toEqual(expect.arrayContaining(["before the fault", options.text, "after the fault"]));
+  }
+
+  it("refusing connections: a message, fast", async () => {
+    const handler = h.createBotHandler({ ollamaUrl: await closedPortUrl() });
+    await expectSurvives({ handler, text: "is anyone there?", told: /cannot reach the AI server.*saved/ });
+  });
+
+  it("resetting connections: exactly one fast retry, then a message", async () => {
+    const resetting = await startResettingServer();
+    try {
+      const handler = h.createBotHandler({ ollamaUrl: resetting.url });
+      await expectSurvives({ handler, text: "reset me", told: /cannot reach the AI server/ });
+      expect(resetting.connections()).toBe(2);
+    } finally {
+      await resetting.stop();
+    }
+  });
+
+  it("hanging past the timeout: no retry, a message that it took too long", async () => {
+    const handler = h.createBotHandler({ ollamaTimeoutMs: 300 });
+    h.ollama.setBehaviour({ kind: "hang" }, { times: 1 });
+    const calls = chatCalls();
+    await expectSurvives({ handler, text: "think hard", told: /took too long/ });
+    expect(chatCalls() - calls).toBe(2); // the hung one, then the next message; no retry
+  });
+
+  const statusCases: [string, OllamaBehaviour, RegExp][] = [
+    ["500", { kind: "status", status: 500, error: "llama runner process has terminated: signal: killed" }, /AI server had an error \(HTTP 500\)/],
+    ["404", { kind: "status", status: 404, error: 'model "llama3.2:1b" not found, try pulling it first' }, /not installed on the AI server/],
+    ["a malformed body", { kind: "malformed" }, /could not read/],
+  ];
+  it.each(statusCases)("answering %s: no retry, a specific message", async (_name, behaviour, told) => {
+    h.ollama.setBehaviour(behaviour, { times: 1 });
+    const calls = chatCalls();
+    await expectSurvives({ text: "this will fail", told });
+    expect(chatCalls() - calls).toBe(2);
+  });
+
+  it("closing the answer midway (twice in a row): a message, the partial answer never passed off as whole", async () => {
+    h.ollama.setBehaviour({ kind: "cut", afterChunks: 2 }, { times: 2 });
+    await expectSurvives({ text: "cut me off before the end of this answer", told: /cannot reach the AI server|cut off|interrupted|incomplete/i });
+    expect(h.repliesTo(user)).not.toContain("You said: cut me off before the end of this answer");
+  });
+});
