@@ -1,0 +1,93 @@
+import { startHarness, type Harness } from "../support/handler-harness";
+import { TEST_OLLAMA_API_KEY, TEST_SECRET_TOKEN, TEST_TOKEN, TEST_USER_ID } from "../support/updates";
+
+describe("Telegram faults", () => {
+  let h: Harness;
+  let user = TEST_USER_ID + 900_000;
+  const stored = async () => {
+    const { session } = await h.sessions.getActive(user);
+    return session ? (await h.sessions.allMessages(user, session.sessionId)).map((m) => `${m.role}:${m.content}`) : [];
+  };
+  let logStart = 0;
+  /** Log entries written since this test's update began (the Telegram client logs without user ids). */
+  const newLogs = () => h.logs.slice(logStart).map((line) => JSON.parse(line) as Record<string, unknown>);
+  const sendMessageCalls = () => h.telegram.callsTo("sendMessage").filter((c) => c.params.chat_id === user);
+
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+  beforeEach(async () => {
+    user += 1;
+    await h.sendText("hello", { userId: user });
+    logStart = h.logs.length;
+  });
+
+  it("429 with retry_after: retried once after the wait, then delivered", async () => {
+    h.telegram.failNext("sendMessage", { errorCode: 429, description: "Too Many Requests: retry after 1", retryAfter: 1 });
+    const calls = sendMessageCalls().length;
+    const started = Date.now();
+    const result = await h.sendText("rate limited", { userId: user });
+    expect(result.statusCode).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    const mine = sendMessageCalls().slice(calls);
+    expect(mine).toHaveLength(2);
+    expect(mine[1]!.at - mine[0]!.at).toBeGreaterThanOrEqual(990);
+    expect(h.repliesTo(user).at(-1)).toBe("You said: rate limited");
+    const warning = newLogs().find((e) => e.message === "telegram rate limit, retrying once");
+    expect(warning).toEqual(expect.objectContaining({ method: "sendMessage", retry_after: 1 }));
+  });
+
+  it("429 twice: given up after one retry, logged, the answer stays stored and the webhook still gets 200", async () => {
+    h.telegram.failNext("sendMessage", { errorCode: 429, description: "Too Many Requests: retry after 1", retryAfter: 1, times: 2 });
+    const result = await h.sendText("still limited", { userId: user });
+    expect(result.statusCode).toBe(200);
+    expect(await stored()).toEqual(["user:hello", "assistant:You said: hello", "user:still limited", "assistant:You said: still limited"]);
+    const failure = newLogs().find((e) => e.message === "telegram call failed");
+    expect(failure).toEqual(expect.objectContaining({ method: "sendMessage", error_code: 429 }));
+  });
+
+  it.each([
+    [500, "Internal Server Error"],
+    [502, "Bad Gateway"],
+  ])("%i: logged with method, code and description; the update completes with stored data intact and a 200", async (code, description) => {
+    h.telegram.failNext("sendMessage", { errorCode: code, description });
+    const result = await h.sendText(`answer me despite ${code}`, { userId: user });
+    expect(result.statusCode).toBe(200);
+    const failure = newLogs().find((e) => e.message === "telegram call failed");
+    expect(failure).toEqual(expect.objectContaining({ level: "WARNING", method: "sendMessage", error_code: code, description }));
+    expect(await stored()).toEqual([
+      "user:hello",
+      "assistant:You said: hello",
+      `user:answer me despite ${code}`,
+      `assistant:You said: answer me despite ${code}`,
+    ]);
+    const mark = newLogs().find((e) => e.action === "complete_update" && e.outcome === "failure");
+    expect(mark).toBeUndefined();
+
+    await h.sendText("and the next one", { userId: user });
+    expect(h.repliesTo(user).at(-1)).toBe("You said: and the next one");
+  });
+
+  it("a 5xx on a command's reply leaves the command's effect in place", async () => {
+    h.telegram.failNext("sendMessage", { errorCode: 500, description: "Internal Server Error" });
+    const result = await h.sendText("/newsession 2", { userId: user });
+    expect(result.statusCode).toBe(200);
+    const sessions = await h.sessions.listSessions(user);
+    expect(sessions).toHaveLength(2);
+    expect((await h.sessions.getActive(user)).session!.modelName).toBe(h.config.ollamaModels[1]);
+  });
+
+  it("never writes the token, the webhook secret or the Ollama key into a log line while failing", async () => {
+    h.telegram.failNext("sendMessage", { errorCode: 502, description: "Bad Gateway" });
+    h.telegram.failNext("sendChatAction", { errorCode: 500, description: "Internal Server Error" });
+    await h.sendText("leak nothing", { userId: user });
+    for (const line of h.logs) {
+      expect(line).not.toContain(TEST_TOKEN);
+      expect(line).not.toContain(TEST_SECRET_TOKEN);
+      expect(line).not.toContain(TEST_OLLAMA_API_KEY);
+    }
+  });
+});
