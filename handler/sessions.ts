@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
+  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -62,6 +63,14 @@ export interface StoredMessage {
 export interface ActiveLookup {
   readonly activeSessionId: string | undefined;
   readonly session: Session | undefined;
+}
+
+/** A session changed (a message was added) between reading it and deleting it. */
+export class SessionChangedError extends Error {
+  override readonly name = "SessionChangedError";
+  constructor(readonly sessionId: string) {
+    super(`session ${sessionId} changed while it was being removed`);
+  }
 }
 
 /** Options of {@link SessionStore}. */
@@ -276,10 +285,27 @@ export class SessionStore {
 
   /**
    * Removes a session: its item first (so it disappears from every list at once and can never
-   * be archived again half-deleted), then its messages in batches of 25.
+   * be archived again half-deleted), then its messages in batches of 25. With
+   * `expectedMessageCount`, the session item is deleted only if no message was added since it
+   * was read (an archive taken before that would miss it): otherwise {@link SessionChangedError}
+   * and nothing is removed.
    */
-  async deleteSession(userId: number, sessionId: string): Promise<void> {
-    const keys: WriteRequest[] = [{ DeleteRequest: { Key: { pk: userId, sk: sessionSk(sessionId) } } }];
+  async deleteSession(userId: number, sessionId: string, expectedMessageCount?: number): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: userId, sk: sessionSk(sessionId) },
+          ...(expectedMessageCount === undefined
+            ? {}
+            : { ConditionExpression: "message_count = :n", ExpressionAttributeValues: { ":n": expectedMessageCount } }),
+        }),
+      );
+    } catch (err) {
+      if ((err as { name?: string }).name === "ConditionalCheckFailedException") throw new SessionChangedError(sessionId);
+      throw err;
+    }
+    const keys: WriteRequest[] = [];
     let startKey: Item | undefined;
     do {
       const page = await this.doc.send(
@@ -294,8 +320,7 @@ export class SessionStore {
       for (const item of page.Items ?? []) keys.push({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } });
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    await batchWriteAll(this.doc, this.table, keys.slice(0, 1));
-    await batchWriteAll(this.doc, this.table, keys.slice(1));
+    await batchWriteAll(this.doc, this.table, keys);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { buildArchive, exportFileName } from "../archive-format";
-import type { Session } from "../sessions";
+import { SessionChangedError, type Session } from "../sessions";
 import type { UpdateContext } from "../update-context";
 import { formatArchiveList, formatSessionList, parsePosition, shortId } from "../views";
 import type { Command } from "./command";
@@ -52,7 +52,14 @@ export const archiveCommand: Command = {
       return;
     }
     try {
-      await ctx.sessions.deleteSession(ctx.userId, session.sessionId);
+      try {
+      await ctx.sessions.deleteSession(ctx.userId, session.sessionId, session.messageCount);
+    } catch (err) {
+      if (!(err instanceof SessionChangedError)) throw err;
+      ctx.log.warn("session changed while archiving; kept", { action: "archive_session", outcome: "warning", session_id: session.sessionId });
+      await ctx.reply(`Session ${shortId(session.sessionId)} got a new message while I archived it, so I kept it. Send /archive ${position} again.`);
+      return;
+    }
     } catch (err) {
       // The archive is safe in S3 and the session item goes first, so either it is still listed
       // whole or it is gone from every list: nothing is lost, and archiving it again is safe.

@@ -1,0 +1,75 @@
+import { createDocumentClient } from "../../handler/aws";
+import { configWith } from "../../handler/config";
+import { SessionChangedError, SessionStore, messageSk } from "../../handler/sessions";
+import { startEmulators, type RunningEmulators } from "../../local/emulators";
+
+describe("SessionStore", () => {
+  let emulators: RunningEmulators;
+  let store: SessionStore;
+  let destroy: () => void;
+  let user = 7_000;
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    const doc = createDocumentClient(
+      configWith({ region: emulators.region, dynamodbEndpoint: emulators.dynamodbEndpoint }),
+      emulators.credentials,
+    );
+    destroy = () => doc.destroy();
+    store = new SessionStore({ doc, tableName: emulators.tableName });
+  });
+  afterAll(async () => {
+    destroy();
+    await emulators.stop();
+  });
+  beforeEach(() => {
+    user += 1;
+  });
+
+  it("keys messages so they sort by sequence number", () => {
+    expect(messageSk("s", 2) < messageSk("s", 10)).toBe(true);
+  });
+
+  it("numbers appended messages and reads the newest ones oldest first", async () => {
+    const session = await store.createSession(user, "m");
+    for (const text of ["a", "b", "c"]) await store.appendMessage(user, session.sessionId, "user", text);
+    expect((await store.recentMessages(user, session.sessionId, 2)).map((m) => [m.seq, m.content])).toEqual([
+      [2, "b"],
+      [3, "c"],
+    ]);
+  });
+
+  it("refuses to append to a session that no longer exists", async () => {
+    const session = await store.createSession(user, "m");
+    await store.deleteSession(user, session.sessionId);
+    await expect(store.appendMessage(user, session.sessionId, "user", "late")).rejects.toEqual(
+      expect.objectContaining({ name: "ConditionalCheckFailedException" }),
+    );
+  });
+
+  it("bulk-loads more than 25 messages and deletes them all with the session", async () => {
+    const session = await store.createSession(user, "m");
+    await store.bulkAppend(user, session.sessionId, Array.from({ length: 60 }, (_, i) => ({ role: "user" as const, content: `m${i}`, ts: i })));
+    expect((await store.allMessages(user, session.sessionId)).length).toBe(60);
+    await store.deleteSession(user, session.sessionId, 60);
+    expect(await store.allMessages(user, session.sessionId)).toEqual([]);
+    expect(await store.getSession(user, session.sessionId)).toBeUndefined();
+  });
+
+  it("keeps everything when a message arrived after the count was read", async () => {
+    const session = await store.createSession(user, "m");
+    await store.appendMessage(user, session.sessionId, "user", "one");
+    await store.appendMessage(user, session.sessionId, "user", "two");
+    await expect(store.deleteSession(user, session.sessionId, 1)).rejects.toBeInstanceOf(SessionChangedError);
+    expect((await store.allMessages(user, session.sessionId)).length).toBe(2);
+  });
+
+  it("switching keeps exactly one is_active copy, matching the profile", async () => {
+    const first = await store.createSession(user, "m");
+    const second = await store.createSession(user, "m", first.sessionId);
+    await store.activate(user, first.sessionId, second.sessionId);
+    const sessions = await store.listSessions(user);
+    expect(sessions.filter((s) => s.isActive).map((s) => s.sessionId)).toEqual([first.sessionId]);
+    expect((await store.getActive(user)).activeSessionId).toBe(first.sessionId);
+  });
+});
