@@ -52,15 +52,15 @@ export const archiveCommand: Command = {
       return;
     }
     try {
-      try {
       await ctx.sessions.deleteSession(ctx.userId, session.sessionId, session.messageCount);
     } catch (err) {
-      if (!(err instanceof SessionChangedError)) throw err;
-      ctx.log.warn("session changed while archiving; kept", { action: "archive_session", outcome: "warning", session_id: session.sessionId });
-      await ctx.reply(`Session ${shortId(session.sessionId)} got a new message while I archived it, so I kept it. Send /archive ${position} again.`);
-      return;
-    }
-    } catch (err) {
+      if (err instanceof SessionChangedError) {
+        // A message arrived after the archive was read: keep the session whole; the next
+        // /archive overwrites the S3 object with the complete conversation.
+        ctx.log.warn("session changed while archiving; kept", { action: "archive_session", outcome: "warning", session_id: session.sessionId });
+        await ctx.reply(`Session ${shortId(session.sessionId)} got a new message while I archived it, so I kept it. Send /archive ${position} again.`);
+        return;
+      }
       // The archive is safe in S3 and the session item goes first, so either it is still listed
       // whole or it is gone from every list: nothing is lost, and archiving it again is safe.
       ctx.log.error("session archived but not removed from the table", err, {
