@@ -1,0 +1,126 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Update } from "@grammyjs/types";
+import { TelegramClient } from "../../handler/telegram";
+import { FileOffsetStore } from "../../local/offset-store";
+import { pollUpdates, WebhookActiveError } from "../../local/polling";
+import { TelegramStandIn } from "../support/telegram-stand-in";
+import { resetUpdateIds, TEST_TOKEN, textUpdate } from "../support/updates";
+
+describe("pollUpdates", () => {
+  let telegram: TelegramStandIn;
+  let dir: string;
+  beforeAll(async () => {
+    telegram = await TelegramStandIn.start({ token: TEST_TOKEN });
+  });
+  afterAll(() => telegram.stop());
+  beforeEach(() => {
+    telegram.reset();
+    resetUpdateIds();
+    dir = mkdtempSync(join(tmpdir(), "polling-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const api = () => new TelegramClient({ token: TEST_TOKEN, apiUrl: telegram.url, timeoutMs: 5000 });
+
+  /** Polls until `count` updates were handled, then stops; returns the handled texts. */
+  async function pollFor(count: number, store: FileOffsetStore): Promise<{ texts: string[]; offset: number | undefined }> {
+    const controller = new AbortController();
+    const texts: string[] = [];
+    const summary = await pollUpdates({
+      api: api(),
+      offsetStore: store,
+      signal: controller.signal,
+      timeoutSeconds: 1,
+      onUpdate: async (update: Update) => {
+        texts.push(update.message?.text ?? "");
+        if (texts.length >= count) controller.abort();
+      },
+    });
+    return { texts, offset: summary.offset };
+  }
+
+  it("hands each update to onUpdate in order and saves the next offset", async () => {
+    const store = new FileOffsetStore(join(dir, "offset.json"), "123456");
+    telegram.pushUpdate(textUpdate("one"));
+    telegram.pushUpdate(textUpdate("two"));
+    const { texts, offset } = await pollFor(2, store);
+    expect(texts).toEqual(["one", "two"]);
+    expect(offset).toBe(100_002);
+    expect(await store.load()).toBe(100_002);
+    expect(telegram.callsTo("getUpdates")[0]?.params).toMatchObject({ timeout: 1, allowed_updates: ["message"] });
+  });
+
+  it("after a restart neither repeats handled updates nor drops new ones", async () => {
+    const file = join(dir, "offset.json");
+    telegram.pushUpdate(textUpdate("first"));
+    telegram.pushUpdate(textUpdate("second"));
+    telegram.pushUpdate(textUpdate("third"));
+    // The first run stops after two updates: "third" was fetched but never handled.
+    const first = await pollFor(2, new FileOffsetStore(file, "123456"));
+    expect(first.texts).toEqual(["first", "second"]);
+
+    telegram.pushUpdate(textUpdate("fourth"));
+    const second = await pollFor(2, new FileOffsetStore(file, "123456"));
+    expect(second.texts).toEqual(["third", "fourth"]);
+    const offsets = telegram.callsTo("getUpdates").map((c) => c.params.offset);
+    expect(offsets).toContain(100_002);
+  });
+
+  it("finishes the update in flight before stopping", async () => {
+    const controller = new AbortController();
+    const store = new FileOffsetStore(join(dir, "offset.json"));
+    telegram.pushUpdate(textUpdate("slow"));
+    telegram.pushUpdate(textUpdate("next"));
+    const handled: string[] = [];
+    const summary = await pollUpdates({
+      api: api(),
+      offsetStore: store,
+      signal: controller.signal,
+      timeoutSeconds: 1,
+      onUpdate: async (update) => {
+        controller.abort(); // Ctrl-C arrives while this update is being handled
+        await new Promise((r) => setTimeout(r, 50));
+        handled.push(update.message?.text ?? "");
+      },
+    });
+    expect(handled).toEqual(["slow"]);
+    expect(summary.offset).toBe(100_001);
+    expect(await store.load()).toBe(100_001);
+  });
+
+  it("stops a long poll in flight when aborted", async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 100);
+    const summary = await pollUpdates({
+      api: api(),
+      offsetStore: new FileOffsetStore(join(dir, "offset.json")),
+      signal: controller.signal,
+      timeoutSeconds: 3,
+      onUpdate: async () => undefined,
+    });
+    expect(summary.handled).toBe(0);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it("rejects with WebhookActiveError while a webhook is set", async () => {
+    telegram.webhook = { url: "https://example.com/webhook" };
+    const promise = pollUpdates({
+      api: api(),
+      offsetStore: new FileOffsetStore(join(dir, "offset.json")),
+      signal: new AbortController().signal,
+      timeoutSeconds: 1,
+      onUpdate: async () => undefined,
+    });
+    await expect(promise).rejects.toBeInstanceOf(WebhookActiveError);
+  });
+
+  it("ignores an offset saved for another bot", async () => {
+    const file = join(dir, "offset.json");
+    await new FileOffsetStore(file, "111").save(42);
+    expect(await new FileOffsetStore(file, "222").load()).toBeUndefined();
+    expect(await new FileOffsetStore(file, "111").load()).toBe(42);
+  });
+});
