@@ -299,10 +299,13 @@ export class LiveReply {
     }
     if (this.strategy === "edit" && this.current?.messageId !== undefined) {
       const messageId = this.current.messageId;
-      try {
-        await this.call("editMessageText", { chat_id: this.options.chatId, message_id: messageId, text, ...format });
-      } catch (error) {
-        if (!isNotModified(error)) throw error;
+      // The same HTML again would only earn "message is not modified".
+      if (plain !== undefined || this.current.html !== html) {
+        try {
+          await this.call("editMessageText", { chat_id: this.options.chatId, message_id: messageId, text, ...format });
+        } catch (error) {
+          if (!isNotModified(error)) throw error;
+        }
       }
       this.current = { messageId, html };
       if (final) this.messageIds.push(messageId);
