@@ -13,6 +13,7 @@ import { Agent } from "undici";
 // exactly that (real HTTP, HTML checks, files for getFile), so local mode builds on it.
 import { TelegramStandIn } from "../__tests__/support/telegram-stand-in";
 import { ConnectionError, ServiceError } from "../handler/errors";
+import { createRedactor } from "../handler/log";
 import { TelegramClient } from "../handler/telegram";
 import { ArgumentError, parseStartArgs, START_HELP, type StartArgs } from "./args";
 import { formatBanner } from "./banner";
@@ -235,7 +236,8 @@ export async function main(argv: readonly string[], given: Partial<StartDeps> = 
     const token = deps.env.TELEGRAM_TOKEN?.trim();
     return token ? await runPollingMode(args, token, deps) : await runTerminalMode(args, deps);
   } catch (error) {
-    line(stderr, `error: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    const redact = createRedactor([deps.env.TELEGRAM_TOKEN, deps.env.OLLAMA_API_KEY]);
+    line(stderr, `error: ${redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error))}`);
     return 1;
   } finally {
     own?.dispose();
