@@ -5,6 +5,7 @@
  * Shared by `npm start` (polling and terminal chat) and `npm run dev:webhook`.
  */
 import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
 import type { Update } from "@grammyjs/types";
 import { OLLAMA_PROXY_PORT } from "../config/defaults";
 import { ASYNC_REPLY_MARGIN_SECONDS, loadStackConfig, type StackConfig } from "../config/stack-config";
@@ -119,6 +120,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     const handler = createHandler(config, { doc, logger, credentials, ...(options.bot ? { bot: options.bot } : {}) });
     if (options.writeEndpoints ?? true) {
+      await mkdir(paths.dataDir, { recursive: true });
       await writeEndpointsFile(paths.endpointsFile, {
         dynamodbEndpoint: emulators.dynamodbEndpoint,
         s3Endpoint: emulators.s3Endpoint,
