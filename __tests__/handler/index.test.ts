@@ -69,6 +69,17 @@ describe("dist/handler/index.js (the built Lambda bundle)", () => {
     }
   });
 
+  it("archives to S3 with the credentials the environment gives (the bundle's own credential chain)", async () => {
+    const userId = TEST_USER_ID + 60_010;
+    await invoke(h.env, textUpdate("/start", { userId }));
+    await invoke(h.env, textUpdate("to be archived", { userId }));
+    const archive = await invoke(h.env, textUpdate("/archive 1", { userId }));
+    expect(archive.result.statusCode).toBe(200);
+    const archives = await h.archives.list(userId);
+    expect(archives).toHaveLength(1);
+    expect((await h.sessions.listSessions(userId)).length).toBe(0);
+  });
+
   it("answers 401 to a wrong secret", async () => {
     const { result } = await invoke(h.env, textUpdate("/start", { userId: TEST_USER_ID + 60_001 }), "wrong");
     expect(result.statusCode).toBe(401);
