@@ -1,9 +1,25 @@
-import { createHandler } from "./app";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { buildDeps, createHandler } from "./app";
 import { loadConfig } from "./config";
+import { isObservabilityTestEvent, runObservabilityTest, type ObservabilityTestEvent } from "./observability-test";
+
+/*
+ * Configuration is read once at cold start; the clients are built once and reused by warm
+ * invocations.
+ */
+const config = loadConfig(process.env);
+const deps = buildDeps(config);
+const webhook = createHandler(config, deps);
 
 /**
  * The Lambda entry point (handler setting `index.handler`): an API Gateway REST proxy event
- * in, a proxy result out. Configuration is read once at cold start; the clients are built once
- * and reused by warm invocations.
+ * in, a proxy result out. A direct invocation with the observability test payload writes one
+ * ERROR line instead (see observability-test.ts).
  */
-export const handler = createHandler(loadConfig(process.env));
+export async function handler(
+  event: APIGatewayProxyEvent | ObservabilityTestEvent,
+  context?: Context,
+): Promise<APIGatewayProxyResult | { ok: true }> {
+  if (isObservabilityTestEvent(event)) return runObservabilityTest(event, deps.logger);
+  return webhook(event, context);
+}

@@ -80,6 +80,19 @@ describe("dist/handler/index.js (the built Lambda bundle)", () => {
     expect((await h.sessions.listSessions(userId)).length).toBe(0);
   });
 
+  it("answers a direct observability-test invocation with one ERROR line", async () => {
+    const payload = { observabilityTest: true, requestedBy: "bundle test" };
+    const { stdout } = await run(process.execPath, ["-e", RUNNER, bundle, JSON.stringify(payload)], {
+      env: { PATH: process.env.PATH ?? "", ...h.env },
+    });
+    const lines = stdout.trim().split("\n");
+    expect(lines.find((l) => l.startsWith("RESULT "))).toBe('RESULT {"ok":true}');
+    const errors = lines.filter((l) => !l.startsWith("RESULT ")).map((l) => JSON.parse(l) as { level: string; message: string });
+    expect(errors.filter((e) => e.level === "ERROR")).toEqual([
+      expect.objectContaining({ message: "observability test error requested by bundle test" }),
+    ]);
+  });
+
   it("answers 401 to a wrong secret", async () => {
     const { result } = await invoke(h.env, textUpdate("/start", { userId: TEST_USER_ID + 60_001 }), "wrong");
     expect(result.statusCode).toBe(401);

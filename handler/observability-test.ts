@@ -1,0 +1,33 @@
+import type { Logger } from "./log";
+
+/**
+ * A direct invocation (`aws lambda invoke`, or `npm run test-observability`) that asks the
+ * function to write one ERROR line, so an operator can prove the log -> metric filter ->
+ * metric -> alarm path end to end without breaking anything. API Gateway never sends this
+ * shape: a webhook event always has `headers`, and this one is refused if it does.
+ */
+export interface ObservabilityTestEvent {
+  readonly observabilityTest: true;
+  /** Who asked, echoed in the log message so the run can find its own line. */
+  readonly requestedBy: string;
+}
+
+/** Longest `requestedBy` echoed into the log line. */
+const MAX_REQUESTED_BY = 200;
+
+/** True for the observability test payload (and never for an API Gateway event). */
+export function isObservabilityTestEvent(event: unknown): event is ObservabilityTestEvent {
+  if (typeof event !== "object" || event === null || "headers" in event) return false;
+  const candidate = event as Record<string, unknown>;
+  return candidate.observabilityTest === true && typeof candidate.requestedBy === "string";
+}
+
+/** Writes the one ERROR line the alarm should see and returns `{ ok: true }` to the caller. */
+export function runObservabilityTest(event: ObservabilityTestEvent, log: Logger): { ok: true } {
+  const requestedBy = event.requestedBy.slice(0, MAX_REQUESTED_BY);
+  log.error(`observability test error requested by ${requestedBy}`, undefined, {
+    action: "observability_test",
+    outcome: "failure",
+  });
+  return { ok: true };
+}
