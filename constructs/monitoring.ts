@@ -7,6 +7,7 @@ import { METRIC_NAMESPACE } from "../config/defaults";
 import { PATTERNS } from "../config/stack-config";
 import type { BotFunction } from "./bot-function";
 import { integerRule, patternRule, validateProps, type PropRule } from "./validation";
+import { errorAlarmName, errorMetricName, failedUpdatesAlarmName } from "../config/monitoring-names";
 
 /** The filter pattern that counts the handler's structured ERROR log lines. */
 export const ERROR_FILTER_PATTERN = '{ $.level = "ERROR" }';
@@ -57,7 +58,7 @@ export class Monitoring extends Construct {
     validateProps("monitoring", rules);
 
     const name = props.fn.functionName;
-    this.metricName = `${name}-error-count`;
+    this.metricName = errorMetricName(name);
 
     if (props.alarmEmail) {
       this.topic = new SnsTopic(this, "AlarmTopic", { name: `${name}-alarms` });
@@ -78,7 +79,7 @@ export class Monitoring extends Construct {
       metricTransformation: { name: this.metricName, namespace, value: "1" },
     });
     this.errorAlarm = new CloudwatchMetricAlarm(this, "ErrorAlarm", {
-      alarmName: `${name}-error-alarm`,
+      alarmName: errorAlarmName(name),
       alarmDescription: `Errors logged by ${name}`,
       namespace,
       metricName: this.metricName,
@@ -94,7 +95,7 @@ export class Monitoring extends Construct {
     const dlq = props.fn.deadLetterQueue;
     this.deadLetterAlarm = dlq
       ? new CloudwatchMetricAlarm(this, "DeadLetterAlarm", {
-          alarmName: `${name}-failed-updates-alarm`,
+          alarmName: failedUpdatesAlarmName(name),
           alarmDescription: `Telegram updates whose asynchronous invocation of ${name} failed`,
           namespace: "AWS/SQS",
           metricName: "ApproximateNumberOfMessagesVisible",

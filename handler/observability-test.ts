@@ -15,6 +15,15 @@ export interface ObservabilityTestEvent {
 /** Longest `requestedBy` echoed into the log line. */
 const MAX_REQUESTED_BY = 200;
 
+/** The payload that makes the function write one ERROR line and return `{ ok: true }`. */
+export function observabilityTestPayload(requestedBy: string): ObservabilityTestEvent {
+  return { observabilityTest: true, requestedBy };
+}
+
+/** The message of that ERROR line (requestedBy is cut to its first 200 characters). */
+export const observabilityTestMessage = (requestedBy: string): string =>
+  `observability test error requested by ${requestedBy.slice(0, MAX_REQUESTED_BY)}`;
+
 /** True for the observability test payload (and never for an API Gateway event). */
 export function isObservabilityTestEvent(event: unknown): event is ObservabilityTestEvent {
   if (typeof event !== "object" || event === null || "headers" in event) return false;
@@ -24,8 +33,7 @@ export function isObservabilityTestEvent(event: unknown): event is Observability
 
 /** Writes the one ERROR line the alarm should see and returns `{ ok: true }` to the caller. */
 export function runObservabilityTest(event: ObservabilityTestEvent, log: Logger): { ok: true } {
-  const requestedBy = event.requestedBy.slice(0, MAX_REQUESTED_BY);
-  log.error(`observability test error requested by ${requestedBy}`, undefined, {
+  log.error(observabilityTestMessage(event.requestedBy), undefined, {
     action: "observability_test",
     outcome: "failure",
   });
