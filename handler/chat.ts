@@ -1,18 +1,45 @@
 import { ensureActiveSession, modelAvailable } from "./active-session";
 import { selectContext } from "./context-window";
 import { ConnectionError, ServiceError } from "./errors";
-import type { ChatAnswer } from "./ollama";
-import type { Session } from "./sessions";
-import type { UpdateContext } from "./update-context";
+import { EMPTY_ANSWER, NOTE_CONTEXT_TRIMMED } from "./format/answer";
+import { separateThinking } from "./format/thinking";
+import type { ChatMessage, StreamedAnswer } from "./ollama";
+import type { ModelSpeed, Session, SessionFacts } from "./sessions";
+import { LiveReply, type LiveReplyOutcome } from "./streaming/live-reply";
+import type { ModelApi, UpdateContext } from "./update-context";
 import { unavailableModelWarning } from "./views";
 
-/** How often the typing indicator is repeated while the model works (Telegram shows it ~5 s). */
+/** How often the typing indicator is repeated until the first text shows (Telegram shows it ~5 s). */
 export const TYPING_INTERVAL_MS = 4_500;
+/** Least time between two visible updates of a streamed answer in one chat, in ms. */
+export const STREAM_UPDATE_INTERVAL_MS = 1_000;
+/**
+ * A model call that failed to connect faster than this, before any text, is tried once more
+ * (as OllamaClient.chat does), within what is left of the timeout. In ms.
+ */
+export const FAST_FAILURE_MS = 5_000;
+/**
+ * Longest wait before a final message of the answer (a 429's retry_after, the update
+ * interval), so that in sync delivery mode the reply ends soon after OLLAMA_TIMEOUT_MS. In ms.
+ */
+export const FINAL_WAIT_LIMIT_MS = 3_000;
 
 /**
- * The chat path: store the user's message in the active session (creating one if needed),
- * send the bounded recent context to Ollama with the session's model, store the answer and
- * deliver it. The user's message is stored before the model is asked, so no failure loses it.
+ * The chat path: store the user's message in the active session (creating one if needed), send
+ * the bounded recent context to Ollama with the session's model, show the answer as it streams
+ * (LiveReply: drafts in private chats, throttled edits elsewhere; Markdown as Telegram HTML;
+ * reasoning hidden), then store what the user saw as the assistant's message.
+ *
+ * - The user's message is stored before the model is asked, so no failure loses it.
+ * - A failure before any text (refused, timed out, HTTP error, unreadable) gets the specific
+ *   message of {@link modelErrorMessage}; a stream that breaks after some text keeps it, says
+ *   "(the answer was cut off)" and stores the text shown.
+ * - When older messages were left out of the context, the first reply of the session where
+ *   that happens says so ({@link NOTE_CONTEXT_TRIMMED}); the session remembers it
+ *   (`context_note_shown`), so later replies do not repeat it.
+ * - Ollama's eval figures of a complete answer are stored on the session (shown by /status) and,
+ *   with SHOW_MODEL_SPEED, under the answer. Both ride on the assistant message's write: the
+ *   DynamoDB requests per message do not change.
  */
 export async function handleChat(ctx: UpdateContext, text: string): Promise<void> {
   const { session } = await ensureActiveSession(ctx);
@@ -28,14 +55,16 @@ export async function handleChat(ctx: UpdateContext, text: string): Promise<void
   }
   const recent = await ctx.sessions.recentMessages(ctx.userId, session.sessionId, ctx.config.contextMaxMessages);
   const window = selectContext(recent, ctx.config.contextCharBudget);
+  const sayTrimmed = window.omitted && !session.contextNoteShown;
 
-  const typing = startTyping(ctx);
+  const live = liveReplyFor(ctx);
+  live.start();
   const started = Date.now();
-  let answer: ChatAnswer;
+  let answer: StreamedAnswer;
   try {
-    answer = await ollama.chat(session.modelName, window.messages);
+    answer = await streamAnswer(ollama, session.modelName, window.messages, (delta) => live.push(delta), ctx.config.ollamaTimeoutMs);
   } catch (err) {
-    await typing.stop();
+    live.abort();
     ctx.log.warn("model call failed", {
       action: "ollama_chat",
       outcome: "failure",
@@ -49,27 +78,116 @@ export async function handleChat(ctx: UpdateContext, text: string): Promise<void
     await ctx.reply(modelErrorMessage(err, session, ctx.config.ollamaTimeoutMs));
     return;
   }
-  await typing.stop();
-  ctx.log.info("model answered", {
+  const speed = speedOf(answer);
+  ctx.log.info(answer.completed ? "model answered" : "model answer cut off", {
     action: "ollama_chat",
-    outcome: "success",
+    outcome: answer.completed ? "success" : "warning",
     model: session.modelName,
     context_messages: window.messages.length,
     context_omitted: window.omitted,
     answer_chars: answer.content.length,
+    eval_count: speed?.evalCount,
+    eval_duration_ms: speed ? Math.round(speed.evalDurationNs / 1e6) : undefined,
     elapsed_ms: Date.now() - started,
   });
-  const content = answer.content.trim().length > 0 ? answer.content : "(the model returned an empty answer)";
-  await ctx.sessions.appendMessage(ctx.userId, session.sessionId, "assistant", content);
-  await deliverAnswer(ctx, session, content);
+
+  let outcome: LiveReplyOutcome | undefined;
+  let deliveryError: unknown;
+  try {
+    outcome = await live.finish({
+      complete: answer.completed,
+      notes: sayTrimmed ? [NOTE_CONTEXT_TRIMMED] : [],
+      speed: ctx.config.showModelSpeed ? speed : undefined,
+    });
+  } catch (err) {
+    deliveryError = err; // the answer is still stored below; the router logs the Telegram failure
+  }
+  // The text LiveReply showed is exactly the streamed answer without its reasoning.
+  const shown = outcome?.shownText ?? separateThinking(answer.content).answer;
+  const facts: SessionFacts = {
+    ...(sayTrimmed && outcome ? { contextNoteShown: true as const } : {}),
+    ...(speed ? { speed } : {}),
+  };
+  await ctx.sessions.appendMessage(ctx.userId, session.sessionId, "assistant", storedAnswer(shown), facts);
+  if (outcome) {
+    ctx.log.info("answer delivered", {
+      action: "deliver_answer",
+      outcome: "success",
+      messages: outcome.messageIds.length,
+      bot_calls: outcome.apiCalls,
+      duration_ms: Date.now() - started,
+    });
+  }
+  if (deliveryError !== undefined) throw deliveryError;
+}
+
+/** The LiveReply for the update's chat: replies to the user's message in groups, stays in its forum topic. */
+function liveReplyFor(ctx: UpdateContext): LiveReply {
+  const { message } = ctx;
+  const inGroup = message.chat.type !== "private";
+  return new LiveReply({
+    api: ctx.bot,
+    chatId: ctx.chatId,
+    chatType: message.chat.type,
+    draftId: message.message_id,
+    ...(inGroup ? { replyToMessageId: message.message_id } : {}),
+    ...(message.is_topic_message && message.message_thread_id !== undefined ? { messageThreadId: message.message_thread_id } : {}),
+    minIntervalMs: STREAM_UPDATE_INTERVAL_MS,
+    typingIntervalMs: TYPING_INTERVAL_MS,
+    maxFinalWaitMs: FINAL_WAIT_LIMIT_MS,
+  });
 }
 
 /**
- * Sends the model's answer to the user: plain text, split on line boundaries. The seam the
- * streaming integration replaces.
+ * Streams the answer, passing each piece to `onDelta`. A connection refused or reset quickly,
+ * before any text, is tried once more with what is left of `timeoutMs`; a timeout or an answer
+ * from Ollama is never retried.
  */
-export async function deliverAnswer(ctx: UpdateContext, _session: Session, content: string): Promise<void> {
-  await ctx.reply(content);
+export async function streamAnswer(
+  ollama: ModelApi,
+  model: string,
+  messages: readonly ChatMessage[],
+  onDelta: (text: string) => void,
+  timeoutMs: number,
+): Promise<StreamedAnswer> {
+  const started = Date.now();
+  let received = false;
+  const track = (text: string) => {
+    received = true;
+    onDelta(text);
+  };
+  try {
+    return await ollama.chatStream(model, messages, track);
+  } catch (err) {
+    const remaining = timeoutMs - (Date.now() - started);
+    const fast = err instanceof ConnectionError && !err.timedOut && err.elapsedMs < FAST_FAILURE_MS;
+    if (!fast || received || remaining <= 0) throw err;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), remaining);
+    try {
+      return await ollama.chatStream(model, messages, track, deadline.signal);
+    } catch (retryErr) {
+      // Our deadline ended the retry: that is the overall timeout, not a refused connection.
+      if (deadline.signal.aborted && retryErr instanceof ConnectionError && !retryErr.timedOut) {
+        throw new ConnectionError({ service: "ollama", operation: "chat", timedOut: true, elapsedMs: Date.now() - started, cause: retryErr });
+      }
+      throw retryErr;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Ollama's figures of a complete answer, when it gave usable ones. Pure. */
+export function speedOf(answer: StreamedAnswer): ModelSpeed | undefined {
+  const { evalCount, evalDurationNs } = answer;
+  if (!answer.completed || evalCount === undefined || evalDurationNs === undefined) return undefined;
+  return evalCount > 0 && evalDurationNs > 0 ? { evalCount, evalDurationNs } : undefined;
+}
+
+/** The assistant message to store for the text shown: the empty-answer words when nothing was. Pure. */
+export function storedAnswer(shown: string): string {
+  return shown.trim().length > 0 ? shown : EMPTY_ANSWER;
 }
 
 /** A short, specific message for each way the model call can fail. Pure. */
@@ -91,28 +209,4 @@ export function modelErrorMessage(err: ServiceError | ConnectionError, session: 
     return `The AI server sent an answer I could not read. ${saved} Please try again.`;
   }
   return `The AI server had an error (HTTP ${err.status}). ${saved} Please try again in a moment.`;
-}
-
-/**
- * Shows "typing…" now and every {@link TYPING_INTERVAL_MS} until stopped; failures are only
- * logged. `stop()` resolves once the call in flight settled, so nothing outlives the update.
- */
-export function startTyping(ctx: UpdateContext): { stop(): Promise<void> } {
-  let inFlight: Promise<void> = Promise.resolve();
-  const send = () => {
-    inFlight = ctx.bot
-      .call("sendChatAction", { chat_id: ctx.chatId, action: "typing" })
-      .then(() => undefined)
-      .catch((err: unknown) => {
-        ctx.log.debug("typing indicator failed", { action: "send_typing", error_kind: err instanceof Error ? err.name : "unknown" });
-      });
-  };
-  send();
-  const timer = setInterval(send, TYPING_INTERVAL_MS);
-  return {
-    stop: () => {
-      clearInterval(timer);
-      return inFlight;
-    },
-  };
 }

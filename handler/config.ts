@@ -59,6 +59,12 @@ export interface BotConfig {
   readonly contextMaxMessages: number;
   /** Largest archive file accepted for import, in bytes. @default 1048576 */
   readonly maxImportBytes: number;
+  /**
+   * Whether an answer ends with the model's speed ("12.3 tokens/s", from Ollama's eval_count and
+   * eval_duration) (SHOW_MODEL_SPEED=true). /status shows the last measured speed either way.
+   * @default false (a footer under every answer is noise for most users)
+   */
+  readonly showModelSpeed: boolean;
   /** Days an update mark lives before DynamoDB's TTL removes it. @default 7 */
   readonly updateMarkTtlDays: number;
   /** Settings that were missing or invalid; logged once at cold start and shown by /status. */
@@ -79,6 +85,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   contextMaxMessages: 50,
   maxImportBytes: 1024 * 1024,
   updateMarkTtlDays: 7,
+  showModelSpeed: false,
   logLevel: "INFO" as LogLevel,
 });
 
@@ -172,6 +179,14 @@ export function loadConfig(env: Env): BotConfig {
     }
   }
 
+  const speedRaw = trimmed(env, "SHOW_MODEL_SPEED")?.toLowerCase();
+  let showModelSpeed: boolean = CONFIG_DEFAULTS.showModelSpeed;
+  if (speedRaw !== undefined) {
+    if (["true", "1", "yes"].includes(speedRaw)) showModelSpeed = true;
+    else if (["false", "0", "no"].includes(speedRaw)) showModelSpeed = false;
+    else problem("SHOW_MODEL_SPEED", `SHOW_MODEL_SPEED must be true or false, got "${speedRaw}"`);
+  }
+
   const bucketName = trimmed(env, "S3_BUCKET_NAME") ?? "";
   if (!bucketName) problem("S3_BUCKET_NAME", "S3_BUCKET_NAME is not set; archives are unavailable");
 
@@ -199,6 +214,7 @@ export function loadConfig(env: Env): BotConfig {
     contextMaxMessages: positiveInt("CONTEXT_MAX_MESSAGES", CONFIG_DEFAULTS.contextMaxMessages),
     maxImportBytes: CONFIG_DEFAULTS.maxImportBytes,
     updateMarkTtlDays: CONFIG_DEFAULTS.updateMarkTtlDays,
+    showModelSpeed,
     problems: Object.freeze(problems),
   };
   return Object.freeze(config);

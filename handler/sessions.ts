@@ -48,6 +48,24 @@ export interface Session {
   readonly lastMessageTs: number;
   /** Messages written so far (the sequence counter). */
   readonly messageCount: number;
+  /** True once a reply said that older messages were left out of the model's context. @default false */
+  readonly contextNoteShown?: boolean;
+  /** Ollama's figures for the session's last complete answer. @default - none measured yet */
+  readonly lastSpeed?: ModelSpeed;
+}
+
+/** Ollama's own figures for one answer (`eval_count`, `eval_duration` in ns). */
+export interface ModelSpeed {
+  readonly evalCount: number;
+  readonly evalDurationNs: number;
+}
+
+/** Facts about the session recorded with a message, in the same request (see {@link SessionStore.appendMessage}). */
+export interface SessionFacts {
+  /** Sets `context_note_shown`. @default - unchanged */
+  readonly contextNoteShown?: true;
+  /** Sets `last_eval_count` / `last_eval_duration_ns`. @default - unchanged */
+  readonly speed?: ModelSpeed;
 }
 
 /** One stored message. */
@@ -86,6 +104,8 @@ export interface SessionStoreOptions {
 type Item = Record<string, unknown>;
 
 function toSession(item: Item): Session {
+  const evalCount = Number(item.last_eval_count);
+  const evalDurationNs = Number(item.last_eval_duration_ns);
   return {
     userId: Number(item.pk),
     sessionId: String(item.session_id),
@@ -94,6 +114,8 @@ function toSession(item: Item): Session {
     createdAt: Number(item.created_at ?? 0),
     lastMessageTs: Number(item.last_message_ts ?? 0),
     messageCount: Number(item.message_count ?? 0),
+    ...(item.context_note_shown === true ? { contextNoteShown: true } : {}),
+    ...(evalCount > 0 && evalDurationNs > 0 ? { lastSpeed: { evalCount, evalDurationNs } } : {}),
   };
 }
 
@@ -224,17 +246,35 @@ export class SessionStore {
 
   /**
    * Appends a message: an atomic ADD on the session's counter gives its sequence number (and
-   * fails if the session no longer exists), then the message item is written.
+   * fails if the session no longer exists), then the message item is written. `facts` are set
+   * on the session item by the same counter update, so they cost no extra request.
    */
-  async appendMessage(userId: number, sessionId: string, role: MessageRole, content: string): Promise<StoredMessage> {
+  async appendMessage(
+    userId: number,
+    sessionId: string,
+    role: MessageRole,
+    content: string,
+    facts: SessionFacts = {},
+  ): Promise<StoredMessage> {
     const ts = Math.floor(this.now() / 1000);
+    let set = "last_message_ts = :ts";
+    const values: Item = { ":one": 1, ":ts": ts };
+    if (facts.contextNoteShown) {
+      set += ", context_note_shown = :noted";
+      values[":noted"] = true;
+    }
+    if (facts.speed) {
+      set += ", last_eval_count = :ec, last_eval_duration_ns = :ed";
+      values[":ec"] = facts.speed.evalCount;
+      values[":ed"] = facts.speed.evalDurationNs;
+    }
     const counter = await this.doc.send(
       new UpdateCommand({
         TableName: this.table,
         Key: { pk: userId, sk: sessionSk(sessionId) },
-        UpdateExpression: "ADD message_count :one SET last_message_ts = :ts",
+        UpdateExpression: `ADD message_count :one SET ${set}`,
         ConditionExpression: "attribute_exists(sk)",
-        ExpressionAttributeValues: { ":one": 1, ":ts": ts },
+        ExpressionAttributeValues: values,
         ReturnValues: "UPDATED_NEW",
       }),
     );

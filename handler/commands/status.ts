@@ -1,4 +1,6 @@
 import { modelAvailable } from "../active-session";
+import { formatSpeed } from "../format/answer";
+import type { Session } from "../sessions";
 import type { UpdateContext } from "../update-context";
 import { shortId } from "../views";
 import type { Command } from "./command";
@@ -26,6 +28,20 @@ export function formatOllamaStatus(probe: OllamaProbe, configuredModels: readonl
   ];
 }
 
+/**
+ * The active-session part of /status: its id, model and size, the model's speed on the
+ * session's last complete answer (Ollama's eval figures) when known, and a warning when the
+ * model is no longer offered. Pure.
+ */
+export function formatSessionStatus(session: Session | undefined, modelOffered: boolean): string[] {
+  if (!session) return ["Active session: none yet (your next message starts one)."];
+  const lines = [`Active session: ${shortId(session.sessionId)} with ${session.modelName} (${session.messageCount} messages).`];
+  const speed = session.lastSpeed ? formatSpeed(session.lastSpeed.evalCount, session.lastSpeed.evalDurationNs) : undefined;
+  if (speed) lines.push(`Model speed on the last answer: ${speed}.`);
+  if (!modelOffered) lines.push("⚠ Its model is no longer available; start a new session with /newsession.");
+  return lines;
+}
+
 async function probeOllama(ctx: UpdateContext): Promise<OllamaProbe> {
   if (!ctx.ollama) return { configured: false, reachable: false };
   const [version, models] = await Promise.allSettled([ctx.ollama.version(), ctx.ollama.listModels()]);
@@ -43,7 +59,10 @@ async function probeOllama(ctx: UpdateContext): Promise<OllamaProbe> {
   };
 }
 
-/** /status: the bot is up, configuration problems, Ollama reachability and models, the active session. */
+/**
+ * /status: the bot is up, configuration problems, Ollama reachability and models, the active
+ * session and its model's last measured speed.
+ */
 export const statusCommand: Command = {
   name: "status",
   usage: "/status",
@@ -55,12 +74,7 @@ export const statusCommand: Command = {
       lines.push("Configuration problems:", ...ctx.config.problems.map((p) => `- ${p.variable}: ${p.message}`));
     }
     lines.push(...formatOllamaStatus(probe, ctx.config.ollamaModels));
-    if (active.session) {
-      lines.push(`Active session: ${shortId(active.session.sessionId)} with ${active.session.modelName} (${active.session.messageCount} messages).`);
-      if (!modelAvailable(ctx, active.session)) lines.push("⚠ Its model is no longer available; start a new session with /newsession.");
-    } else {
-      lines.push("Active session: none yet (your next message starts one).");
-    }
+    lines.push(...formatSessionStatus(active.session, active.session ? modelAvailable(ctx, active.session) : true));
     await ctx.reply(lines.join("\n"));
   },
 };

@@ -37,6 +37,11 @@ export interface LiveReplyOptions {
   readonly onApiCall?: (method: string) => void;
   /** Visible length at which a message is completed and the answer goes on in a new one. @default 4096 */
   readonly messageLimit?: number;
+  /**
+   * Longest wait, in ms, before each final message for a 429's retry_after or the update
+   * interval to pass; keeps `finish` inside a synchronous webhook's time. @default 30000
+   */
+  readonly maxFinalWaitMs?: number;
 }
 
 /** How the stream ended, for {@link LiveReply.finish}. */
@@ -64,7 +69,7 @@ export const THINKING_PLACEHOLDER = "<i>Thinking…</i>";
 
 /** Tries for a final message that Telegram rate-limits (429) before giving up. */
 const FINAL_SEND_ATTEMPTS = 3;
-/** Longest wait a 429 may impose on the final message, in ms. */
+/** Longest wait a 429 may impose on the final message, in ms (default of maxFinalWaitMs). */
 const MAX_FINAL_WAIT_MS = 30_000;
 
 /** One message (or draft) of the answer as currently shown. */
@@ -93,6 +98,7 @@ export class LiveReply {
   private readonly minIntervalMs: number;
   private readonly typingIntervalMs: number;
   private readonly limit: number;
+  private readonly maxFinalWaitMs: number;
   private readonly stopTimers = new AbortController();
   private strategy: "draft" | "edit";
   private draftBase: number;
@@ -120,6 +126,7 @@ export class LiveReply {
     this.minIntervalMs = options.minIntervalMs ?? 1000;
     this.typingIntervalMs = options.typingIntervalMs ?? 4500;
     this.limit = options.messageLimit ?? TELEGRAM_MESSAGE_LIMIT;
+    this.maxFinalWaitMs = options.maxFinalWaitMs ?? MAX_FINAL_WAIT_MS;
     this.strategy = options.chatType === "private" ? "draft" : "edit";
     const base = options.draftId ?? options.replyToMessageId ?? 1;
     // Room for 64 drafts per answer while staying a positive 32-bit integer.
@@ -364,7 +371,7 @@ export class LiveReply {
 
   /** Waits until a 429 has expired and the update interval has passed (bounded). */
   private async waitForSlot(): Promise<void> {
-    const wait = Math.min(MAX_FINAL_WAIT_MS, Math.max(this.nextFrameAt, this.blockedUntil) - this.clock.now());
+    const wait = Math.min(this.maxFinalWaitMs, Math.max(this.nextFrameAt, this.blockedUntil) - this.clock.now());
     if (wait > 0) await this.clock.sleep(wait);
     this.nextFrameAt = this.clock.now() + this.minIntervalMs;
   }
