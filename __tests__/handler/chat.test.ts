@@ -23,13 +23,13 @@ describe("chat path", () => {
     user += 1;
   });
 
-  it("creates a session on the first message, asks Ollama with the API key, stores and sends the answer", async () => {
+  it("creates a session on the first message, asks Ollama for a stream with the API key, stores and sends the answer", async () => {
     const result = await h.sendText("hi model", { userId: user });
     expect(result.statusCode).toBe(200);
     expect(last()).toBe("You said: hi model");
     const request = h.ollama.requests.filter((r) => r.path === "/api/chat").at(-1)!;
     expect(request.headers["x-api-key"]).toBe(h.config.ollamaApiKey);
-    expect(request.body).toEqual(expect.objectContaining({ model: h.config.ollamaModels[0], stream: false }));
+    expect(request.body).toEqual(expect.objectContaining({ model: h.config.ollamaModels[0], stream: true }));
     const { session } = await h.sessions.getActive(user);
     const messages = await h.sessions.allMessages(user, session!.sessionId);
     expect(messages.map((m) => [m.role, m.content])).toEqual([
@@ -121,11 +121,25 @@ describe("chat path", () => {
       expect(await storedCount()).toBe(1);
     });
 
-    it("malformed body: a message that the answer could not be read", async () => {
+    it("malformed stream before any text: a message that the answer could not be read", async () => {
+      h.ollama.setReply(() => "");
       h.ollama.setBehaviour({ kind: "malformed" }, { times: 1, path: "/api/chat" });
-      await h.sendText("garbled", { userId: user });
+      try {
+        await h.sendText("garbled", { userId: user });
+      } finally {
+        h.ollama.setReply(echoReply);
+      }
       expect(last()).toContain("could not read");
       expect(await storedCount()).toBe(1);
+    });
+
+    it("malformed line after some text: what arrived is kept, said to be cut off, and stored", async () => {
+      h.ollama.setBehaviour({ kind: "malformed" }, { times: 1, path: "/api/chat" });
+      await h.sendText("garbled later", { userId: user });
+      expect(last()).toBe("You\n\n(the answer was cut off)");
+      const { session } = await h.sessions.getActive(user);
+      const stored = await h.sessions.allMessages(user, session!.sessionId);
+      expect(stored.map((m) => m.content)).toEqual(["garbled later", "You"]);
     });
 
     it("the next message after a failure is answered normally with the earlier one in context", async () => {

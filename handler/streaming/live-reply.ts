@@ -161,7 +161,10 @@ export class LiveReply {
     const answer = separateThinking(this.raw).answer;
     const notes = [...(result.notes ?? []), ...(result.complete ? [] : [NOTE_CUT_OFF])];
     const rendered = renderAnswer(this.liveMarkdown(answer), { notes, speed: result.speed, limit: this.limit });
-    await this.waitForSlot();
+    // A draft turning into its message, or an edit that would change nothing, is no extra
+    // update in the chat: only a 429 is waited out, not the update interval.
+    const unchanged = rendered.html.length === 1 && this.current?.html === rendered.html[0];
+    await this.waitForSlot(this.strategy === "edit" && !unchanged);
     for (const [index, html] of rendered.html.entries()) {
       const plain = rendered.plain.length === rendered.html.length ? rendered.plain[index] : undefined;
       await this.sendFinal(html, plain ?? visibleText(html), index === 0);
@@ -369,9 +372,9 @@ export class LiveReply {
     }
   }
 
-  /** Waits until a 429 has expired and the update interval has passed (bounded). */
-  private async waitForSlot(): Promise<void> {
-    const wait = Math.min(this.maxFinalWaitMs, Math.max(this.nextFrameAt, this.blockedUntil) - this.clock.now());
+  /** Waits until a 429 has expired and, with `interval`, the update interval has passed (bounded). */
+  private async waitForSlot(interval = true): Promise<void> {
+    const wait = Math.min(this.maxFinalWaitMs, Math.max(interval ? this.nextFrameAt : 0, this.blockedUntil) - this.clock.now());
     if (wait > 0) await this.clock.sleep(wait);
     this.nextFrameAt = this.clock.now() + this.minIntervalMs;
   }

@@ -193,6 +193,30 @@ describe("LiveReply in a private chat", () => {
     expect(clock.pending).toBe(0);
   });
 
+  it("turns the draft into its message without waiting for the update interval", async () => {
+    const { clock, api, reply } = setup();
+    reply.push("Quick answer");
+    await clock.advance(0);
+    let done = false;
+    const finished = reply.finish({ complete: true }).then(() => (done = true));
+    await clock.advance(0);
+    expect(done).toBe(true);
+    await finished;
+    expect(api.calls.map((call) => [call.method, call.at])).toEqual([
+      ["sendMessageDraft", 0],
+      ["sendMessage", 0],
+    ]);
+  });
+
+  it("still waits out a 429 before the final message, at most maxFinalWaitMs", async () => {
+    const { clock, api, reply } = setup({ maxFinalWaitMs: 2000 });
+    api.failNext((method) => (method === "sendMessageDraft" ? telegramError(method, 429, "Too Many Requests: retry after 10", 10) : undefined));
+    reply.push("Limited");
+    await clock.advance(0);
+    await finish(reply, clock, { complete: true });
+    expect(api.of("sendMessage").map((call) => call.at)).toEqual([2000]);
+  });
+
   it("counts every Bot API call for the benchmark", async () => {
     const { clock, api, reply, counted } = setup();
     reply.start();
@@ -217,6 +241,30 @@ describe("LiveReply in a group", () => {
     expect(api.of("sendMessage")[0]?.params).toMatchObject({ message_thread_id: 9, reply_parameters: { message_id: 7 } });
     expect(textOf(api.of("editMessageText")[1])).toBe("Hello there\n\n<i>10.0 tokens/s</i>");
     expect(outcome.messageIds).toEqual([100]);
+  });
+
+  it("does not wait for the update interval when the final text is already shown", async () => {
+    const { clock, api, reply } = setup({ chatType: "group" });
+    reply.push("All at once");
+    await clock.advance(0);
+    let done = false;
+    const finished = reply.finish({ complete: true }).finally(() => (done = true));
+    await clock.advance(0);
+    expect(done).toBe(true);
+    const outcome = await finished;
+    expect(api.calls.map((call) => [call.method, call.at])).toEqual([["sendMessage", 0]]);
+    expect(outcome.messageIds).toEqual([100]);
+  });
+
+  it("waits for the update interval before an edit that changes the text", async () => {
+    const { clock, api, reply } = setup({ chatType: "group" });
+    reply.push("Partial");
+    await clock.advance(0);
+    await finish(reply, clock, { complete: false });
+    expect(api.calls.map((call) => [call.method, call.at])).toEqual([
+      ["sendMessage", 0],
+      ["editMessageText", 1000],
+    ]);
   });
 
   it("ignores 'message is not modified'", async () => {
