@@ -84,14 +84,12 @@ export type ArchiveValidation =
 let compiled: ValidateFunction | undefined;
 
 /**
- * The compiled validator. ajv is loaded and the schema compiled on first use only, so the
- * cold start of updates that never see an archive file does not pay for it.
+ * The archive schema's validator: ajv's standalone code generated from ARCHIVE_SCHEMA by
+ * scripts/generate-archive-validator.ts, so the bundle carries no schema compiler. Loaded on
+ * first use only: updates that never see an archive file do not pay for it.
  */
 async function validator(): Promise<ValidateFunction> {
-  if (!compiled) {
-    const { default: Ajv } = await import("ajv");
-    compiled = new Ajv({ allErrors: true, strict: false }).compile(ARCHIVE_SCHEMA);
-  }
+  compiled ??= (await import("./generated/archive-validator")).default;
   return compiled;
 }
 
