@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { WebhookHandler } from "../../handler/app";
 import { startHarness, type Harness } from "../support/handler-harness";
 import { closedPortUrl } from "../support/net";
-import type { OllamaBehaviour } from "../support/ollama-stand-in";
+import { echoReply, type OllamaBehaviour } from "../support/ollama-stand-in";
 import { TEST_USER_ID } from "../support/updates";
 
 /** A TCP server that accepts each connection and resets it at once, counting them. */
@@ -100,7 +100,6 @@ describe("Ollama faults: the user is told, the message is stored, the session in
   const statusCases: [string, OllamaBehaviour, RegExp][] = [
     ["500", { kind: "status", status: 500, error: "llama runner process has terminated: signal: killed" }, /AI server had an error \(HTTP 500\)/],
     ["404", { kind: "status", status: 404, error: 'model "llama3.2:1b" not found, try pulling it first' }, /not installed on the AI server/],
-    ["a malformed body", { kind: "malformed" }, /could not read/],
   ];
   it.each(statusCases)("answering %s: no retry, a specific message", async (_name, behaviour, told) => {
     h.ollama.setBehaviour(behaviour, { times: 1 });
@@ -109,9 +108,36 @@ describe("Ollama faults: the user is told, the message is stored, the session in
     expect(chatCalls() - calls).toBe(2);
   });
 
-  it("closing the answer midway (twice in a row): a message, the partial answer never passed off as whole", async () => {
-    h.ollama.setBehaviour({ kind: "cut", afterChunks: 2 }, { times: 2 });
-    await expectSurvives({ text: "cut me off before the end of this answer", told: /cannot reach the AI server|cut off|interrupted|incomplete/i });
+  it("answering a malformed body before any text: no retry, a specific message", async () => {
+    // The stand-in's malformed stream sends the reply's first token before the broken line; an empty reply breaks at once.
+    let first = true;
+    h.ollama.setReply((request) => (first ? ((first = false), "") : echoReply(request)));
+    h.ollama.setBehaviour({ kind: "malformed" }, { times: 1 });
+    const calls = chatCalls();
+    try {
+      await expectSurvives({ text: "this will fail", told: /could not read/ });
+    } finally {
+      h.ollama.setReply(echoReply);
+    }
+    expect(chatCalls() - calls).toBe(2);
+  });
+
+  it("a malformed line midway: what arrived is shown and stored, marked as cut off", async () => {
+    h.ollama.setBehaviour({ kind: "malformed" }, { times: 1 });
+    await expectSurvives({ text: "break after a word", told: /^You\s+\(the answer was cut off\)$/ });
+    expect(await stored()).toContain("assistant:You");
+  });
+
+  it("closing the stream midway: what arrived is kept and stored, never passed off as the whole answer, and not retried", async () => {
+    h.ollama.setBehaviour({ kind: "cut", afterChunks: 2 }, { times: 1 });
+    const calls = chatCalls();
+    await expectSurvives({ text: "cut me off before the end of this answer", told: /\(the answer was cut off\)$/ });
     expect(h.repliesTo(user)).not.toContain("You said: cut me off before the end of this answer");
+    const messages = await stored();
+    const partial = messages[messages.indexOf("user:cut me off before the end of this answer") + 1]!;
+    const whole = "assistant:You said: cut me off before the end of this answer";
+    expect(whole.startsWith(partial.trimEnd())).toBe(true);
+    expect(partial.length).toBeLessThan(whole.length);
+    expect(chatCalls() - calls).toBe(2); // the cut one, then the next message
   });
 });
