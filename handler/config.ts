@@ -65,6 +65,8 @@ export interface BotConfig {
    * @default false (a footer under every answer is noise for most users)
    */
   readonly showModelSpeed: boolean;
+  /** Deployment environment set by the stack (ENVIRONMENT: dev, staging or prod); shown by /status. @default - not shown */
+  readonly environment: string | undefined;
   /** Days an update mark lives before DynamoDB's TTL removes it. @default 7 */
   readonly updateMarkTtlDays: number;
   /** Settings that were missing or invalid; logged once at cold start and shown by /status. */
@@ -90,6 +92,8 @@ export const CONFIG_DEFAULTS = Object.freeze({
 });
 
 const LOG_LEVELS: readonly LogLevel[] = ["DEBUG", "INFO", "WARNING", "ERROR"];
+/** Deployment environments the stack sets in ENVIRONMENT. */
+const ENVIRONMENTS: readonly string[] = ["dev", "staging", "prod"];
 
 function trimmed(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
@@ -126,6 +130,15 @@ export function loadConfig(env: Env): BotConfig {
       return fallback;
     }
     return Number(raw);
+  };
+
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = trimmed(env, name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (["true", "1", "yes"].includes(raw)) return true;
+    if (["false", "0", "no"].includes(raw)) return false;
+    problem(name, `${name} must be true or false, got "${raw}"`);
+    return fallback;
   };
 
   const url = (name: string, fallback: string, required: boolean): string => {
@@ -170,21 +183,12 @@ export function loadConfig(env: Env): BotConfig {
     else problem("LOG_LEVEL", `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${levelRaw}"`);
   }
 
-  const forcePathRaw = trimmed(env, "S3_FORCE_PATH_STYLE")?.toLowerCase();
-  let s3ForcePathStyle = false;
-  if (forcePathRaw !== undefined) {
-    if (["true", "1", "yes"].includes(forcePathRaw)) s3ForcePathStyle = true;
-    else if (!["false", "0", "no"].includes(forcePathRaw)) {
-      problem("S3_FORCE_PATH_STYLE", `S3_FORCE_PATH_STYLE must be true or false, got "${forcePathRaw}"`);
-    }
-  }
+  const s3ForcePathStyle = flag("S3_FORCE_PATH_STYLE", false);
+  const showModelSpeed = flag("SHOW_MODEL_SPEED", CONFIG_DEFAULTS.showModelSpeed);
 
-  const speedRaw = trimmed(env, "SHOW_MODEL_SPEED")?.toLowerCase();
-  let showModelSpeed: boolean = CONFIG_DEFAULTS.showModelSpeed;
-  if (speedRaw !== undefined) {
-    if (["true", "1", "yes"].includes(speedRaw)) showModelSpeed = true;
-    else if (["false", "0", "no"].includes(speedRaw)) showModelSpeed = false;
-    else problem("SHOW_MODEL_SPEED", `SHOW_MODEL_SPEED must be true or false, got "${speedRaw}"`);
+  const environment = trimmed(env, "ENVIRONMENT");
+  if (environment !== undefined && !ENVIRONMENTS.includes(environment)) {
+    problem("ENVIRONMENT", `ENVIRONMENT must be one of ${ENVIRONMENTS.join(", ")}, got "${environment}"`);
   }
 
   const bucketName = trimmed(env, "S3_BUCKET_NAME") ?? "";
@@ -215,6 +219,7 @@ export function loadConfig(env: Env): BotConfig {
     maxImportBytes: CONFIG_DEFAULTS.maxImportBytes,
     updateMarkTtlDays: CONFIG_DEFAULTS.updateMarkTtlDays,
     showModelSpeed,
+    environment,
     problems: Object.freeze(problems),
   };
   return Object.freeze(config);

@@ -68,6 +68,18 @@ describe("loadConfig", () => {
     expect(config.s3ForcePathStyle).toBe(true);
   });
 
+  it("reads true/false flags and reports one that is neither", () => {
+    expect(loadConfig({ ...complete, SHOW_MODEL_SPEED: "yes" }).showModelSpeed).toBe(true);
+    const config = loadConfig({ ...complete, S3_FORCE_PATH_STYLE: "sometimes" });
+    expect(config.s3ForcePathStyle).toBe(false);
+    expect(config.problems).toEqual([expect.objectContaining({ variable: "S3_FORCE_PATH_STYLE" })]);
+  });
+
+  it("reads the deployment environment and reports one the stack never sets", () => {
+    expect(loadConfig({ ...complete, ENVIRONMENT: "prod" }).environment).toBe("prod");
+    expect(loadConfig({ ...complete, ENVIRONMENT: "qa" }).problems).toEqual([expect.objectContaining({ variable: "ENVIRONMENT" })]);
+  });
+
   it("reports an invalid URL and an unknown log level", () => {
     const config = loadConfig({ ...complete, TELEGRAM_API_URL: "not a url", LOG_LEVEL: "chatty" });
     expect(config.telegramApiUrl).toBe("https://api.telegram.org");

@@ -69,7 +69,7 @@ export const statusCommand: Command = {
   description: "check the bot, the AI server and your active session",
   async run(ctx) {
     const [probe, active] = await Promise.all([probeOllama(ctx), ctx.sessions.getActive(ctx.userId)]);
-    const lines = ["Bot: up."];
+    const lines = [ctx.config.environment ? `Bot: up (${ctx.config.environment}).` : "Bot: up."];
     if (ctx.config.problems.length > 0) {
       lines.push("Configuration problems:", ...ctx.config.problems.map((p) => `- ${p.variable}: ${p.message}`));
     }
