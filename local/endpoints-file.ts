@@ -16,6 +16,15 @@ export interface LocalEndpoints {
   readonly pid: number;
 }
 
+/** The endpoints of running emulators, as this process's record. */
+export function endpointsOf(
+  emulators: Pick<LocalEndpoints, "dynamodbEndpoint" | "s3Endpoint" | "tableName" | "bucketName" | "region">,
+  pid: number = process.pid,
+): LocalEndpoints {
+  const { dynamodbEndpoint, s3Endpoint, tableName, bucketName, region } = emulators;
+  return { dynamodbEndpoint, s3Endpoint, tableName, bucketName, region, pid };
+}
+
 /** Writes the file atomically (temporary file, then rename). */
 export async function writeEndpointsFile(file: string, endpoints: LocalEndpoints): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;

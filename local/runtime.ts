@@ -16,9 +16,10 @@ import { loadConfig, type BotConfig } from "../handler/config";
 import { createLogger, type LogSink } from "../handler/log";
 import type { TelegramApi } from "../handler/update-context";
 import { startEmulators, type RunningEmulators } from "./emulators";
-import { removeEndpointsFile, writeEndpointsFile } from "./endpoints-file";
+import { endpointsOf, removeEndpointsFile, writeEndpointsFile } from "./endpoints-file";
 import { lambdaContext, proxyEventFromUpdate } from "./lambda-event";
 import { localPaths, type LocalPaths } from "./paths";
+import { formatBanner } from "./banner";
 
 /** Ollama's default address locally: the proxy port on loopback, like `ollama serve` on 11434. */
 export const DEFAULT_LOCAL_OLLAMA_URL = `http://127.0.0.1:${OLLAMA_PROXY_PORT}`;
@@ -121,14 +122,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const handler = createHandler(config, { doc, logger, credentials, ...(options.bot ? { bot: options.bot } : {}) });
     if (options.writeEndpoints ?? true) {
       await mkdir(paths.dataDir, { recursive: true });
-      await writeEndpointsFile(paths.endpointsFile, {
-        dynamodbEndpoint: emulators.dynamodbEndpoint,
-        s3Endpoint: emulators.s3Endpoint,
-        tableName: emulators.tableName,
-        bucketName: emulators.bucketName,
-        region: emulators.region,
-        pid: process.pid,
-      });
+      await writeEndpointsFile(paths.endpointsFile, endpointsOf(emulators));
     }
     const lambdaTimeoutMs = stack.lambdaTimeoutSeconds * 1000;
     let stopping: Promise<void> | undefined;
@@ -156,4 +150,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     if (ownEmulators) await emulators.stop().catch(() => undefined);
     throw error;
   }
+}
+
+/** The banner of a running local runtime: its stores, data folder, Ollama and models, plus `extra` lines. */
+export function runtimeBanner(runtime: LocalRuntime, mode: string, extra: readonly (readonly [string, string])[] = []): string {
+  return formatBanner({
+    mode,
+    dynamodbEndpoint: runtime.emulators.dynamodbEndpoint,
+    tableName: runtime.emulators.tableName,
+    s3Endpoint: runtime.emulators.s3Endpoint,
+    bucketName: runtime.emulators.bucketName,
+    dataDir: runtime.paths.dataDir,
+    ollamaUrl: runtime.config.ollamaUrl,
+    models: runtime.config.ollamaModels,
+    extra,
+  });
 }

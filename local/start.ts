@@ -16,11 +16,10 @@ import { ConnectionError, ServiceError } from "../handler/errors";
 import { createRedactor } from "../handler/log";
 import { TelegramClient } from "../handler/telegram";
 import { ArgumentError, parseStartArgs, START_HELP, type StartArgs } from "./args";
-import { formatBanner } from "./banner";
 import { observeBotApi, type ObservedCall } from "./observed-bot";
 import { botIdOf, FileOffsetStore } from "./offset-store";
 import { pollUpdates, WebhookActiveError } from "./polling";
-import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "./runtime";
+import { runtimeBanner, startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "./runtime";
 import { runTerminalChat } from "./terminal-chat";
 
 /** The token of the in-process Bot API of the terminal chat (not a real bot). */
@@ -64,19 +63,6 @@ function processSignal(stderr: Writable): { signal: AbortSignal; dispose: () => 
   };
 }
 
-function bannerFor(runtime: LocalRuntime, mode: string, extra: [string, string][]): string {
-  return formatBanner({
-    mode,
-    dynamodbEndpoint: runtime.emulators.dynamodbEndpoint,
-    tableName: runtime.emulators.tableName,
-    s3Endpoint: runtime.emulators.s3Endpoint,
-    bucketName: runtime.emulators.bucketName,
-    dataDir: runtime.paths.dataDir,
-    ollamaUrl: runtime.config.ollamaUrl,
-    models: runtime.config.ollamaModels,
-    extra,
-  });
-}
 
 /** Long polling with a real token; resolves with the exit code. */
 export async function runPollingMode(args: StartArgs, token: string, deps: StartDeps): Promise<number> {
@@ -114,7 +100,7 @@ export async function runPollingMode(args: StartArgs, token: string, deps: Start
     const runtime = await startLocalRuntime({ ...deps.runtime, dataDir: args.dataDir, cwd: deps.cwd, env, token, telegramApiUrl: apiUrl });
     try {
       const offsetStore = new FileOffsetStore(runtime.paths.offsetFile, botIdOf(token));
-      line(stdout, bannerFor(runtime, `long polling as @${username ?? "?"}`, [["offset", runtime.paths.offsetFile]]));
+      line(stdout, runtimeBanner(runtime, `long polling as @${username ?? "?"}`, [["offset", runtime.paths.offsetFile]]));
       const summary = await pollUpdates({
         api,
         offsetStore,
@@ -173,7 +159,7 @@ export async function runTerminalMode(args: StartArgs, deps: StartDeps): Promise
     const exportsDir = resolve(deps.cwd, args.exportsDir);
     line(
       stdout,
-      bannerFor(runtime, "terminal chat (no TELEGRAM_TOKEN set)", [
+      runtimeBanner(runtime, "terminal chat (no TELEGRAM_TOKEN set)", [
         ["exports", exportsDir],
         ["bot log", runtime.paths.logFile],
         ["you", `user ${args.userId}; /import <file.json> sends a file, /quit or Ctrl-D ends`],

@@ -12,10 +12,9 @@ import type { WebhookHandler } from "../handler/app";
 import { createRedactor } from "../handler/log";
 import { TelegramClient } from "../handler/telegram";
 import { ArgumentError, parseWebhookServerArgs, WEBHOOK_SERVER_HELP } from "./args";
-import { formatBanner } from "./banner";
 import { DEFAULT_WEBHOOK_PATH, lambdaContext, proxyEventFromHttp } from "./lambda-event";
 import { HANDLED_UPDATE_TYPES } from "./polling";
-import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "./runtime";
+import { runtimeBanner, startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "./runtime";
 
 /** Largest body accepted, in bytes (Telegram updates are far smaller; API Gateway allows 10 MB). */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -197,20 +196,10 @@ export async function main(argv: readonly string[], given: Partial<WebhookServer
       : "random for this run; set TELEGRAM_SECRET_TOKEN to choose it";
     line(
       stdout,
-      formatBanner({
-        mode: "webhook server (API Gateway event shape)",
-        dynamodbEndpoint: runtime.emulators.dynamodbEndpoint,
-        tableName: runtime.emulators.tableName,
-        s3Endpoint: runtime.emulators.s3Endpoint,
-        bucketName: runtime.emulators.bucketName,
-        dataDir: runtime.paths.dataDir,
-        ollamaUrl: runtime.config.ollamaUrl,
-        models: runtime.config.ollamaModels,
-        extra: [
-          ["webhook", `${server.webhookUrl}  (POST; give your tunnel this address)`],
-          ["secret", secretNote],
-        ],
-      }),
+      runtimeBanner(runtime, "webhook server (API Gateway event shape)", [
+        ["webhook", `${server.webhookUrl}  (POST; give your tunnel this address)`],
+        ["secret", secretNote],
+      ]),
     );
     if (publicUrl && token) {
       const api = new TelegramClient({ token, apiUrl: env.TELEGRAM_API_URL?.trim() || undefined });

@@ -7,7 +7,7 @@ import { createDocumentClient, createS3ClientFactory } from "../../handler/aws";
 import { configWith } from "../../handler/config";
 import { SessionStore } from "../../handler/sessions";
 import { startEmulators, type RunningEmulators } from "../../local/emulators";
-import { writeEndpointsFile } from "../../local/endpoints-file";
+import { endpointsOf, writeEndpointsFile } from "../../local/endpoints-file";
 import { StackOutputs } from "../../scripts/lib/stack-outputs";
 import { main } from "../../scripts/view-data";
 import { captureIo } from "../support/cli-io";
@@ -49,14 +49,7 @@ describe("view-data", () => {
 
   const runLocal = async (argv: string[]) => {
     mkdirSync(join(cwd, ".data"), { recursive: true });
-    await writeEndpointsFile(join(cwd, ".data", "local-endpoints.json"), {
-      dynamodbEndpoint: emulators.dynamodbEndpoint,
-      s3Endpoint: emulators.s3Endpoint,
-      tableName: emulators.tableName,
-      bucketName: emulators.bucketName,
-      region: emulators.region,
-      pid: process.pid,
-    });
+    await writeEndpointsFile(join(cwd, ".data", "local-endpoints.json"), endpointsOf(emulators));
     const io = captureIo();
     const code = await main(["--local", ...argv], { io, cwd, env: {} });
     return { io, code };
