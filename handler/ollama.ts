@@ -211,22 +211,7 @@ export class OllamaClient {
 
   private async chatOnce(model: string, messages: readonly ChatMessage[], timeoutMs: number): Promise<ChatAnswer> {
     const call = await this.post("/api/chat", { model, messages, stream: false }, timeoutMs);
-    let text: string;
-    try {
-      await this.expectOk(call, "chat");
-      text = await call.response.body.text();
-    } catch (err) {
-      if (err instanceof ServiceError) throw err;
-      throw call.wrap(err);
-    } finally {
-      call.done();
-    }
-    let parsed: OllamaChatBody;
-    try {
-      parsed = JSON.parse(text) as OllamaChatBody;
-    } catch {
-      throw new ServiceError({ service: "ollama", operation: "chat", status: 0, description: "answer was not JSON" });
-    }
+    const parsed = (await this.readJson(call, "chat")) as OllamaChatBody;
     const content = parsed.message?.content;
     if (typeof content !== "string") {
       throw new ServiceError({ service: "ollama", operation: "chat", status: 0, description: "answer had no message content" });
@@ -244,6 +229,11 @@ export class OllamaClient {
       timeoutMs: this.statusTimeoutMs,
       redact: this.redact,
     });
+    return this.readJson(call, operation);
+  }
+
+  /** The JSON body of a 200 answer; a ServiceError for another status or a body that is not JSON. */
+  private async readJson(call: TimedCall, operation: string): Promise<unknown> {
     let text: string;
     try {
       await this.expectOk(call, operation);
