@@ -179,18 +179,34 @@ export function createHandler(config: BotConfig, given: Partial<BotDeps> = {}): 
     }
 
     const leaseMs = (context?.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS) + LEASE_MARGIN_MS;
+    // A chat message's first read (the profile) goes with the claim: a read has no effect, so a
+    // duplicate delivery still has none; nothing is written or sent before the claim succeeds.
+    const activeSessionId = kind.kind === "chat" ? sessions.getActiveSessionId(userId) : undefined;
+    // Observed at once (no unhandled rejection); the chat path awaits it and sees its error.
+    const readSettled = activeSessionId?.then(
+      () => undefined,
+      () => undefined,
+    );
     let claimed: Awaited<ReturnType<UpdateMarks["claim"]>>;
     try {
       claimed = await marks.claim(userId, decoded.updateId, leaseMs);
     } catch (err) {
       updateLog.error("could not record the update", err, { action: "claim_update", outcome: "failure" });
-      await reply(storeErrorText(err)).catch(() => undefined);
+      await Promise.all([reply(storeErrorText(err)).catch(() => undefined), readSettled]);
       return ok();
     }
     if (claimed !== "claimed") {
       updateLog.info("duplicate delivery ignored", { action: "claim_update", outcome: "ignored", found: claimed });
+      await readSettled; // leave no request running after returning
       return ok();
     }
+
+    let completion: Promise<void> | undefined;
+    const completeUpdate = (): Promise<void> =>
+      (completion ??= marks.complete(userId, decoded.updateId).catch((err: unknown) => {
+        // The lease expires on its own; a redelivery after that is handled again.
+        updateLog.error("could not mark the update completed", err, { action: "complete_update", outcome: "failure" });
+      }));
 
     const ctx: UpdateContext = {
       config,
@@ -205,6 +221,8 @@ export function createHandler(config: BotConfig, given: Partial<BotDeps> = {}): 
       now: deps.now,
       newId: deps.newId,
       reply,
+      ...(activeSessionId ? { activeSessionId } : {}),
+      completeUpdate,
     };
     const started = Date.now();
     try {
@@ -213,12 +231,7 @@ export function createHandler(config: BotConfig, given: Partial<BotDeps> = {}): 
     } catch (err) {
       await reportFailure(ctx, err);
     }
-    try {
-      await marks.complete(userId, decoded.updateId);
-    } catch (err) {
-      // The lease expires on its own; a redelivery after that is handled again.
-      updateLog.error("could not mark the update completed", err, { action: "complete_update", outcome: "failure" });
-    }
+    await completeUpdate();
     return ok();
   };
 

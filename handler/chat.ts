@@ -1,11 +1,11 @@
-import { ensureActiveSession, modelAvailable } from "./active-session";
+import { modelAvailable, storeUserMessage } from "./active-session";
 import { selectContext } from "./context-window";
 import { ConnectionError, ServiceError } from "./errors";
 import { EMPTY_ANSWER, NOTE_CONTEXT_TRIMMED } from "./format/answer";
 import { separateThinking } from "./format/thinking";
 import type { ChatMessage, StreamedAnswer } from "./ollama";
-import type { ModelSpeed, Session, SessionFacts } from "./sessions";
-import { LiveReply, type LiveReplyOutcome } from "./streaming/live-reply";
+import type { ModelSpeed, Session, SessionFacts, StoredMessage } from "./sessions";
+import { LiveReply, type LiveReplyOutcome, type LiveReplyResult } from "./streaming/live-reply";
 import type { ModelApi, UpdateContext } from "./update-context";
 import { unavailableModelWarning } from "./views";
 
@@ -40,10 +40,16 @@ export const FINAL_WAIT_LIMIT_MS = 3_000;
  * - Ollama's eval figures of a complete answer are stored on the session (shown by /status) and,
  *   with SHOW_MODEL_SPEED, under the answer. Both ride on the assistant message's write: the
  *   DynamoDB requests per message do not change.
+ *
+ * Round trips overlap where nothing depends on them: the recent context is read while the
+ * user's message is stored ({@link storeUserMessage}); the typing indicator is not awaited; the
+ * final message of the answer is sent while the answer is stored, and the update mark is
+ * completed ({@link UpdateContext.completeUpdate}) once the answer was delivered, while the
+ * store may still be running. The model is asked only after the user's message is stored.
  */
 export async function handleChat(ctx: UpdateContext, text: string): Promise<void> {
-  const { session } = await ensureActiveSession(ctx);
-  await ctx.sessions.appendMessage(ctx.userId, session.sessionId, "user", text);
+  const activeSessionId = await (ctx.activeSessionId ?? ctx.sessions.getActiveSessionId(ctx.userId));
+  const { session, recent } = await storeUserMessage(ctx, activeSessionId, text, ctx.config.contextMaxMessages);
   if (!modelAvailable(ctx, session)) {
     await ctx.reply(unavailableModelWarning(session.modelName));
     return;
@@ -53,7 +59,6 @@ export async function handleChat(ctx: UpdateContext, text: string): Promise<void
     await ctx.reply("The AI server is not configured (OLLAMA_URL), so I cannot answer. Your message was saved.");
     return;
   }
-  const recent = await ctx.sessions.recentMessages(ctx.userId, session.sessionId, ctx.config.contextMaxMessages);
   const window = selectContext(recent, ctx.config.contextCharBudget);
   const sayTrimmed = window.omitted && !session.contextNoteShown;
 
@@ -91,34 +96,54 @@ export async function handleChat(ctx: UpdateContext, text: string): Promise<void
     elapsed_ms: Date.now() - started,
   });
 
-  let outcome: LiveReplyOutcome | undefined;
-  let deliveryError: unknown;
-  try {
-    outcome = await live.finish({
-      complete: answer.completed,
-      notes: sayTrimmed ? [NOTE_CONTEXT_TRIMMED] : [],
-      speed: ctx.config.showModelSpeed ? speed : undefined,
-    });
-  } catch (err) {
-    deliveryError = err; // the answer is still stored below; the router logs the Telegram failure
-  }
-  // The text LiveReply showed is exactly the streamed answer without its reasoning.
-  const shown = outcome?.shownText ?? separateThinking(answer.content).answer;
-  const facts: SessionFacts = {
-    ...(sayTrimmed && outcome ? { contextNoteShown: true as const } : {}),
-    ...(speed ? { speed } : {}),
+  const results: LiveReplyResult = {
+    complete: answer.completed,
+    notes: sayTrimmed ? [NOTE_CONTEXT_TRIMMED] : [],
+    speed: ctx.config.showModelSpeed ? speed : undefined,
   };
-  await ctx.sessions.appendMessage(ctx.userId, session.sessionId, "assistant", storedAnswer(shown), facts);
-  if (outcome) {
+  const delivery = settle(live.finish(results));
+  // The mark is completed once the answer is delivered (or its delivery failed for good).
+  const completion = delivery.then(() => ctx.completeUpdate?.());
+  let stored: Settled<StoredMessage>;
+  let delivered: Settled<LiveReplyOutcome>;
+  if (sayTrimmed) {
+    // Whether the note was shown is known only after delivery: store after it (once per session).
+    delivered = await delivery;
+    const facts: SessionFacts = { ...(delivered.ok ? { contextNoteShown: true as const } : {}), ...(speed ? { speed } : {}) };
+    const shown = delivered.ok ? delivered.value.shownText : separateThinking(answer.content).answer;
+    stored = await settle(ctx.sessions.appendMessage(ctx.userId, session.sessionId, "assistant", storedAnswer(shown), facts));
+  } else {
+    // The text LiveReply shows is exactly the streamed answer without its reasoning, so it can
+    // be stored while the final message is being sent.
+    const shown = separateThinking(answer.content).answer;
+    const facts: SessionFacts = speed ? { speed } : {};
+    [delivered, stored] = await Promise.all([
+      delivery,
+      settle(ctx.sessions.appendMessage(ctx.userId, session.sessionId, "assistant", storedAnswer(shown), facts)),
+    ]);
+  }
+  await completion;
+  if (delivered.ok) {
     ctx.log.info("answer delivered", {
       action: "deliver_answer",
       outcome: "success",
-      messages: outcome.messageIds.length,
-      bot_calls: outcome.apiCalls,
+      messages: delivered.value.messageIds.length,
+      bot_calls: delivered.value.apiCalls,
       duration_ms: Date.now() - started,
     });
   }
-  if (deliveryError !== undefined) throw deliveryError;
+  if (!stored.ok) throw stored.error;
+  if (!delivered.ok) throw delivered.error; // the answer is stored; the router logs the Telegram failure
+}
+
+/** A promise's outcome, so concurrent steps can all finish before one's error is thrown. */
+type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
 }
 
 /** The LiveReply for the update's chat: replies to the user's message in groups, stays in its forum topic. */

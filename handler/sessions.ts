@@ -77,6 +77,13 @@ export interface StoredMessage {
   readonly ts: number;
 }
 
+/** A message appended by {@link SessionStore.appendMessageWithSession}, with its session as the append left it. */
+export interface AppendedMessage {
+  readonly message: StoredMessage;
+  /** The session item after the append (its message_count includes the message). */
+  readonly session: Session;
+}
+
 /** The user's active session, when there is one, as read in one request. */
 export interface ActiveLookup {
   readonly activeSessionId: string | undefined;
@@ -136,8 +143,9 @@ export function compareSessions(a: Session, b: Session): number {
 
 /**
  * One method per store operation on live sessions. A chat message costs a constant number of
- * requests: {@link getActive} (two reads), {@link appendMessage} (two writes),
- * {@link recentMessages} (one), whatever the number of sessions or messages.
+ * requests, whatever the number of sessions or messages: {@link getActiveSessionId} (one read),
+ * {@link appendMessageWithSession} (two writes, the first of which returns the session item, so
+ * it needs no read of its own), {@link recentMessages} (one), {@link appendMessage} (two).
  */
 export class SessionStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -152,14 +160,23 @@ export class SessionStore {
     this.newId = options.newId ?? randomUUID;
   }
 
-  /** The user's active session id (profile) and that session's item: two GetItem-sized reads. */
+  /** The user's active session id and that session's item: two GetItem-sized reads. */
   async getActive(userId: number): Promise<ActiveLookup> {
+    const activeSessionId = await this.getActiveSessionId(userId);
+    if (!activeSessionId) return { activeSessionId: undefined, session: undefined };
+    return { activeSessionId, session: await this.getSession(userId, activeSessionId) };
+  }
+
+  /**
+   * The profile's active_session_id (the truth about which session is active), or undefined:
+   * one consistent GetItem. The session it names may have been archived meanwhile.
+   */
+  async getActiveSessionId(userId: number): Promise<string | undefined> {
     const profile = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: { pk: userId, sk: PROFILE_SK }, ConsistentRead: true }),
     );
-    const activeSessionId = profile.Item?.active_session_id as string | undefined;
-    if (!activeSessionId) return { activeSessionId: undefined, session: undefined };
-    return { activeSessionId, session: await this.getSession(userId, activeSessionId) };
+    const id = profile.Item?.active_session_id;
+    return typeof id === "string" && id.length > 0 ? id : undefined;
   }
 
   /** One session, or undefined. */
@@ -246,8 +263,9 @@ export class SessionStore {
 
   /**
    * Appends a message: an atomic ADD on the session's counter gives its sequence number (and
-   * fails if the session no longer exists), then the message item is written. `facts` are set
-   * on the session item by the same counter update, so they cost no extra request.
+   * fails with ConditionalCheckFailedException if the session no longer exists), then the
+   * message item is written. `facts` are set on the session item by the same counter update,
+   * so they cost no extra request.
    */
   async appendMessage(
     userId: number,
@@ -256,6 +274,28 @@ export class SessionStore {
     content: string,
     facts: SessionFacts = {},
   ): Promise<StoredMessage> {
+    const { message } = await this.append(userId, sessionId, role, content, facts, "UPDATED_NEW");
+    return message;
+  }
+
+  /**
+   * {@link appendMessage}, whose counter update also returns the whole session item (ALL_NEW):
+   * the chat path learns the session's model and flags from its first write instead of
+   * reading the session item first. Same two requests, same failure when the session is gone.
+   */
+  async appendMessageWithSession(userId: number, sessionId: string, role: MessageRole, content: string): Promise<AppendedMessage> {
+    const { message, attributes } = await this.append(userId, sessionId, role, content, {}, "ALL_NEW");
+    return { message, session: toSession(attributes) };
+  }
+
+  private async append(
+    userId: number,
+    sessionId: string,
+    role: MessageRole,
+    content: string,
+    facts: SessionFacts,
+    returnValues: "UPDATED_NEW" | "ALL_NEW",
+  ): Promise<{ message: StoredMessage; attributes: Item }> {
     const ts = Math.floor(this.now() / 1000);
     let set = "last_message_ts = :ts";
     const values: Item = { ":one": 1, ":ts": ts };
@@ -275,17 +315,18 @@ export class SessionStore {
         UpdateExpression: `ADD message_count :one SET ${set}`,
         ConditionExpression: "attribute_exists(sk)",
         ExpressionAttributeValues: values,
-        ReturnValues: "UPDATED_NEW",
+        ReturnValues: returnValues,
       }),
     );
-    const seq = Number(counter.Attributes?.message_count);
+    const attributes: Item = { pk: userId, session_id: sessionId, ...counter.Attributes };
+    const seq = Number(attributes.message_count);
     await this.doc.send(
       new PutCommand({
         TableName: this.table,
         Item: { pk: userId, sk: messageSk(sessionId, seq), role, content, ts },
       }),
     );
-    return { seq, role, content, ts };
+    return { message: { seq, role, content, ts }, attributes };
   }
 
   /** The newest `limit` messages, returned oldest first: one Query whatever the session's length. */

@@ -46,4 +46,18 @@ export interface UpdateContext {
   readonly newId: () => string;
   /** Sends plain text to the chat, split on line boundaries at 4,096 characters. */
   reply(text: string): Promise<void>;
+  /**
+   * The profile's active session id, read while the update was being claimed (a read has no
+   * effect, so it may start before the claim). Set for chat messages only.
+   * @default - the chat path reads it itself
+   */
+  readonly activeSessionId?: Promise<string | undefined>;
+  /**
+   * Completes the update's idempotency mark; called again, it returns the first call's promise,
+   * and it never rejects (a failure is logged: the lease expires on its own). The chat path
+   * calls it once its answer is delivered, overlapping the mark with its last write; the
+   * handler calls it after routing in every case.
+   * @default - the handler completes the mark after routing
+   */
+  readonly completeUpdate?: () => Promise<void>;
 }
