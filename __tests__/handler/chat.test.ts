@@ -74,6 +74,49 @@ describe("chat path", () => {
     expect(parts.join("\n")).toBe(long);
   });
 
+  describe("overlapped storage", () => {
+    it("costs one profile read, two writes per stored message, one context query and the mark's claim and completion", async () => {
+      await h.sendText("first", { userId: user });
+      h.awsRequests.reset();
+      await h.sendText("second", { userId: user });
+      expect(h.awsRequests.byCommand()).toEqual({ GetItemCommand: 1, PutItemCommand: 3, UpdateItemCommand: 3, QueryCommand: 1 });
+    });
+
+    it("starts a new session when the profile names one that is gone, with the message as its first", async () => {
+      await h.sendText("before", { userId: user });
+      const gone = (await h.sessions.getActive(user)).activeSessionId!;
+      await h.sessions.deleteSession(user, gone); // the profile still names it
+      await h.sendText("after", { userId: user });
+      expect(last()).toBe("You said: after");
+      expect(h.ollama.chatRequests().at(-1)!.messages.map((m) => m.content)).toEqual(["after"]);
+      const { session } = await h.sessions.getActive(user);
+      expect(session!.sessionId).not.toBe(gone);
+      expect(session!.modelName).toBe(h.config.ollamaModels[0]);
+      expect((await h.sessions.allMessages(user, session!.sessionId)).map((m) => [m.seq, m.content])).toEqual([
+        [1, "after"],
+        [2, "You said: after"],
+      ]);
+    });
+
+    it("two messages of one user at the same moment: both stored once, each sent to the model as the last of its context", async () => {
+      await h.sendText("earlier", { userId: user });
+      const before = h.ollama.chatRequests().length;
+      await Promise.all([h.sendText("left", { userId: user }), h.sendText("right", { userId: user })]);
+      const requests = h.ollama.chatRequests().slice(before);
+      expect(requests).toHaveLength(2);
+      for (const request of requests) {
+        const contents = request.messages.map((m) => m.content);
+        expect(contents.slice(0, 2)).toEqual(["earlier", "You said: earlier"]);
+        expect(new Set(contents).size).toBe(contents.length);
+      }
+      expect(requests.map((r) => r.messages.at(-1)!.content).sort()).toEqual(["left", "right"]);
+      const { session } = await h.sessions.getActive(user);
+      const stored = await h.sessions.allMessages(user, session!.sessionId);
+      expect(stored.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(stored.map((m) => m.content).sort()).toEqual(["You said: earlier", "You said: left", "You said: right", "earlier", "left", "right"]);
+    });
+  });
+
   describe("when Ollama fails, the user gets a specific message, the message stays stored, and the bot goes on", () => {
     it("refused connection: one fast retry, then a message", async () => {
       const handler = h.createBotHandler({ ollamaUrl: await closedPortUrl() });

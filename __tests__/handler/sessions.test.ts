@@ -47,6 +47,32 @@ describe("SessionStore", () => {
     );
   });
 
+  it("reads the profile's active session id in one request, undefined for a new user", async () => {
+    expect(await store.getActiveSessionId(user)).toBeUndefined();
+    const session = await store.createSession(user, "m");
+    expect(await store.getActiveSessionId(user)).toBe(session.sessionId);
+  });
+
+  it("appends a message and returns the session item as the append left it", async () => {
+    const session = await store.createSession(user, "model-a");
+    await store.appendMessage(user, session.sessionId, "user", "first");
+    const appended = await store.appendMessageWithSession(user, session.sessionId, "user", "second");
+    expect(appended.message).toEqual(expect.objectContaining({ seq: 2, role: "user", content: "second" }));
+    expect(appended.session).toEqual(
+      expect.objectContaining({ userId: user, sessionId: session.sessionId, modelName: "model-a", isActive: true, messageCount: 2 }),
+    );
+    expect(appended.session).toEqual(await store.getSession(user, session.sessionId));
+  });
+
+  it("refuses to append with the session item to a session that no longer exists, writing no message", async () => {
+    const session = await store.createSession(user, "m");
+    await store.deleteSession(user, session.sessionId);
+    await expect(store.appendMessageWithSession(user, session.sessionId, "user", "late")).rejects.toEqual(
+      expect.objectContaining({ name: "ConditionalCheckFailedException" }),
+    );
+    expect(await store.allMessages(user, session.sessionId)).toEqual([]);
+  });
+
   it("bulk-loads more than 25 messages and deletes them all with the session", async () => {
     const session = await store.createSession(user, "m");
     await store.bulkAppend(user, session.sessionId, Array.from({ length: 60 }, (_, i) => ({ role: "user" as const, content: `m${i}`, ts: i })));

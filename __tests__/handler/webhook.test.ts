@@ -153,6 +153,22 @@ describe("webhook handler", () => {
       expect(h.repliesTo(user)).toEqual([]);
     });
 
+    it("a command costs only the mark's claim and completion (the profile is read early for chat messages only)", async () => {
+      h.awsRequests.reset();
+      await h.sendText("/echo cheap", { userId: user });
+      expect(h.awsRequests.byCommand()).toEqual({ PutItemCommand: 1, UpdateItemCommand: 1 });
+    });
+
+    it("a chat update is marked completed when the handler returns, also when the answer could not be delivered", async () => {
+      h.telegram.failNext("sendMessage", { errorCode: 500, description: "Internal Server Error" });
+      const update = textUpdate("deliver me", { userId: user });
+      expect((await h.send(update)).statusCode).toBe(200);
+      const mark = await h.doc.send(new GetCommand({ TableName: h.config.tableName, Key: { pk: user, sk: updateSk(update.update_id) } }));
+      expect(mark.Item?.status).toBe("COMPLETED");
+      const { session } = await h.sessions.getActive(user);
+      expect((await h.sessions.allMessages(user, session!.sessionId)).map((m) => m.content)).toEqual(["deliver me", "You said: deliver me"]);
+    });
+
     it("marks carry a ttl about a week ahead for DynamoDB's TTL", async () => {
       const update = textUpdate("/echo ttl", { userId: user });
       await h.send(update);
