@@ -59,7 +59,8 @@ export async function handleChat(ctx: UpdateContext, text: string): Promise<void
     await ctx.reply("The AI server is not configured (OLLAMA_URL), so I cannot answer. Your message was saved.");
     return;
   }
-  const window = selectContext(recent, ctx.config.contextCharBudget);
+  // recent is capped at contextMaxMessages: the session's count says whether older ones exist beyond it.
+  const window = selectContext(recent, ctx.config.contextCharBudget, session.messageCount);
   const sayTrimmed = window.omitted && !session.contextNoteShown;
 
   const live = liveReplyFor(ctx);

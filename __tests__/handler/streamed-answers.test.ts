@@ -211,6 +211,16 @@ describe("streamed answers through the handler", () => {
     expect(trimmedCost).toBe(laterCost);
   });
 
+  it("also says so when the message cap, not the character budget, left older messages out", async () => {
+    const capped = h.createBotHandler({ contextMaxMessages: 3 });
+    for (const text of ["one", "two", "three"]) await h.sendText(text, { userId: user, handler: capped });
+
+    const replies = h.repliesTo(user);
+    expect(replies.slice(0, 2).some((r) => r.includes(NOTE_CONTEXT_TRIMMED))).toBe(false);
+    expect(replies[2]).toBe(`You said: three\n\n${NOTE_CONTEXT_TRIMMED}`);
+    expect(h.ollama.chatRequests().at(-1)!.messages.map((m) => m.content)).toEqual(["two", "You said: two", "three"]);
+  });
+
   it("makes Bot API calls within about one a second of streaming plus a constant", async () => {
     paced.setReply(() => words(60));
     const started = Date.now();
