@@ -59,6 +59,15 @@ export class ArchiveStore {
     return { key, sizeBytes: body.byteLength };
   }
 
+  /**
+   * Removes the archive of a session (what /archive does when the session could not be removed
+   * after all). Deleting an archive that does not exist succeeds, as in S3.
+   */
+  async delete(userId: number, sessionId: string): Promise<void> {
+    const [{ DeleteObjectCommand }, s3] = await Promise.all([import("@aws-sdk/client-s3"), this.options.s3()]);
+    await s3.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: archiveKey(userId, sessionId) }));
+  }
+
   /** The user's archives in a stable order (oldest first, then by key), without metadata. */
   async list(userId: number): Promise<ArchiveEntry[]> {
     const [{ ListObjectsV2Command }, s3] = await Promise.all([import("@aws-sdk/client-s3"), this.options.s3()]);

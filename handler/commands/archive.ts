@@ -1,5 +1,6 @@
 import { buildArchive, exportFileName } from "../archive-format";
-import { SessionChangedError, type Session } from "../sessions";
+import type { ArchiveStore } from "../archives";
+import { SessionChangedError, type Session, type StoredMessage } from "../sessions";
 import type { UpdateContext } from "../update-context";
 import { formatArchiveList, formatSessionList, parsePosition, shortId } from "../views";
 import type { Command } from "./command";
@@ -36,8 +37,19 @@ export const archiveCommand: Command = {
       );
       return;
     }
-    const session = sessions[position - 1]!;
-    const messages = await ctx.sessions.allMessages(ctx.userId, session.sessionId);
+    const listed = sessions[position - 1]!;
+    const read = await readWhole(ctx, listed);
+    if (read === "gone") {
+      await ctx.reply(`Session ${shortId(listed.sessionId)} is no longer there; see /listsessions and /listarchives.`);
+      return;
+    }
+    if (read === "incomplete") {
+      // A message's counter is raised but its item is not written yet: archiving now would miss it.
+      ctx.log.warn("session incomplete while archiving; kept", { action: "archive_session", outcome: "warning", session_id: listed.sessionId });
+      await ctx.reply(changedText(listed, position));
+      return;
+    }
+    const { session, messages } = read;
     const archive = buildArchive(session, messages, new Date(ctx.now()));
     let written: { key: string; sizeBytes: number };
     try {
@@ -54,21 +66,36 @@ export const archiveCommand: Command = {
     try {
       await ctx.sessions.deleteSession(ctx.userId, session.sessionId, session.messageCount);
     } catch (err) {
+      // While the session item is still there, the object just written is a copy that
+      // /listarchives would show next to the live session: it goes. Once the item is gone (our
+      // delete went through before its messages' delete failed, or another /archive finished),
+      // the object is the archive and stays. If that cannot be told, it stays too: a stale copy
+      // is better than a lost archive.
+      const live = await stillLive(ctx, session.sessionId);
+      const withdrawn = live === true && (await withdraw(ctx, archives, session.sessionId, written.key));
       if (err instanceof SessionChangedError) {
-        // A message arrived after the archive was read: keep the session whole; the next
-        // /archive overwrites the S3 object with the complete conversation.
-        ctx.log.warn("session changed while archiving; kept", { action: "archive_session", outcome: "warning", session_id: session.sessionId });
-        await ctx.reply(`Session ${shortId(session.sessionId)} got a new message while I archived it, so I kept it. Send /archive ${position} again.`);
+        if (live === false) {
+          ctx.log.warn("session removed while archiving; archive kept", { action: "archive_session", outcome: "warning", session_id: session.sessionId, key: written.key });
+          await ctx.reply(`Session ${shortId(session.sessionId)} was removed while I archived it (another /archive?); see /listarchives.`);
+          return;
+        }
+        // A message arrived after the archive was read: keep the session whole.
+        ctx.log.warn("session changed while archiving; kept", { action: "archive_session", outcome: "warning", session_id: session.sessionId, archive_withdrawn: withdrawn });
+        await ctx.reply(changedText(session, position));
         return;
       }
-      // The archive is safe in S3 and the session item goes first, so either it is still listed
-      // whole or it is gone from every list: nothing is lost, and archiving it again is safe.
-      ctx.log.error("session archived but not removed from the table", err, {
+      ctx.log.error(withdrawn ? "session not removed; archive withdrawn" : "session archived but not removed from the table", err, {
         action: "archive_session",
         outcome: "failure",
         session_id: session.sessionId,
         key: written.key,
       });
+      if (withdrawn) {
+        await ctx.reply(`Could not remove session ${shortId(session.sessionId)} from the live sessions, so I kept it as it is and did not archive it. Please try again later.`);
+        return;
+      }
+      // The archive is safe in S3 and the session item goes first, so either it is still listed
+      // whole or it is gone from every list: nothing is lost, and archiving it again is safe.
       await ctx.reply(
         `Session ${shortId(session.sessionId)} was saved to the archive, but I could not remove it from the live sessions, so it may still be listed. Nothing was lost; archiving it again is safe.`,
       );
@@ -86,6 +113,55 @@ export const archiveCommand: Command = {
     await ctx.reply(lines.join("\n"));
   },
 };
+
+const changedText = (session: Session, position: number) =>
+  `Session ${shortId(session.sessionId)} got a new message while I archived it, so I kept it. Send /archive ${position} again.`;
+
+/**
+ * The session and its whole conversation. Appending a message raises the session's counter
+ * (which gives the message its seq: 1, 2, 3...) before it writes the message item, so a read can
+ * fall between the two and miss a message the counter already includes. The conversation is
+ * whole when its seqs are exactly 1..message_count, with the count read before the messages.
+ * Otherwise the session and its messages are read once more, so that a write in flight can land:
+ * "incomplete" if they still do not match, "gone" if the session went meanwhile.
+ */
+async function readWhole(
+  ctx: UpdateContext,
+  listed: Session,
+): Promise<{ session: Session; messages: StoredMessage[] } | "incomplete" | "gone"> {
+  const messages = await ctx.sessions.allMessages(ctx.userId, listed.sessionId);
+  if (isWhole(messages, listed.messageCount)) return { session: listed, messages };
+  const session = await ctx.sessions.getSession(ctx.userId, listed.sessionId);
+  if (!session) return "gone";
+  const again = await ctx.sessions.allMessages(ctx.userId, listed.sessionId);
+  return isWhole(again, session.messageCount) ? { session, messages: again } : "incomplete";
+}
+
+/** Whether messages (in seq order, as allMessages returns them) are exactly seqs 1..count. Pure. */
+function isWhole(messages: readonly StoredMessage[], count: number): boolean {
+  return messages.length === count && messages.every((m, i) => m.seq === i + 1);
+}
+
+/** Whether the session item still exists; undefined when that could not be read. */
+async function stillLive(ctx: UpdateContext, sessionId: string): Promise<boolean | undefined> {
+  try {
+    return (await ctx.sessions.getSession(ctx.userId, sessionId)) !== undefined;
+  } catch (err) {
+    ctx.log.error("could not check the session after a failed removal", err, { action: "archive_session", outcome: "failure", session_id: sessionId });
+    return undefined;
+  }
+}
+
+/** Deletes the archive just written for a session that stays live; false (logged) if S3 refused. */
+async function withdraw(ctx: UpdateContext, archives: ArchiveStore, sessionId: string, key: string): Promise<boolean> {
+  try {
+    await archives.delete(ctx.userId, sessionId);
+    return true;
+  } catch (err) {
+    ctx.log.error("could not withdraw the archive of a session that was kept", err, { action: "archive_session", outcome: "failure", session_id: sessionId, key });
+    return false;
+  }
+}
 
 /**
  * After the active session was archived: the most recently used other session becomes active.

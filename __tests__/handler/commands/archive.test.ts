@@ -1,5 +1,7 @@
+import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ARCHIVE_VERSION } from "../../../handler/archive-format";
 import { archiveKey } from "../../../handler/archives";
+import { messageSk, sessionSk } from "../../../handler/sessions";
 import { startHarness, type Harness } from "../../support/handler-harness";
 import { documentUpdate, resetUpdateIds, TEST_USER_ID } from "../../support/updates";
 
@@ -83,6 +85,79 @@ describe("archive commands", () => {
     const [session] = await h.sessions.listSessions(user);
     expect(session?.messageCount).toBe(2);
     expect((await h.sessions.allMessages(user, session!.sessionId)).map((m) => m.content)).toEqual(["keep me", "You said: keep me"]);
+  });
+
+  describe("a message whose counter update landed before its item (append in flight)", () => {
+    let sessionId: string;
+    const raiseCounter = () =>
+      h.doc.send(
+        new UpdateCommand({
+          TableName: h.config.tableName,
+          Key: { pk: user, sk: sessionSk(sessionId) },
+          UpdateExpression: "ADD message_count :one",
+          ExpressionAttributeValues: { ":one": 1 },
+        }),
+      );
+    const landMessage = (seq: number) =>
+      h.doc.send(new PutCommand({ TableName: h.config.tableName, Item: { pk: user, sk: messageSk(sessionId, seq), role: "user", content: "late", ts: 1 } }));
+    const storedConversation = async () =>
+      ((await archiveJson(user, sessionId)).conversation as { content: string }[]).map((m) => m.content);
+
+    beforeEach(async () => {
+      await h.sendText("hello", { userId: user });
+      sessionId = (await h.sessions.getActive(user)).session!.sessionId;
+      await raiseCounter(); // seq 3 is allocated; its MSG item is not written yet
+    });
+
+    it("/archive refuses, keeps the session whole and writes nothing to S3; once the item lands it archives every message", async () => {
+      await h.sendText("/archive 1", { userId: user });
+      expect(last()).toContain(`Session ${sessionId.slice(0, 8)} got a new message while I archived it, so I kept it. Send /archive 1 again.`);
+      expect((await h.sessions.listSessions(user)).map((s) => [s.sessionId, s.messageCount])).toEqual([[sessionId, 3]]);
+      expect((await h.sessions.allMessages(user, sessionId)).map((m) => m.seq)).toEqual([1, 2]);
+      expect(await h.archives.list(user)).toEqual([]);
+
+      await landMessage(3);
+      await h.sendText("/archive 1", { userId: user });
+      expect(last()).toContain(`Archived session ${sessionId.slice(0, 8)}`);
+      expect(last()).toContain("3 messages");
+      expect(await storedConversation()).toEqual(["hello", "You said: hello", "late"]);
+      expect(await h.sessions.listSessions(user)).toEqual([]);
+      expect(await h.sessions.allMessages(user, sessionId)).toEqual([]);
+    });
+
+    it("a missing message in the middle (a later append landed first) is caught too", async () => {
+      await raiseCounter(); // seq 4
+      await h.doc.send(new PutCommand({ TableName: h.config.tableName, Item: { pk: user, sk: messageSk(sessionId, 4), role: "assistant", content: "later", ts: 2 } }));
+      await h.sendText("/archive 1", { userId: user });
+      expect(last()).toContain("got a new message while I archived it, so I kept it");
+      expect(await h.archives.list(user)).toEqual([]);
+      expect((await h.sessions.allMessages(user, sessionId)).map((m) => m.seq)).toEqual([1, 2, 4]);
+    });
+
+    it("a write that lands while /archive reads is picked up by its one re-read", async () => {
+      let pending = true;
+      const name = "landDuringArchiveRead";
+      h.doc.middlewareStack.add(
+        (next, context) => async (args) => {
+          const result = await next(args);
+          if (pending && context.commandName === "QueryCommand" && JSON.stringify(args.input).includes(`MSG#${sessionId}#`)) {
+            pending = false;
+            await landMessage(3);
+          }
+          return result;
+        },
+        { step: "initialize", name },
+      );
+      try {
+        await h.sendText("/archive 1", { userId: user });
+      } finally {
+        h.doc.middlewareStack.remove(name);
+      }
+      expect(pending).toBe(false);
+      expect(last()).toContain(`Archived session ${sessionId.slice(0, 8)}`);
+      expect(await storedConversation()).toEqual(["hello", "You said: hello", "late"]);
+      expect(await h.sessions.listSessions(user)).toEqual([]);
+    });
   });
 
   it("/listarchives numbers archives with short id, model, message count, size and date in a stable order", async () => {
