@@ -70,7 +70,8 @@ export async function handleChat(ctx: UpdateContext, text: string): Promise<void
   try {
     answer = await streamAnswer(ollama, session.modelName, window.messages, (delta) => live.push(delta), ctx.config.ollamaTimeoutMs);
   } catch (err) {
-    live.abort();
+    // Wait for a typing indicator in flight: it would otherwise show "typing…" under the error.
+    await live.abort();
     ctx.log.warn("model call failed", {
       action: "ollama_chat",
       outcome: "failure",

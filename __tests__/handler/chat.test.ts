@@ -157,6 +157,19 @@ describe("chat path", () => {
       expect(await storedCount()).toBe(1);
     });
 
+    it("the error message comes only after a typing indicator in flight has completed", async () => {
+      h.telegram.delayNext("sendChatAction", 1_500);
+      h.ollama.setBehaviour({ kind: "status", status: 500, error: "llama runner process has terminated" }, { times: 1, path: "/api/chat" });
+      await h.sendText("typing then error", { userId: user });
+      const typing = h.telegram.callsTo("sendChatAction").filter((c) => c.params.chat_id === user);
+      const replies = h.telegram.callsTo("sendMessage").filter((c) => c.params.chat_id === user);
+      expect(typing).toHaveLength(1);
+      expect(replies).toHaveLength(1);
+      expect(last()).toContain("HTTP 500");
+      // The delayed sendChatAction is answered 1.5 s after it arrived; the error follows it.
+      expect(replies[0]!.at).toBeGreaterThanOrEqual(typing[0]!.at + 1_500);
+    });
+
     it("404: the model is not installed", async () => {
       h.ollama.setBehaviour({ kind: "status", status: 404, error: 'model "llama3.2:1b" not found, try pulling it first' }, { times: 1, path: "/api/chat" });
       await h.sendText("missing model", { userId: user });

@@ -172,9 +172,14 @@ export class LiveReply {
     return { shownText: answer, messageIds: [...this.messageIds], apiCalls: this.apiCalls };
   }
 
-  /** Stops the timers without sending anything more (an error message will be sent instead). */
-  abort(): void {
+  /**
+   * Stops the timers without sending anything more (an error message will be sent instead).
+   * Resolves once the typing loop and a frame in flight have ended, so nothing of this reply
+   * lands after the error message; never rejects, so it may also be left unawaited.
+   */
+  async abort(): Promise<void> {
     this.stop();
+    await Promise.allSettled([this.pump, this.typing]);
   }
 
   private stop(): void {
@@ -223,7 +228,7 @@ export class LiveReply {
       return;
     }
     if (this.current?.html === html) return;
-    await this.show(html, live);
+    await this.show(html, splitText(live, this.limit)[0] ?? live);
   }
 
   /** The Markdown not yet completed as a message, with a carried-over fence line. */
@@ -246,8 +251,11 @@ export class LiveReply {
       room = Math.floor(room * 0.9);
     }
     const fence = openFence(markdown);
+    // If Telegram refuses the HTML, the part goes as the text the HTML shows (within the
+    // limit): the whole part reaches the chat, so moving the offset past it stays true.
+    const visible = visibleText(html);
     try {
-      await this.show(html, markdown, true);
+      await this.show(html, visible.trim() ? visible : markdown, true);
     } catch {
       return; // not completed: the next frame tries again
     }
@@ -263,13 +271,13 @@ export class LiveReply {
    * Puts `html` on screen: a draft, a new message or an edit of the current one. With `final`
    * the message stays (sendMessage in draft mode) and its id is recorded. Frames that fail for
    * a passing reason (429, network) are skipped; `final` ones throw so the caller can retry.
+   * `plain` is sent, whole, instead when Telegram cannot parse the HTML.
    */
-  private async show(html: string, markdown: string, final = false): Promise<void> {
+  private async show(html: string, plain: string, final = false): Promise<void> {
     try {
       await this.deliver(html, undefined, final);
     } catch (error) {
       if (isEntityParseError(error)) {
-        const plain = splitText(markdown, this.limit)[0] ?? markdown;
         try {
           await this.deliver(html, plain, final);
         } catch (retryError) {

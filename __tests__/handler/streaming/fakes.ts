@@ -76,20 +76,36 @@ export interface RecordedCall {
 /** Decides the outcome of a call: return an error to make it fail, undefined to succeed. */
 export type FaultRule = (method: string, params: Record<string, unknown>) => Error | undefined;
 
+/** A message as it stands in the chat after the successful sends and edits. */
+export interface ChatMessageState {
+  readonly messageId: number;
+  readonly text: string;
+  readonly parseMode: string | undefined;
+}
+
 /**
  * An in-memory Bot API recording sendChatAction, sendMessageDraft, sendMessage and
- * editMessageText; messages get increasing ids. Faults are injected with `failNext`.
+ * editMessageText; messages get increasing ids. Faults are injected with `failNext` (once)
+ * or `failWhile` (every matching call until the rule says otherwise).
  */
 export class RecordingBotApi implements BotApi {
   readonly calls: RecordedCall[] = [];
+  /** The chat's messages by id, as the successful sendMessage and editMessageText calls left them. */
+  readonly messages = new Map<number, ChatMessageState>();
   private nextMessageId = 100;
   private readonly faults: FaultRule[] = [];
+  private readonly standingFaults: FaultRule[] = [];
 
   constructor(private readonly clock: Clock) {}
 
   /** The next call for which `rule` returns an error fails with it (the rule is then used up). */
   failNext(rule: FaultRule): void {
     this.faults.push(rule);
+  }
+
+  /** Every call for which `rule` returns an error fails with it (the rule is never used up). */
+  failWhile(rule: FaultRule): void {
+    this.standingFaults.push(rule);
   }
 
   /** Calls of one method. */
@@ -108,9 +124,20 @@ export class RecordingBotApi implements BotApi {
         throw error;
       }
     }
+    for (const rule of this.standingFaults) {
+      const error = rule(method, record);
+      if (error) throw error;
+    }
+    const parseMode = typeof record.parse_mode === "string" ? record.parse_mode : undefined;
     if (method === "sendMessage") {
-      const message = { message_id: this.nextMessageId++, date: 0, chat: { id: record.chat_id, type: "private" }, text: record.text };
+      const messageId = this.nextMessageId++;
+      this.messages.set(messageId, { messageId, text: String(record.text), parseMode });
+      const message = { message_id: messageId, date: 0, chat: { id: record.chat_id, type: "private" }, text: record.text };
       return message as unknown as BotResult<M>;
+    }
+    if (method === "editMessageText") {
+      const messageId = Number(record.message_id);
+      this.messages.set(messageId, { messageId, text: String(record.text), parseMode });
     }
     return true as unknown as BotResult<M>;
   }

@@ -1,4 +1,7 @@
+import type { BotApi, BotMethods, BotParams, BotResult } from "../../../handler/bot-api";
 import { NOTE_CUT_OFF } from "../../../handler/format/answer";
+import { markdownToTelegramHtml } from "../../../handler/format/markdown-html";
+import { visibleText } from "../../../handler/format/split-html";
 import {
   LiveReply,
   THINKING_PLACEHOLDER,
@@ -7,7 +10,7 @@ import {
   type LiveReplyResult,
 } from "../../../handler/streaming/live-reply";
 import { checkTelegramHtml } from "../../support/telegram-stand-in";
-import { FakeClock, RecordingBotApi, telegramError } from "./fakes";
+import { FakeClock, RecordingBotApi, settle, telegramError, type ChatMessageState } from "./fakes";
 
 function setup(overrides: Partial<LiveReplyOptions> = {}) {
   const clock = new FakeClock();
@@ -193,6 +196,34 @@ describe("LiveReply in a private chat", () => {
     expect(clock.pending).toBe(0);
   });
 
+  it("abort resolves only once a sendChatAction in flight has completed", async () => {
+    const clock = new FakeClock();
+    const api = new RecordingBotApi(clock);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const completed: string[] = [];
+    const slow: BotApi = {
+      async call<M extends keyof BotMethods>(method: M, params: BotParams[M]): Promise<BotResult<M>> {
+        const result = await api.call(method, params);
+        if (method === "sendChatAction") await gate;
+        completed.push(method);
+        return result;
+      },
+    };
+    const reply = new LiveReply({ api: slow, clock, chatId: 42, chatType: "private" });
+    reply.start();
+    await clock.advance(0);
+    let aborted = false;
+    const abort = reply.abort().then(() => (aborted = true));
+    await settle();
+    expect(aborted).toBe(false);
+    release();
+    await abort;
+    expect(completed).toEqual(["sendChatAction"]);
+    expect(api.calls.map((call) => call.method)).toEqual(["sendChatAction"]);
+    expect(clock.pending).toBe(0);
+  });
+
   it("turns the draft into its message without waiting for the update interval", async () => {
     const { clock, api, reply } = setup();
     reply.push("Quick answer");
@@ -286,5 +317,46 @@ describe("LiveReply in a group", () => {
     const outcome = await finish(reply, clock, { complete: true });
     expect(api.calls.map((call) => call.method)).toEqual(["sendMessage", "editMessageText", "sendMessage"]);
     expect(outcome.messageIds).toEqual([101]);
+  });
+});
+
+describe("LiveReply when Telegram cannot parse the HTML of a completed message", () => {
+  /** What the user reads in a message: HTML as Telegram renders it, plain text as it is. */
+  const seen = (message: ChatMessageState): string => (message.parseMode === "HTML" ? visibleText(message.text) : message.text);
+  const withoutSpace = (text: string): string => text.replace(/\s+/g, "");
+
+  it.each(["private", "group"] as const)("sends every visible character of the part as plain text (%s chat)", async (chatType) => {
+    const { clock, api, reply } = setup({ chatType });
+    let rejecting = true;
+    api.failWhile((method, params) =>
+      rejecting && (method === "sendMessage" || method === "editMessageText") && params.parse_mode === "HTML"
+        ? telegramError(method, 400, "Bad Request: can't parse entities: unsupported start tag")
+        : undefined,
+    );
+    // Each link is ~110 characters of Markdown but 8 of visible text: a message's worth of
+    // visible text is far more than 4096 characters of Markdown. (No space inside the link
+    // text: a cut at a space inside link syntax is a different matter.)
+    const links = Array.from({ length: 700 }, (_, i) => `[link${String(i).padStart(3, "0")}](https://example.com/${"p".repeat(80)}/${i})`);
+    for (let i = 0; i < links.length; i += 50) {
+      reply.push(`${links.slice(i, i + 50).join(" ")} `);
+      await clock.advance(1000);
+    }
+    reply.push("Done.");
+    await clock.advance(1000);
+    rejecting = false; // the final message goes through as HTML
+    const outcome = await finish(reply, clock, { complete: true });
+
+    const answer = `${links.join(" ")} Done.`;
+    expect(outcome.shownText).toBe(answer);
+    const inChat = outcome.messageIds.map((id) => api.messages.get(id));
+    expect(inChat.every((message) => message !== undefined)).toBe(true);
+    const messages = inChat.filter((message): message is ChatMessageState => message !== undefined);
+    // At least one message was completed while the HTML was refused, and went out as plain text.
+    expect(messages.length).toBeGreaterThanOrEqual(2);
+    expect(messages[0]?.parseMode).toBeUndefined();
+    for (const message of messages) expect(seen(message).length).toBeLessThanOrEqual(4096);
+    // Every character of the answer's visible text is in the chat, in order, and nothing else.
+    const visibleAnswer = visibleText(markdownToTelegramHtml(outcome.shownText));
+    expect(withoutSpace(messages.map(seen).join(""))).toBe(withoutSpace(visibleAnswer));
   });
 });
