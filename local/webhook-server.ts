@@ -91,11 +91,15 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     res.end(responseBody);
     options.onRequest?.({ method: req.method ?? "?", path: req.url ?? "/", status, ms: Date.now() - started });
   };
+  // Updates being handled; close() waits for them so Ctrl-C never cuts one in half.
+  const inFlight = new Set<Promise<void>>();
   const server: Server = createServer((req, res) => {
-    onRequest(req, res).catch(() => {
+    const handling = onRequest(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(502, { "content-type": "application/json" });
       res.end('{"message":"Internal server error"}');
     });
+    inFlight.add(handling);
+    void handling.finally(() => inFlight.delete(handling));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -112,10 +116,14 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     url,
     webhookUrl: `${url}${DEFAULT_WEBHOOK_PATH}`,
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        // No new requests from here; the ones already in the handler finish first.
+        server.closeIdleConnections();
+        await Promise.allSettled([...inFlight]);
         server.closeAllConnections();
-      });
+        await stopped;
+      })();
       return closing;
     },
   };

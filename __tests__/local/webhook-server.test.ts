@@ -64,6 +64,34 @@ describe("dev webhook server", () => {
     expect(bad.statusCode).toBe(400);
   });
 
+  it("on close, finishes the update being handled before it stops", async () => {
+    const slow = await OllamaStandIn.start({ firstTokenDelayMs: 400 });
+    const slowRuntime = await startLocalRuntime({
+      emulators,
+      writeEndpoints: false,
+      token: TEST_TOKEN,
+      secretToken: TEST_SECRET_TOKEN,
+      telegramApiUrl: telegram.url,
+      env: { OLLAMA_URL: slow.url },
+      logSink: () => undefined,
+    });
+    const closing = await startWebhookServer({ handler: slowRuntime.handler, port: 0 });
+    const userId = TEST_USER_ID + 7;
+    const pending = request(closing.webhookUrl, {
+      method: "POST",
+      body: JSON.stringify(textUpdate("answer slowly", { userId })),
+      headers: { "content-type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TEST_SECRET_TOKEN },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await closing.close();
+    const response = await pending;
+    await response.body.dump();
+    expect(response.statusCode).toBe(200);
+    expect(telegram.messagesIn(userId).map((m) => m.plainText)).toEqual(["You said: answer slowly"]);
+    await slowRuntime.stop();
+    await slow.stop();
+  });
+
   it("listens on loopback and serves /webhook", () => {
     expect(server.webhookUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhook$/);
   });
