@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { DEFAULT_OLLAMA_MODELS } from "./defaults";
+import { DEFAULT_OLLAMA_MODELS, SYNC_OLLAMA_TIMEOUT_MS } from "./defaults";
 import { DEFAULT_TABLE_NAME } from "./table-schema";
 
 /**
@@ -185,7 +185,8 @@ function validCidr(value: string): boolean {
 /** Lambda timeout bounds per delivery mode, in seconds. */
 export function lambdaTimeoutBounds(mode: DeliveryMode): { readonly min: number; readonly max: number } {
   return mode === "sync"
-    ? { min: 3, max: SYNC_LAMBDA_TIMEOUT_SECONDS }
+    ? // The Ollama call alone may take SYNC_OLLAMA_TIMEOUT_MS; the function needs a few seconds more to answer.
+      { min: Math.ceil(SYNC_OLLAMA_TIMEOUT_MS / 1000) + 3, max: SYNC_LAMBDA_TIMEOUT_SECONDS }
     : { min: ASYNC_REPLY_MARGIN_SECONDS + 15, max: 900 };
 }
 

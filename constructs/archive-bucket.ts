@@ -6,7 +6,10 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
-import { ARCHIVES_PREFIX } from "../config/defaults";
+import { ARCHIVES_PREFIX, MODELS_PREFIX } from "../config/defaults";
+
+/** Days a replaced model file is kept as a noncurrent version. */
+const MODEL_NONCURRENT_DAYS = 7;
 import type { Grantable } from "./service-role";
 import { integerRule, patternRule, validateProps } from "./validation";
 
@@ -57,7 +60,7 @@ export class ArchiveBucket extends Construct {
     this.bucketName = this.bucket.bucket;
     this.arn = this.bucket.arn;
 
-    new S3BucketVersioningA(this, "Versioning", {
+    const versioning = new S3BucketVersioningA(this, "Versioning", {
       bucket: this.bucket.id,
       versioningConfiguration: { status: "Enabled" },
     });
@@ -89,7 +92,18 @@ export class ArchiveBucket extends Construct {
           ],
           noncurrentVersionExpiration: [{ noncurrentDays }],
         },
+        {
+          // The Ollama instance syncs its model files here with --delete at every stop: without
+          // this rule each replaced multi-GB model file would be kept forever as a noncurrent version.
+          id: "model-versions",
+          status: "Enabled",
+          filter: [{ prefix: MODELS_PREFIX }],
+          noncurrentVersionExpiration: [{ noncurrentDays: MODEL_NONCURRENT_DAYS }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
+        },
       ],
+      // The provider's documentation asks for this ordering on versioned buckets.
+      dependsOn: [versioning],
     });
     new S3BucketPolicy(this, "TlsOnlyPolicy", {
       bucket: this.bucket.id,

@@ -166,7 +166,8 @@ export class BotFunction extends Construct {
       timeout,
       environment: { variables: { ...this.environment } },
       deadLetterConfig: this.deadLetterQueue ? { targetArn: this.deadLetterQueue.arn } : undefined,
-      dependsOn: [this.logGroup],
+      // The role's policy must exist first: Lambda checks sqs:SendMessage on the DLQ at creation.
+      dependsOn: [this.logGroup, ...(this.role.policy ? [this.role.policy] : [])],
     });
   }
 }

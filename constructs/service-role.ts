@@ -58,6 +58,12 @@ export class ServiceRole extends Construct implements Grantable {
   public readonly roleName: string | undefined;
   /** The created role. @default - undefined with an existing role */
   public readonly role: IamRole | undefined;
+  /**
+   * The created role's inline policy, for `dependsOn`: AWS checks some permissions when a
+   * resource is created (Lambda checks sqs:SendMessage on its dead-letter queue).
+   * @default - undefined with an existing role
+   */
+  public readonly policy: IamRolePolicy | undefined;
   private readonly statements: PolicyStatement[] = [];
 
   constructor(scope: Construct, id: string, props: ServiceRoleProps) {
@@ -80,7 +86,7 @@ export class ServiceRole extends Construct implements Grantable {
     });
     this.arn = this.role.arn;
     this.roleName = this.role.name;
-    new IamRolePolicy(this, "Policy", {
+    this.policy = new IamRolePolicy(this, "Policy", {
       name: `${props.roleName}-least-privilege`,
       role: this.role.id,
       policy: Lazy.stringValue({ produce: () => policyDocument(this.statements) }),

@@ -65,10 +65,7 @@ export class SessionsTable extends Construct {
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
         "dynamodb:Query",
-        "dynamodb:BatchGetItem",
         "dynamodb:BatchWriteItem",
-        "dynamodb:ConditionCheckItem",
-        "dynamodb:DescribeTable",
       ],
       resources: [this.arn, `${this.arn}/index/*`],
     });

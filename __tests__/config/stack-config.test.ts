@@ -71,7 +71,9 @@ describe("config/stack-config", () => {
     [{ models: ["a", "a"] }, /invalid models: .*each model once/],
     [{ sshAllowedCidr: "0.0.0.0/0" }, /invalid sshAllowedCidr: got "0.0.0.0\/0"/],
     [{ sshAllowedCidr: "300.1.1.1/32" }, /invalid sshAllowedCidr: got "300.1.1.1\/32"/],
-    [{ deliveryMode: "sync", lambdaTimeoutSeconds: 60 }, /invalid lambdaTimeoutSeconds \(sync mode\): got 60; allowed: a whole number from 3 to 30/],
+    [{ deliveryMode: "sync", lambdaTimeoutSeconds: 60 }, /invalid lambdaTimeoutSeconds \(sync mode\): got 60; allowed: a whole number from 25 to 30/],
+
+    [{ deliveryMode: "sync", lambdaTimeoutSeconds: 10 }, /invalid lambdaTimeoutSeconds \(sync mode\): got 10; allowed: a whole number from 25 to 30/],
     [{ allowedUserIds: "12,abc" }, /invalid allowedUserIds: got "12,abc"/],
     [{ modelz: ["x"] }, /invalid setting name: got "modelz"/],
   ])("fails if a setting is invalid: %j", (settings, message) => {

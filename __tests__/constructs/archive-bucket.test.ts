@@ -34,7 +34,7 @@ describe("ArchiveBucket", () => {
     });
   });
 
-  it("moves archives/ to Standard-IA after 90 days and Glacier after 180, expiring noncurrent versions after 30", () => {
+  it("moves archives/ to Standard-IA after 90 days and Glacier after 180 (noncurrent versions expire after 30), and expires replaced model files after 7", () => {
     expect(synthBucket()).toHaveResourceWithProperties(S3BucketLifecycleConfiguration, {
       rule: [
         {
@@ -46,6 +46,13 @@ describe("ArchiveBucket", () => {
             { days: 180, storage_class: "GLACIER" },
           ],
           noncurrent_version_expiration: [{ noncurrent_days: 30 }],
+        },
+        {
+          id: "model-versions",
+          filter: [{ prefix: "models/" }],
+          status: "Enabled",
+          noncurrent_version_expiration: [{ noncurrent_days: 7 }],
+          abort_incomplete_multipart_upload: [{ days_after_initiation: 1 }],
         },
       ],
     });

@@ -79,11 +79,16 @@ describe("BotFunction", () => {
     expect(ollamaTimeoutMs("async", 60)).toBe("45000");
   });
 
-  it("creates /aws/lambda/<name> with 14-day retention before the function", () => {
+  it("creates /aws/lambda/<name> with 14-day retention, and the role's policy, before the function", () => {
     const tf = synthFunction();
     expect(JSON.stringify(tf)).toHaveResourceWithProperties(CloudwatchLogGroup, { name: "/aws/lambda/telegram-bot", retention_in_days: 14 });
     const logGroupId = Object.keys(resourcesOf(tf, "aws_cloudwatch_log_group"))[0];
-    expect(onlyResource(tf, "aws_lambda_function").depends_on).toEqual([`aws_cloudwatch_log_group.${logGroupId}`]);
+    const policyId = Object.keys(resourcesOf(tf, "aws_iam_role_policy"))[0];
+    // Lambda checks sqs:SendMessage on the dead-letter queue when it creates the function.
+    expect(onlyResource(tf, "aws_lambda_function").depends_on).toEqual([
+      `aws_cloudwatch_log_group.${logGroupId}`,
+      `aws_iam_role_policy.${policyId}`,
+    ]);
   });
 
   it("grants its own role only this table and its indexes, this bucket's archives, this log group and the queue", () => {
@@ -122,7 +127,7 @@ describe("BotFunction", () => {
 
   it("fails if the sync-mode timeout exceeds API Gateway's limit", () => {
     expect(() => synthFunction({ deliveryMode: "sync", timeoutSeconds: 60 })).toThrow(
-      /invalid timeoutSeconds \(sync mode\): got 60; allowed: a whole number from 3 to 30/,
+      /invalid timeoutSeconds \(sync mode\): got 60; allowed: a whole number from 25 to 30/,
     );
   });
 

@@ -60,7 +60,7 @@ describe("OllamaServer", () => {
   it("hands the bucket and key to the user data as references", () => {
     const userData = onlyResource(synthServer(), "aws_instance").user_data as string;
     expect(userData).toMatch(/BUCKET="\$\{aws_s3_bucket\..+\.bucket\}"/);
-    expect(userData).toContain('"${random_password.k.result}" 1;');
+    expect(userData).toContain('"~^${random_password.k.result}$" 1;');
   });
 
   it("fails if SSH would be open to the world", () => {

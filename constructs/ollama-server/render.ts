@@ -62,8 +62,9 @@ export function renderNginxConfig(values: NginxConfigValues): string {
   const header = values.apiKeyHeader ?? OLLAMA_API_KEY_HEADER;
   if (!/^[A-Za-z0-9-]+$/.test(header)) throw new Error(`invalid apiKeyHeader: got ${JSON.stringify(header)}; allowed: letters, digits and '-'`);
   const reference = isToken(values.apiKey) || /^\$\{[\w.]+\}$/.test(values.apiKey);
-  if (!reference && !/^[^"'\s;{}\\$]+$/.test(values.apiKey)) {
-    throw new Error("invalid apiKey: allowed: a non-empty key without quotes, spaces, ';', braces or backslashes");
+  // The key ends up inside an nginx regex (a case-sensitive match): letters, digits, '_' and '-' only.
+  if (!reference && !/^[A-Za-z0-9_-]+$/.test(values.apiKey)) {
+    throw new Error("invalid apiKey: allowed: a non-empty key of letters, digits, '_' and '-'");
   }
   const template = values.forTerraform ? escapeForTerraform(NGINX_TEMPLATE) : NGINX_TEMPLATE;
   return fillPlaceholders(template, {

@@ -13,7 +13,8 @@ MODELS_DIR="/usr/share/ollama/.ollama/models"
 export OLLAMA_HOST="127.0.0.1:${INTERNAL_PORT}"
 
 echo "--- packages"
-dnf install -y -q nginx
+# zstd and tar: the Ollama installer unpacks a .tar.zst archive.
+dnf install -y -q nginx zstd tar
 
 echo "--- ollama"
 curl -fsSL https://ollama.com/install.sh | sh
@@ -37,10 +38,14 @@ for attempt in $(seq 1 60); do
   sleep 2
 done
 
-echo "--- pull ${#MODELS[@]} model(s)"
-for model in "${MODELS[@]}"; do
-  ollama pull "${model}"
-done
+# The proxy goes up before the models are pulled: the API answers (and checks keys) at once.
+echo "--- nginx API-key proxy on {{proxy_port}}"
+cat > /etc/nginx/conf.d/ollama.conf <<'NGINX'
+{{nginx_config}}
+NGINX
+nginx -t
+systemctl enable nginx
+systemctl restart nginx
 
 echo "--- model sync to S3 on shutdown"
 cat > /usr/local/bin/ollama-models-sync <<SYNC
@@ -67,13 +72,14 @@ WantedBy=multi-user.target
 UNIT
 systemctl daemon-reload
 systemctl enable --now ollama-models-sync.service
-/usr/local/bin/ollama-models-sync
 
-echo "--- nginx API-key proxy on {{proxy_port}}"
-cat > /etc/nginx/conf.d/ollama.conf <<'NGINX'
-{{nginx_config}}
-NGINX
-nginx -t
-systemctl enable nginx
-systemctl restart nginx
+echo "--- pull ${#MODELS[@]} model(s)"
+for model in "${MODELS[@]}"; do
+  # One bad model name must not leave the others unpulled.
+  ollama pull "${model}" || echo "pull of ${model} failed; see: ollama pull ${model}"
+done
+
+# A first copy to S3 now; a failure here must not stop the setup (the unit syncs again at shutdown).
+/usr/local/bin/ollama-models-sync || echo "initial model sync to S3 failed; it runs again at shutdown"
+
 echo "--- ready"

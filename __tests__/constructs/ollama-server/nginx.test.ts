@@ -66,6 +66,13 @@ describe("nginx API-key proxy (real nginx)", () => {
   it("answers 401 with a wrong key", async () => {
     expect((await get("/api/version", { [OLLAMA_API_KEY_HEADER]: "wrong" })).status).toBe(401);
     expect((await get("/api/version", { [OLLAMA_API_KEY_HEADER]: `${API_KEY}x` })).status).toBe(401);
+    expect((await get("/api/version", { [OLLAMA_API_KEY_HEADER]: API_KEY.slice(1) })).status).toBe(401);
+  });
+
+  it("answers 401 to the right key in the wrong case (the match is case-sensitive)", async () => {
+    expect(API_KEY.toUpperCase()).not.toBe(API_KEY);
+    expect((await get("/api/version", { [OLLAMA_API_KEY_HEADER]: API_KEY.toUpperCase() })).status).toBe(401);
+    expect((await get("/api/version", { [OLLAMA_API_KEY_HEADER]: API_KEY.toLowerCase() })).status).toBe(401);
   });
 
   it("proxies with the right key, as Host localhost and without the key", async () => {

@@ -58,7 +58,7 @@ describe("ollama-server templates", () => {
   it("configures nginx to check the key and not to buffer", () => {
     const conf = renderNginxConfig({ listen: "11434", upstreamPort: 11435, apiKey: "abc" });
     expect(conf).toContain("map $http_x_api_key $ollama_api_key_ok");
-    expect(conf).toContain('"abc" 1;');
+    expect(conf).toContain('"~^abc$" 1;');
     expect(conf).toContain("proxy_pass http://127.0.0.1:11435;");
     expect(conf).toContain("proxy_buffering off;");
   });
