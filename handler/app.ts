@@ -6,7 +6,7 @@ import { splitText } from "./format/split";
 import { ArchiveStore, type S3ClientFactory } from "./archives";
 import { createDocumentClient, createS3ClientFactory, type StaticCredentials } from "./aws";
 import type { BotConfig } from "./config";
-import { isThrottling } from "./dynamo";
+import { isConditionFailed, isThrottling } from "./dynamo";
 import { ConnectionError, ServiceError } from "./errors";
 import { UpdateMarks } from "./idempotency";
 import { createLogger, type Logger } from "./log";
@@ -257,6 +257,13 @@ function storeErrorText(err: unknown): string {
 async function reportFailure(ctx: UpdateContext, err: unknown): Promise<void> {
   if ((err instanceof ServiceError || err instanceof ConnectionError) && err.service === "telegram") {
     ctx.log.error("could not answer through Telegram", err, { action: "handle_update", outcome: "failure" });
+    return;
+  }
+  if (isConditionFailed(err)) {
+    // A write conditioned on the session existing: it was archived (or replaced) while this
+    // update was being handled, e.g. an answer that finished after /archive.
+    ctx.log.warn("the session changed while the update was handled", { action: "handle_update", outcome: "failure" });
+    await ctx.reply("That session was archived while I was answering, so this answer was not saved to it.").catch(() => undefined);
     return;
   }
   const storage = isThrottling(err) || (err as { $metadata?: unknown } | null)?.$metadata !== undefined;

@@ -1,7 +1,7 @@
 import { TELEGRAM_MESSAGE_LIMIT } from "../../config/defaults";
 import { startHarness, type Harness } from "../support/handler-harness";
 import { closedPortUrl } from "../support/net";
-import { echoReply } from "../support/ollama-stand-in";
+import { echoReply, OllamaStandIn } from "../support/ollama-stand-in";
 import { sessionSk } from "../../handler/sessions";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { resetUpdateIds, TEST_USER_ID } from "../support/updates";
@@ -243,5 +243,22 @@ describe("chat path", () => {
       const item = await h.doc.send(new GetCommand({ TableName: h.config.tableName, Key: { pk: user, sk: sessionSk(session!.sessionId) } }));
       expect(JSON.stringify(item.Item).length).toBeLessThan(400);
     }, 60_000);
+  });
+  it("tells the user plainly when the session was archived while the answer was being written", async () => {
+    const slow = await OllamaStandIn.start({ apiKey: h.config.ollamaApiKey, firstTokenDelayMs: 500 });
+    try {
+      const slowHandler = h.createBotHandler({ ollamaUrl: slow.url });
+      const answering = h.sendText("answer me slowly", { userId: user, handler: slowHandler });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await h.sendText("/archive 1", { userId: user });
+      expect((await answering).statusCode).toBe(200);
+
+      expect(h.repliesTo(user).some((r) => r.startsWith("Archived session"))).toBe(true);
+      expect(last()).toBe("That session was archived while I was answering, so this answer was not saved to it.");
+      expect((await h.archives.list(user)).length).toBe(1);
+      expect(await h.sessions.listSessions(user)).toEqual([]);
+    } finally {
+      await slow.stop();
+    }
   });
 });
