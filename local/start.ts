@@ -9,9 +9,9 @@ import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { Agent } from "undici";
-// The terminal chat needs a Bot API endpoint in-process; the Telegram stand-in the tests use is
-// exactly that (real HTTP, HTML checks, files for getFile), so local mode builds on it.
-import { TelegramStandIn } from "../__tests__/support/telegram-stand-in";
+// The terminal chat needs a Bot API endpoint in-process: the stand-in (shared with the tests)
+// is exactly that (real HTTP, Telegram's HTML checks, files for getFile).
+import { TelegramStandIn } from "./telegram-stand-in";
 import { ConnectionError, ServiceError } from "../handler/errors";
 import { createRedactor } from "../handler/log";
 import { TelegramClient } from "../handler/telegram";

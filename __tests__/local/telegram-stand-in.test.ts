@@ -1,5 +1,5 @@
-import { checkTelegramHtml, TelegramStandIn } from "./telegram-stand-in";
-import { resetUpdateIds, TEST_TOKEN, textUpdate } from "./updates";
+import { checkTelegramHtml, TelegramStandIn } from "../../local/telegram-stand-in";
+import { resetUpdateIds, TEST_TOKEN, textUpdate } from "../support/updates";
 
 interface Envelope {
   ok: boolean;
