@@ -7,7 +7,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
-import { batchWriteAll, type WriteRequest } from "./dynamo";
+import { batchWriteAll, isConditionFailed, type WriteRequest } from "./dynamo";
 
 /**
  * Live sessions in the sessions table. Layout under pk = Telegram user id:
@@ -347,6 +347,16 @@ export class SessionStore {
   /** Every message of a session, oldest first (archiving). */
   async allMessages(userId: number, sessionId: string): Promise<StoredMessage[]> {
     const messages: StoredMessage[] = [];
+    for await (const item of this.messageItems(userId, sessionId, { consistent: true })) messages.push(toMessage(item));
+    return messages;
+  }
+
+  /** Every message item of a session in order, page by page (one Query per page). */
+  private async *messageItems(
+    userId: number,
+    sessionId: string,
+    options: { consistent?: boolean; keysOnly?: boolean },
+  ): AsyncGenerator<Item> {
     let startKey: Item | undefined;
     do {
       const page = await this.doc.send(
@@ -354,14 +364,14 @@ export class SessionStore {
           TableName: this.table,
           KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
           ExpressionAttributeValues: { ":pk": userId, ":prefix": messagePrefix(sessionId) },
-          ConsistentRead: true,
+          ...(options.consistent ? { ConsistentRead: true } : {}),
+          ...(options.keysOnly ? { ProjectionExpression: "pk, sk" } : {}),
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) messages.push(toMessage(item));
+      yield* page.Items ?? [];
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return messages;
   }
 
   /**
@@ -383,24 +393,13 @@ export class SessionStore {
         }),
       );
     } catch (err) {
-      if ((err as { name?: string }).name === "ConditionalCheckFailedException") throw new SessionChangedError(sessionId);
+      if (isConditionFailed(err)) throw new SessionChangedError(sessionId);
       throw err;
     }
     const keys: WriteRequest[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-          ExpressionAttributeValues: { ":pk": userId, ":prefix": messagePrefix(sessionId) },
-          ProjectionExpression: "pk, sk",
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) keys.push({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } });
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for await (const item of this.messageItems(userId, sessionId, { keysOnly: true })) {
+      keys.push({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } });
+    }
     await batchWriteAll(this.doc, this.table, keys);
   }
 
@@ -444,7 +443,7 @@ export class SessionStore {
       );
     } catch (err) {
       // The session was archived meanwhile: there is no index copy left to fix.
-      if ((err as { name?: string }).name !== "ConditionalCheckFailedException") throw err;
+      if (!isConditionFailed(err)) throw err;
     }
   }
 }
