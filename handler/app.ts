@@ -14,7 +14,7 @@ import { OllamaClient } from "./ollama";
 import { classifyMessage, routeMessage, type MessageKind } from "./router";
 import { SessionStore } from "./sessions";
 import { TelegramClient } from "./telegram";
-import { decodeBody, readMessage, secretTokenMatches, updateType } from "./update";
+import { decodeBody, isAsyncDelivery, readMessage, secretTokenMatches, updateType } from "./update";
 import type { ModelApi, TelegramApi, UpdateContext } from "./update-context";
 
 /** The handler's collaborators; tests and local mode pass their own, the Lambda builds them from config. */
@@ -198,7 +198,12 @@ export function createHandler(config: BotConfig, given: Partial<BotDeps> = {}): 
     if (claimed !== "claimed") {
       updateLog.info("duplicate delivery ignored", { action: "claim_update", outcome: "ignored", found: claimed });
       await readSettled; // leave no request running after returning
-      return ok();
+      if (claimed === "completed") return ok();
+      // Another delivery holds the lease: it may finish, or it may have died (a crash before its
+      // lease ends). Ask for a later delivery instead of dropping the update: Telegram redelivers
+      // after a 503 (sync mode); Lambda retries a failed asynchronous invocation (async mode).
+      if (isAsyncDelivery(event)) throw new RedeliverLaterError(decoded.updateId);
+      return { statusCode: 503, headers: { "Retry-After": String(RETRY_IN_PROGRESS_AFTER_SECONDS) }, body: "in progress" };
     }
 
     let completion: Promise<void> | undefined;
@@ -241,10 +246,25 @@ export function createHandler(config: BotConfig, given: Partial<BotDeps> = {}): 
     try {
       return await handleUpdate(event, context, log);
     } catch (err) {
+      if (err instanceof RedeliverLaterError) throw err;
       log.error("unexpected failure", err, { action: "handle_update", outcome: "failure" });
       return ok();
     }
   };
+}
+
+/** Seconds Telegram is asked to wait before redelivering an update that is still in progress. */
+export const RETRY_IN_PROGRESS_AFTER_SECONDS = 30;
+
+/**
+ * Thrown (the only error the handler lets out) in async delivery mode for an update another
+ * invocation holds: Lambda then retries the event later, when that lease has ended.
+ */
+export class RedeliverLaterError extends Error {
+  override readonly name = "RedeliverLaterError";
+  constructor(readonly updateId: number) {
+    super(`update ${updateId} is being handled by another invocation; retry later`);
+  }
 }
 
 /** Plain words for a storage failure. */

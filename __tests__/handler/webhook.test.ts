@@ -1,5 +1,7 @@
 import { TELEGRAM_SECRET_HEADER } from "../../config/defaults";
+import { RedeliverLaterError, RETRY_IN_PROGRESS_AFTER_SECONDS } from "../../handler/app";
 import { updateSk } from "../../handler/idempotency";
+import { lambdaContext, proxyEventFromUpdate } from "../../local/lambda-event";
 import { startHarness, type Harness } from "../support/handler-harness";
 import { resetUpdateIds, TEST_SECRET_TOKEN, TEST_USER_ID, textUpdate } from "../support/updates";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
@@ -134,7 +136,9 @@ describe("webhook handler", () => {
     it("two concurrent deliveries of the same update have one effect", async () => {
       const update = textUpdate("concurrent", { userId: user });
       const results = await Promise.all([h.send(update), h.send(update), h.send(update)]);
-      expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      // The one that claims it answers 200; one that finds it in progress asks for a redelivery (503).
+      expect(results.map((r) => r.statusCode)).toContain(200);
+      expect(results.every((r) => r.statusCode === 200 || r.statusCode === 503)).toBe(true);
       expect(h.repliesTo(user)).toEqual(["You said: concurrent"]);
       expect((await h.sessions.getActive(user)).session?.messageCount).toBe(2);
     });
@@ -146,11 +150,30 @@ describe("webhook handler", () => {
       expect(h.repliesTo(user)).toEqual(["again"]);
     });
 
-    it("an update in progress within its lease is not handled twice", async () => {
+    it("an update in progress within its lease is not handled twice, and Telegram is asked to redeliver it later", async () => {
       const update = textUpdate("/echo busy", { userId: user });
       expect(await h.marks.claim(user, update.update_id, 60_000)).toBe("claimed");
-      await h.send(update);
+      const result = await h.send(update);
+      expect(result.statusCode).toBe(503);
+      expect(result.headers).toEqual({ "Retry-After": String(RETRY_IN_PROGRESS_AFTER_SECONDS) });
       expect(h.repliesTo(user)).toEqual([]);
+    });
+
+    it("in async delivery, an update in progress fails the invocation so Lambda retries it (nothing else happens)", async () => {
+      const update = textUpdate("/echo busy async", { userId: user });
+      expect(await h.marks.claim(user, update.update_id, 60_000)).toBe("claimed");
+      const event = { ...proxyEventFromUpdate(update, { secretToken: TEST_SECRET_TOKEN }), deliveryMode: "async" };
+      await expect(h.handler(event, lambdaContext())).rejects.toBeInstanceOf(RedeliverLaterError);
+      expect(h.repliesTo(user)).toEqual([]);
+    });
+
+    it("an update already completed gets 200 and no second effect, in either delivery mode", async () => {
+      const update = textUpdate("/echo once", { userId: user });
+      await h.send(update);
+      const event = { ...proxyEventFromUpdate(update, { secretToken: TEST_SECRET_TOKEN }), deliveryMode: "async" };
+      expect((await h.handler(event, lambdaContext())).statusCode).toBe(200);
+      expect((await h.send(update)).statusCode).toBe(200);
+      expect(h.repliesTo(user)).toEqual(["once"]);
     });
 
     it("a command costs only the mark's claim and completion (the profile is read early for chat messages only)", async () => {

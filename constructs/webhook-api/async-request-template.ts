@@ -15,6 +15,9 @@
  *   proxy body.
  * - `requestContext.requestId`: the API Gateway request id, for log correlation.
  * - `httpMethod`, `path`: as in a proxy event, for logs and any routing on them.
+ * - `deliveryMode: "async"`: tells the handler that its return value goes nowhere, so an update
+ *   it must see again (still in progress elsewhere) is signalled by failing the invocation, which
+ *   Lambda retries, instead of by a 503 that only a synchronous caller would read.
  *
  * Lines starting with `##` are VTL comments and do not reach the function.
  */
@@ -31,7 +34,8 @@ export const ASYNC_REQUEST_TEMPLATE = [
   "  },",
   '  "body": "$util.base64Encode($input.body)",',
   '  "isBase64Encoded": true,',
-  '  "requestContext": { "requestId": "$context.requestId" }',
+  '  "requestContext": { "requestId": "$context.requestId" },',
+  '  "deliveryMode": "async"',
   "}",
 ].join("\n");
 

@@ -1,4 +1,5 @@
 import { ASYNC_REQUEST_TEMPLATE } from "../../../constructs/webhook-api/async-request-template";
+import { isAsyncDelivery } from "../../../handler/update";
 
 /**
  * Stands in for API Gateway's evaluation of this one template with sample values. Not a VTL
@@ -38,7 +39,9 @@ describe("ASYNC_REQUEST_TEMPLATE", () => {
       body: Buffer.from(update).toString("base64"),
       isBase64Encoded: true,
       requestContext: { requestId: "req-1" },
+      deliveryMode: "async",
     });
+    expect(isAsyncDelivery(event)).toBe(true);
     expect(Buffer.from(event.body, "base64").toString("utf8")).toBe(update);
   });
 
