@@ -153,7 +153,8 @@ function liveReplyFor(ctx: UpdateContext): LiveReply {
   const { message } = ctx;
   const inGroup = message.chat.type !== "private";
   return new LiveReply({
-    api: ctx.bot,
+    // LiveReply backs off on 429 itself (skipping stale frames); the client's retry would wait to resend them.
+    api: ctx.bot.withoutRetry ?? ctx.bot,
     chatId: ctx.chatId,
     chatType: message.chat.type,
     draftId: message.message_id,

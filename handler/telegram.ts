@@ -107,7 +107,19 @@ export class TelegramClient implements BotApi {
     this.sleep = options.sleep ?? sleepFor;
   }
 
-  /** Calls a Bot API method; resolves with `result`. */
+  /** This client without its 429 retry: one attempt per call, failures logged (see TelegramApi.withoutRetry). */
+  readonly withoutRetry: BotApi = {
+    call: async (method, params) => {
+      try {
+        return await this.callOnce(method, params);
+      } catch (err) {
+        this.logFailure(method, err);
+        throw err;
+      }
+    },
+  };
+
+  /** Calls a Bot API method; resolves with `result`; a 429 is retried once after retry_after (up to maxRetryWaitMs). */
   async call<M extends keyof BotMethods>(method: M, params: BotParams[M]): Promise<BotResult<M>> {
     try {
       return await this.callOnce(method, params);

@@ -22,6 +22,12 @@ export interface ModelApi {
 /** The Bot API plus file downloads (TelegramClient implements it). */
 export interface TelegramApi extends BotApi {
   downloadFile(filePath: string, maxBytes: number): Promise<Uint8Array>;
+  /**
+   * The same Bot API without the client's own retry of a 429, for callers that pace themselves
+   * (streamed replies skip stale frames instead of waiting to resend them).
+   * @default - the API itself
+   */
+  readonly withoutRetry?: BotApi;
 }
 
 /**

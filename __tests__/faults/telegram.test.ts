@@ -25,28 +25,29 @@ describe("Telegram faults", () => {
     logStart = h.logs.length;
   });
 
-  it("429 with retry_after: retried once after the wait, then delivered", async () => {
+  it("429 with retry_after on a command's reply: retried once after the wait, then delivered", async () => {
     h.telegram.failNext("sendMessage", { errorCode: 429, description: "Too Many Requests: retry after 1", retryAfter: 1 });
     const calls = sendMessageCalls().length;
     const started = Date.now();
-    const result = await h.sendText("rate limited", { userId: user });
+    const result = await h.sendText("/echo rate limited", { userId: user });
     expect(result.statusCode).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
     const mine = sendMessageCalls().slice(calls);
     expect(mine).toHaveLength(2);
     expect(mine[1]!.at - mine[0]!.at).toBeGreaterThanOrEqual(990);
-    expect(h.repliesTo(user).at(-1)).toBe("You said: rate limited");
+    expect(h.repliesTo(user).at(-1)).toBe("rate limited");
     const warning = newLogs().find((e) => e.message === "telegram rate limit, retrying once");
     expect(warning).toEqual(expect.objectContaining({ method: "sendMessage", retry_after: 1 }));
   });
 
-  it("429 twice: given up after one retry, logged, the answer stays stored and the webhook still gets 200", async () => {
+  it("429 twice on an answer's final message: logged, waited out by the streamed reply, the answer stored, and the webhook still gets 200", async () => {
     h.telegram.failNext("sendMessage", { errorCode: 429, description: "Too Many Requests: retry after 1", retryAfter: 1, times: 2 });
     const result = await h.sendText("still limited", { userId: user });
     expect(result.statusCode).toBe(200);
     expect(await stored()).toEqual(["user:hello", "assistant:You said: hello", "user:still limited", "assistant:You said: still limited"]);
     const failure = newLogs().find((e) => e.message === "telegram call failed");
     expect(failure).toEqual(expect.objectContaining({ method: "sendMessage", error_code: 429 }));
+    expect(h.repliesTo(user).at(-1)).toBe("You said: still limited");
   });
 
   it.each([

@@ -66,6 +66,18 @@ describe("TelegramClient", () => {
     expect(sleeps).toEqual([1_000]);
   });
 
+  it("withoutRetry makes one attempt per call: a 429 reaches the caller at once, with retry_after, and is logged", async () => {
+    telegram.failNext("sendMessage", { errorCode: 429, description: "Too Many Requests", retryAfter: 1 });
+    await expect(client.withoutRetry.call("sendMessage", { chat_id: 6, text: "x" })).rejects.toEqual(
+      expect.objectContaining({ status: 429, retryAfterSeconds: 1 }),
+    );
+    expect(telegram.callsTo("sendMessage")).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+    expect(logs.map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ method: "sendMessage", error_code: 429 })]);
+    await client.withoutRetry.call("sendMessage", { chat_id: 6, text: "then fine" });
+    expect(telegram.messagesIn(6).map((m) => m.text)).toEqual(["then fine"]);
+  });
+
   it("sends files as multipart/form-data", async () => {
     const data = new TextEncoder().encode('{"a":"é"}');
     await client.call("sendDocument", { chat_id: 7, document: { filename: "x.json", data, contentType: "application/json" }, caption: "cap" });
