@@ -10,10 +10,7 @@ describe("DynamoDB faults", () => {
   let user = TEST_USER_ID + 600_000;
   let fault: InjectedFault | undefined;
   const last = () => h.repliesTo(user).at(-1) ?? "";
-  const stored = async () => {
-    const { session } = await h.sessions.getActive(user);
-    return session ? (await h.sessions.allMessages(user, session.sessionId)).map((m) => `${m.role}:${m.content}`) : [];
-  };
+  const stored = () => h.conversationOf(user);
 
   beforeAll(async () => {
     h = await startHarness();

@@ -33,10 +33,7 @@ describe("Ollama faults: the user is told, the message is stored, the session in
   let h: Harness;
   let user = TEST_USER_ID + 800_000;
   const last = () => h.repliesTo(user).at(-1) ?? "";
-  const stored = async () => {
-    const { session } = await h.sessions.getActive(user);
-    return (await h.sessions.allMessages(user, session!.sessionId)).map((m) => `${m.role}:${m.content}`);
-  };
+  const stored = () => h.conversationOf(user);
   const chatCalls = () => h.ollama.chatRequests().length;
 
   beforeAll(async () => {

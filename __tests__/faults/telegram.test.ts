@@ -4,10 +4,7 @@ import { TEST_OLLAMA_API_KEY, TEST_SECRET_TOKEN, TEST_TOKEN, TEST_USER_ID } from
 describe("Telegram faults", () => {
   let h: Harness;
   let user = TEST_USER_ID + 900_000;
-  const stored = async () => {
-    const { session } = await h.sessions.getActive(user);
-    return session ? (await h.sessions.allMessages(user, session.sessionId)).map((m) => `${m.role}:${m.content}`) : [];
-  };
+  const stored = () => h.conversationOf(user);
   let logStart = 0;
   /** Log entries written since this test's update began (the Telegram client logs without user ids). */
   const newLogs = () => h.logs.slice(logStart).map((line) => JSON.parse(line) as Record<string, unknown>);

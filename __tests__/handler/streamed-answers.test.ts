@@ -33,10 +33,7 @@ describe("streamed answers through the handler", () => {
   const callsIn = (chatId: number): RecordedCall[] =>
     h.telegram.calls.slice(mark).filter((c) => Number(c.params.chat_id) === chatId);
   const textCalls = (chatId: number) => callsIn(chatId).filter((c) => TEXT_METHODS.has(c.method));
-  const stored = async (userId: number) => {
-    const { session } = await h.sessions.getActive(userId);
-    return (await h.sessions.allMessages(userId, session!.sessionId)).map((m) => `${m.role}:${m.content}`);
-  };
+  const stored = (userId: number) => h.conversationOf(userId);
   const expectValidHtml = (call: RecordedCall) => {
     expect(call.params.parse_mode).toBe("HTML");
     const check = checkTelegramHtml(String(call.params.text));

@@ -94,6 +94,8 @@ export interface Harness {
   sendText(text: string, options?: MessageOptions & SendOptions): Promise<APIGatewayProxyResult>;
   /** The texts the bot sent to a chat, in order (edits applied). */
   repliesTo(chatId: number): string[];
+  /** The user's active session as stored, one "role:content" string per message ([] without a session). */
+  conversationOf(userId: number): Promise<string[]>;
   /** Log lines parsed as objects. */
   logEntries(): Record<string, unknown>[];
   /** Stops the stand-ins and emulators. */
@@ -170,6 +172,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     OLLAMA_MODELS: config.ollamaModels.join(","),
   });
 
+  const sessions = new SessionStore({ doc, tableName: config.tableName });
   return {
     emulators,
     telegram,
@@ -179,7 +182,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logs,
     doc,
     s3,
-    sessions: new SessionStore({ doc, tableName: config.tableName }),
+    sessions,
     marks: new UpdateMarks({ doc, tableName: config.tableName }),
     archives: new ArchiveStore({ s3, bucket: config.bucketName }),
     awsRequests,
@@ -190,6 +193,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sendText: (text, sendOptions = {}) =>
       send(proxyEventFromUpdate(textUpdate(text, sendOptions), { secretToken: secretOf(sendOptions) }), sendOptions),
     repliesTo: (chatId) => telegram.messagesIn(chatId).map((m) => m.plainText),
+    conversationOf: async (userId) => {
+      const { session } = await sessions.getActive(userId);
+      return session ? (await sessions.allMessages(userId, session.sessionId)).map((m) => `${m.role}:${m.content}`) : [];
+    },
     logEntries: () => logs.map((line) => JSON.parse(line) as Record<string, unknown>),
     stop: async () => {
       doc.destroy();
