@@ -190,20 +190,7 @@ export class SessionStore {
   /** All the user's sessions, oldest first (the numbering of /listsessions, /switch, /archive). */
   async listSessions(userId: number): Promise<Session[]> {
     const sessions: Session[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-          ExpressionAttributeValues: { ":pk": userId, ":prefix": SESSION_PREFIX },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) sessions.push(toSession(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for await (const item of this.itemsWithPrefix(userId, SESSION_PREFIX, { consistent: true })) sessions.push(toSession(item));
     return sessions.sort(compareSessions);
   }
 
@@ -347,14 +334,16 @@ export class SessionStore {
   /** Every message of a session, oldest first (archiving). */
   async allMessages(userId: number, sessionId: string): Promise<StoredMessage[]> {
     const messages: StoredMessage[] = [];
-    for await (const item of this.messageItems(userId, sessionId, { consistent: true })) messages.push(toMessage(item));
+    for await (const item of this.itemsWithPrefix(userId, messagePrefix(sessionId), { consistent: true })) {
+      messages.push(toMessage(item));
+    }
     return messages;
   }
 
-  /** Every message item of a session in order, page by page (one Query per page). */
-  private async *messageItems(
+  /** Every item of the user whose sort key starts with `prefix`, in order, page by page (one Query per page). */
+  private async *itemsWithPrefix(
     userId: number,
-    sessionId: string,
+    prefix: string,
     options: { consistent?: boolean; keysOnly?: boolean },
   ): AsyncGenerator<Item> {
     let startKey: Item | undefined;
@@ -363,7 +352,7 @@ export class SessionStore {
         new QueryCommand({
           TableName: this.table,
           KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-          ExpressionAttributeValues: { ":pk": userId, ":prefix": messagePrefix(sessionId) },
+          ExpressionAttributeValues: { ":pk": userId, ":prefix": prefix },
           ...(options.consistent ? { ConsistentRead: true } : {}),
           ...(options.keysOnly ? { ProjectionExpression: "pk, sk" } : {}),
           ExclusiveStartKey: startKey,
@@ -397,7 +386,7 @@ export class SessionStore {
       throw err;
     }
     const keys: WriteRequest[] = [];
-    for await (const item of this.messageItems(userId, sessionId, { keysOnly: true })) {
+    for await (const item of this.itemsWithPrefix(userId, messagePrefix(sessionId), { keysOnly: true })) {
       keys.push({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } });
     }
     await batchWriteAll(this.doc, this.table, keys);
