@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { defineConfig } from "tsup";
+import { awsSdkSchemaKeys, undiciHttp1Only, undiciLlhttpSimdOnly } from "./build/bundle-plugins";
 
 /**
  * Builds the Lambda bundle: one self-contained CommonJS file, dist/handler/index.js,
@@ -30,17 +31,5 @@ export default defineConfig({
       "@aws-sdk/credential-provider-node": resolve(__dirname, "handler/lambda-credentials.ts"),
     };
   },
-  esbuildPlugins: [
-    {
-      // undici embeds llhttp twice, as WebAssembly with and without SIMD, and uses the SIMD one
-      // wherever WebAssembly SIMD exists (every Node 20+ on x86-64 and arm64, so every Lambda).
-      // Pointing the fallback at the SIMD build saves 70 KB.
-      name: "undici-llhttp-simd-only",
-      setup(build) {
-        build.onResolve({ filter: /llhttp-wasm\.js$/ }, (args) => ({
-          path: resolve(args.resolveDir, args.path.replace("llhttp-wasm.js", "llhttp_simd-wasm.js")),
-        }));
-      },
-    },
-  ],
+  esbuildPlugins: [undiciLlhttpSimdOnly(), undiciHttp1Only(), awsSdkSchemaKeys()],
 });

@@ -1,4 +1,11 @@
-import type { S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { ARCHIVES_PREFIX } from "../config/defaults";
 import { serialiseArchive, type ArchiveDocument } from "./archive-format";
 
@@ -33,8 +40,8 @@ export function compareArchives(a: ArchiveEntry, b: ArchiveEntry): number {
 }
 
 /**
- * Archived sessions in S3. The SDK's S3 module is imported on first use, so updates that
- * never touch an archive do not pay for loading it.
+ * Archived sessions in S3. The S3 client is built on first use (see {@link S3ClientFactory}),
+ * so updates that never touch an archive do not pay for it.
  */
 export class ArchiveStore {
   constructor(private readonly options: ArchiveStoreOptions) {}
@@ -43,7 +50,7 @@ export class ArchiveStore {
   async put(archive: ArchiveDocument): Promise<{ key: string; sizeBytes: number }> {
     const body = serialiseArchive(archive);
     const key = archiveKey(archive.user_id, archive.session_id);
-    const [{ PutObjectCommand }, s3] = await Promise.all([import("@aws-sdk/client-s3"), this.options.s3()]);
+    const s3 = await this.options.s3();
     await s3.send(
       new PutObjectCommand({
         Bucket: this.options.bucket,
@@ -64,13 +71,13 @@ export class ArchiveStore {
    * after all). Deleting an archive that does not exist succeeds, as in S3.
    */
   async delete(userId: number, sessionId: string): Promise<void> {
-    const [{ DeleteObjectCommand }, s3] = await Promise.all([import("@aws-sdk/client-s3"), this.options.s3()]);
+    const s3 = await this.options.s3();
     await s3.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: archiveKey(userId, sessionId) }));
   }
 
   /** The user's archives in a stable order (oldest first, then by key), without metadata. */
   async list(userId: number): Promise<ArchiveEntry[]> {
-    const [{ ListObjectsV2Command }, s3] = await Promise.all([import("@aws-sdk/client-s3"), this.options.s3()]);
+    const s3 = await this.options.s3();
     const prefix = `${ARCHIVES_PREFIX}${userId}/`;
     const entries: ArchiveEntry[] = [];
     let token: string | undefined;
@@ -94,7 +101,7 @@ export class ArchiveStore {
 
   /** Adds model and message count from each object's metadata (HEAD requests, a few at a time). */
   async describe(entries: readonly ArchiveEntry[]): Promise<ArchiveEntry[]> {
-    const [{ HeadObjectCommand }, s3] = await Promise.all([import("@aws-sdk/client-s3"), this.options.s3()]);
+    const s3 = await this.options.s3();
     const out: ArchiveEntry[] = [...entries];
     const concurrency = this.options.describeConcurrency ?? 8;
     for (let start = 0; start < out.length; start += concurrency) {
@@ -116,7 +123,7 @@ export class ArchiveStore {
 
   /** The stored bytes of an archive, unchanged (what /export sends). */
   async get(key: string): Promise<Uint8Array> {
-    const [{ GetObjectCommand }, s3] = await Promise.all([import("@aws-sdk/client-s3"), this.options.s3()]);
+    const s3 = await this.options.s3();
     const result = await s3.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: key }));
     if (!result.Body) throw new Error(`archive ${key} has no body`);
     return result.Body.transformToByteArray();

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { proxyEventFromUpdate } from "../../local/lambda-event";
 import { startHarness, type Harness } from "../support/handler-harness";
-import { TEST_SECRET_TOKEN, TEST_USER_ID, textUpdate } from "../support/updates";
+import { TEST_SECRET_TOKEN, TEST_USER_ID, documentUpdate, textUpdate } from "../support/updates";
 
 const run = promisify(execFile);
 
@@ -78,6 +78,31 @@ describe("dist/handler/index.js (the built Lambda bundle)", () => {
     const archives = await h.archives.list(userId);
     expect(archives).toHaveLength(1);
     expect((await h.sessions.listSessions(userId)).length).toBe(0);
+  });
+
+  // The bundle's build plugins trim the S3 SDK's schemas and undici's modules: every S3
+  // operation, the multipart upload and the file download must still work from the bundle.
+  it("lists, exports (multipart) and imports back (file download) an archive", async () => {
+    const userId = TEST_USER_ID + 60_020;
+    await invoke(h.env, textUpdate("/start", { userId }));
+    await invoke(h.env, textUpdate("round trip through the bundle", { userId }));
+    await invoke(h.env, textUpdate("/archive 1", { userId }));
+    const listed = await invoke(h.env, textUpdate("/listarchives", { userId }));
+    expect(listed.result.statusCode).toBe(200);
+    expect(h.repliesTo(userId).at(-1)).toContain(h.config.ollamaModels[0]);
+
+    const exported = await invoke(h.env, textUpdate("/export 1", { userId }));
+    expect(exported.result.statusCode).toBe(200);
+    const [document] = h.telegram.documentsIn(userId);
+    expect(document?.filename).toMatch(/^archive_[0-9a-f]{8}_.+\.json$/);
+    const archived = JSON.parse(document!.data.toString("utf8")) as { conversation: { content: string }[] };
+    expect(archived.conversation.map((m) => m.content)).toContain("round trip through the bundle");
+
+    const file = h.telegram.addFile(document!.data);
+    const imported = await invoke(h.env, documentUpdate(file.file_id, { userId, fileName: document!.filename }));
+    expect(imported.result.statusCode).toBe(200);
+    expect(h.repliesTo(userId).at(-1)).toMatch(/import/i);
+    expect(await h.archives.list(userId)).toHaveLength(2);
   });
 
   it("answers a direct observability-test invocation with one ERROR line", async () => {

@@ -1,0 +1,118 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, resolve } from "node:path";
+import { brotliCompressSync, constants as zlib } from "node:zlib";
+import type { Plugin } from "esbuild";
+
+/**
+ * esbuild plugins that trim from the Lambda bundle what the function never runs. Each one
+ * fails the build loudly when the file it rewrites no longer looks as expected (a dependency
+ * upgrade), instead of quietly producing a different bundle. `npm run bench` measures the
+ * result; the bundle tests (__tests__/handler/index.test.ts) exercise every path they touch.
+ */
+
+const requireFromHere = createRequire(__filename);
+
+/** The first four bytes of every WebAssembly module. */
+const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
+
+/** An onLoad result: generated CommonJS source. */
+const cjs = (contents: string) => ({ contents, loader: "js" as const });
+
+/**
+ * undici embeds its HTTP parser, llhttp, twice as base64 WebAssembly: with and without SIMD.
+ * It uses the SIMD build wherever WebAssembly SIMD exists (every Node 20+ on x86-64 and arm64,
+ * so every Lambda), so the fallback is pointed at the SIMD build; and that build is stored
+ * brotli-compressed (54 KB of wasm: 71 KB as undici's base64, 20 KB compressed), inflated
+ * once, in well under a millisecond, when the first connection needs the parser.
+ */
+export function undiciLlhttpSimdOnly(): Plugin {
+  return {
+    name: "undici-llhttp-simd-only",
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\/.*llhttp-wasm\.js$/ }, (args) => ({
+        path: resolve(args.resolveDir, args.path.replace("llhttp-wasm.js", "llhttp_simd-wasm.js")),
+      }));
+      build.onLoad({ filter: /undici[/\\]lib[/\\]llhttp[/\\]llhttp_simd-wasm\.js$/ }, (args) => {
+        const wasm: unknown = requireFromHere(args.path);
+        if (!Buffer.isBuffer(wasm) || !wasm.subarray(0, 4).equals(WASM_MAGIC)) {
+          throw new Error(`${args.path} no longer exports the llhttp WebAssembly as a Buffer: review build/bundle-plugins.ts`);
+        }
+        const packed = brotliCompressSync(wasm, {
+          params: { [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY, [zlib.BROTLI_PARAM_SIZE_HINT]: wasm.length },
+        });
+        return cjs(
+          `"use strict";\nmodule.exports = require("node:zlib").brotliDecompressSync(Buffer.from(${JSON.stringify(packed.toString("base64"))}, "base64"));\n`,
+        );
+      });
+    },
+  };
+}
+
+/**
+ * The function speaks HTTP/1.1 only (undici's default: `allowH2` is off), and builds its own
+ * multipart bodies (handler/telegram.ts), so two modules undici loads for other cases are
+ * replaced by stubs that throw if ever reached: the HTTP/2 client, and the fetch Body module
+ * undici's HTTP/1 client requires only to encode a FormData body (which drags in the whole
+ * WHATWG layer: webidl, FormData, data: URLs). 50 KB.
+ */
+export function undiciHttp1Only(): Plugin {
+  const stub = (what: string) =>
+    cjs(`"use strict";\nconst unsupported = () => { throw new Error(${JSON.stringify(`${what} is not in the Lambda bundle (build/bundle-plugins.ts)`)}); };\nmodule.exports = unsupported;\nmodule.exports.extractBody = unsupported;\n`);
+  return {
+    name: "undici-http1-only",
+    setup(build) {
+      build.onResolve({ filter: /^\.\/client-h2\.js$/ }, (args) =>
+        /undici[/\\]lib[/\\]dispatcher$/.test(args.resolveDir) ? { path: "undici-client-h2", namespace: "undici-stub" } : undefined,
+      );
+      build.onResolve({ filter: /^\.\.\/web\/fetch\/body\.js$/ }, (args) =>
+        /undici[/\\]lib[/\\]dispatcher$/.test(args.resolveDir) && args.importer.endsWith("client-h1.js")
+          ? { path: "undici-fetch-body", namespace: "undici-stub" }
+          : undefined,
+      );
+      build.onLoad({ filter: /^undici-client-h2$/, namespace: "undici-stub" }, () => stub("undici's HTTP/2 client"));
+      build.onLoad({ filter: /^undici-fetch-body$/, namespace: "undici-stub" }, () => stub("A FormData request body"));
+    },
+  };
+}
+
+/** `const _xN = "xmlName";`: the string constants an AWS SDK schema file starts with. */
+const SCHEMA_CONSTANT = /^const (_[A-Za-z0-9_]+) = ("(?:[^"\\]|\\.)*");$/gm;
+/** `[_xN]:`: a computed object key naming one of them. */
+const COMPUTED_KEY = /\[(_[A-Za-z0-9_]+)\]:/g;
+
+/**
+ * Rewrites one AWS SDK schema file so esbuild can drop the schemas of operations the bot never
+ * calls. Their trait objects use computed keys (`{ [_xN]: _B }`), and esbuild must assume a
+ * computed key may run code, so it kept every schema that has one: 65 KB of the 100 S3
+ * operations' shapes. Writing each key as the string it names changes nothing at run time.
+ * Pure; exported for its test.
+ */
+export function inlineSchemaKeys(source: string): { contents: string; replaced: number } {
+  const constants = new Map<string, string>();
+  for (const [, name, literal] of source.matchAll(SCHEMA_CONSTANT)) constants.set(name!, literal!);
+  let replaced = 0;
+  const contents = source.replace(COMPUTED_KEY, (whole, name: string) => {
+    const literal = constants.get(name);
+    if (literal === undefined) return whole;
+    replaced++;
+    return `[${literal}]:`;
+  });
+  return { contents, replaced };
+}
+
+/** {@link inlineSchemaKeys} applied to the schema files of the AWS SDK clients in the bundle. */
+export function awsSdkSchemaKeys(): Plugin {
+  return {
+    name: "aws-sdk-schema-keys",
+    setup(build) {
+      build.onLoad({ filter: /@aws-sdk[/\\]client-[a-z0-9-]+[/\\]dist-es[/\\]schemas[/\\]schemas_\d+\.js$/ }, async (args) => {
+        const { contents, replaced } = inlineSchemaKeys(await readFile(args.path, "utf8"));
+        if (replaced === 0 && /\[_[A-Za-z0-9_]+\]:/.test(contents)) {
+          throw new Error(`${args.path}: its computed keys no longer name string constants: review build/bundle-plugins.ts`);
+        }
+        return { contents, loader: "js", resolveDir: dirname(args.path) };
+      });
+    },
+  };
+}
