@@ -216,6 +216,8 @@ export function createHandler(config: BotConfig, given: Partial<BotDeps> = {}): 
     const ctx: UpdateContext = {
       config,
       message,
+      updateId: decoded.updateId,
+      leaseMs,
       userId,
       chatId,
       sessions,

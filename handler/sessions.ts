@@ -90,6 +90,9 @@ export interface ActiveLookup {
   readonly session: Session | undefined;
 }
 
+/** What {@link SessionStore.claimArchiving} found: the claim is ours, someone else's, or the session is gone. */
+export type ArchivingClaim = "claimed" | "busy" | "gone";
+
 /** A session changed (a message was added) between reading it and deleting it. */
 export class SessionChangedError extends Error {
   override readonly name = "SessionChangedError";
@@ -361,6 +364,49 @@ export class SessionStore {
       yield* page.Items ?? [];
       startKey = page.LastEvaluatedKey;
     } while (startKey);
+  }
+
+  /**
+   * Claims a session for archiving, for `leaseMs`: two /archive commands for one session can
+   * then never write and withdraw each other's S3 object. Granted when nobody holds it, when
+   * the holder's lease has expired (its invocation died), or to the same `owner` again (a
+   * redelivery of the same update). "gone" when the session no longer exists.
+   */
+  async claimArchiving(userId: number, sessionId: string, owner: string, leaseMs: number): Promise<ArchivingClaim> {
+    const now = this.now();
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: userId, sk: sessionSk(sessionId) },
+          UpdateExpression: "SET archiving_by = :owner, archiving_until = :until",
+          ConditionExpression:
+            "attribute_exists(sk) AND (attribute_not_exists(archiving_until) OR archiving_until < :now OR archiving_by = :owner)",
+          ExpressionAttributeValues: { ":owner": owner, ":until": now + leaseMs, ":now": now },
+        }),
+      );
+      return "claimed";
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
+    return (await this.getSession(userId, sessionId)) ? "busy" : "gone";
+  }
+
+  /** Gives up `owner`'s archiving claim on a session that stays live; nothing if it holds none. */
+  async releaseArchiving(userId: number, sessionId: string, owner: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: userId, sk: sessionSk(sessionId) },
+          UpdateExpression: "REMOVE archiving_by, archiving_until",
+          ConditionExpression: "archiving_by = :owner",
+          ExpressionAttributeValues: { ":owner": owner },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
   }
 
   /**

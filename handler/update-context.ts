@@ -37,6 +37,14 @@ export interface TelegramApi extends BotApi {
 export interface UpdateContext {
   readonly config: BotConfig;
   readonly message: Message;
+  /** The Telegram update_id: names this update's claims (see {@link leaseMs}). */
+  readonly updateId: number;
+  /**
+   * How long this update's handling may still run, plus a margin, in ms: the lease of what it
+   * claims (its idempotency mark, a session being archived), after which a claim it left
+   * behind because it died can be taken over.
+   */
+  readonly leaseMs: number;
   readonly userId: number;
   readonly chatId: number;
   readonly sessions: SessionStore;

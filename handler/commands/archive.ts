@@ -38,84 +38,140 @@ export const archiveCommand: Command = {
       return;
     }
     const listed = sessions[position - 1]!;
-    const read = await readWhole(ctx, listed);
-    if (read === "gone") {
-      await ctx.reply(`Session ${shortId(listed.sessionId)} is no longer there; see /listsessions and /listarchives.`);
-      return;
-    }
-    if (read === "incomplete") {
-      // A message's counter is raised but its item is not written yet: archiving now would miss it.
-      ctx.log.warn("session incomplete while archiving; kept", { action: "archive_session", outcome: "warning", session_id: listed.sessionId });
-      await ctx.reply(changedText(listed, position));
-      return;
-    }
-    const { session, messages } = read;
-    const archive = buildArchive(session, messages, new Date(ctx.now()));
-    let written: { key: string; sizeBytes: number };
-    try {
-      written = await archives.put(archive);
-    } catch (err) {
-      ctx.log.error("archive write failed; session kept", err, {
-        action: "archive_session",
-        outcome: "failure",
-        session_id: session.sessionId,
-      });
-      await ctx.reply(`Could not write the archive to S3, so session ${shortId(session.sessionId)} was kept as it is. Please try again later.`);
-      return;
-    }
-    try {
-      await ctx.sessions.deleteSession(ctx.userId, session.sessionId, session.messageCount);
-    } catch (err) {
-      // While the session item is still there, the object just written is a copy that
-      // /listarchives would show next to the live session: it goes. Once the item is gone (our
-      // delete went through before its messages' delete failed, or another /archive finished),
-      // the object is the archive and stays. If that cannot be told, it stays too: a stale copy
-      // is better than a lost archive.
-      const live = await stillLive(ctx, session.sessionId);
-      const withdrawn = live === true && (await withdraw(ctx, archives, session.sessionId, written.key));
-      if (err instanceof SessionChangedError) {
-        if (live === false) {
-          ctx.log.warn("session removed while archiving; archive kept", { action: "archive_session", outcome: "warning", session_id: session.sessionId, key: written.key });
-          await ctx.reply(`Session ${shortId(session.sessionId)} was removed while I archived it (another /archive?); see /listarchives.`);
-          return;
-        }
-        // A message arrived after the archive was read: keep the session whole.
-        ctx.log.warn("session changed while archiving; kept", { action: "archive_session", outcome: "warning", session_id: session.sessionId, archive_withdrawn: withdrawn });
-        await ctx.reply(changedText(session, position));
-        return;
-      }
-      ctx.log.error(withdrawn ? "session not removed; archive withdrawn" : "session archived but not removed from the table", err, {
-        action: "archive_session",
-        outcome: "failure",
-        session_id: session.sessionId,
-        key: written.key,
-      });
-      if (withdrawn) {
-        await ctx.reply(`Could not remove session ${shortId(session.sessionId)} from the live sessions, so I kept it as it is and did not archive it. Please try again later.`);
-        return;
-      }
-      // The archive is safe in S3 and the session item goes first, so either it is still listed
-      // whole or it is gone from every list: nothing is lost, and archiving it again is safe.
+    // One /archive per session at a time: two would write, and withdraw, the same S3 object.
+    const owner = `update:${ctx.updateId}`;
+    const claim = await ctx.sessions.claimArchiving(ctx.userId, listed.sessionId, owner, ctx.leaseMs);
+    if (claim !== "claimed") {
       await ctx.reply(
-        `Session ${shortId(session.sessionId)} was saved to the archive, but I could not remove it from the live sessions, so it may still be listed. Nothing was lost; archiving it again is safe.`,
+        claim === "gone"
+          ? goneText(listed)
+          : `Session ${shortId(listed.sessionId)} is being archived right now (another /archive); see /listarchives in a moment.`,
       );
       return;
     }
-    ctx.log.info("session archived", {
-      action: "archive_session",
-      outcome: "success",
-      session_id: session.sessionId,
-      messages: messages.length,
-      bytes: written.sizeBytes,
-    });
-    const lines = [`Archived session ${shortId(session.sessionId)} (${session.modelName}, ${messages.length} messages).`];
-    if (session.sessionId === activeSessionId) lines.push(await activateNext(ctx, sessions.filter((s) => s.sessionId !== session.sessionId), session.sessionId));
-    await ctx.reply(lines.join("\n"));
+    let archived: string[] | undefined;
+    try {
+      archived = await archiveClaimed(ctx, archives, listed, position);
+    } finally {
+      // A session that stays live is free to be archived again at once, not only once the lease ends.
+      if (!archived) {
+        await ctx.sessions.releaseArchiving(ctx.userId, listed.sessionId, owner).catch((err: unknown) => {
+          ctx.log.warn("could not release the archiving claim; it expires with its lease", {
+            action: "archive_session",
+            outcome: "warning",
+            session_id: listed.sessionId,
+            error_kind: err instanceof Error ? err.name : "unknown",
+          });
+        });
+      }
+    }
+    if (!archived) return;
+    if (listed.sessionId === activeSessionId) {
+      archived.push(await activateNext(ctx, sessions.filter((s) => s.sessionId !== listed.sessionId), listed.sessionId));
+    }
+    await ctx.reply(archived.join("\n"));
   },
 };
 
+/**
+ * Archives a session this update has claimed: writes the S3 object, then removes the session
+ * from DynamoDB. Returns the lines that report success once the session is removed; when it
+ * stays live, the user has been told why and the result is undefined.
+ */
+async function archiveClaimed(ctx: UpdateContext, archives: ArchiveStore, listed: Session, position: number): Promise<string[] | undefined> {
+  const read = await readWhole(ctx, listed);
+  if (read === "gone") {
+    await ctx.reply(goneText(listed));
+    return undefined;
+  }
+  if (read === "incomplete") {
+    // A message's counter is raised but its item is not written yet: archiving now would miss it.
+    ctx.log.warn("session incomplete while archiving; kept", { action: "archive_session", outcome: "warning", session_id: listed.sessionId });
+    await ctx.reply(changedText(listed, position));
+    return undefined;
+  }
+  const { session, messages } = read;
+  const archive = buildArchive(session, messages, new Date(ctx.now()));
+  let written: { key: string; sizeBytes: number };
+  try {
+    written = await archives.put(archive);
+  } catch (err) {
+    ctx.log.error("archive write failed; session kept", err, {
+      action: "archive_session",
+      outcome: "failure",
+      session_id: session.sessionId,
+    });
+    await ctx.reply(`Could not write the archive to S3, so session ${shortId(session.sessionId)} was kept as it is. Please try again later.`);
+    return undefined;
+  }
+  try {
+    await ctx.sessions.deleteSession(ctx.userId, session.sessionId, session.messageCount);
+  } catch (err) {
+    // While the session item is still there, the object just written is a copy that
+    // /listarchives would show next to the live session: it goes. Once the item is gone (our
+    // delete went through before its messages' delete failed, or another /archive finished),
+    // the object is the archive and stays. If that cannot be told, it stays too: a stale copy
+    // is better than a lost archive.
+    const live = await stillLive(ctx, session.sessionId);
+    const withdrawn = live === true && (await withdraw(ctx, archives, session.sessionId, written.key));
+    if (err instanceof SessionChangedError) {
+      if (live === false) {
+        ctx.log.warn("session removed while archiving; archive kept", { action: "archive_session", outcome: "warning", session_id: session.sessionId, key: written.key });
+        await ctx.reply(`Session ${shortId(session.sessionId)} was removed while I archived it (another /archive?); see /listarchives.`);
+        return undefined;
+      }
+      // A message arrived after the archive was read: keep the session whole.
+      ctx.log.warn("session changed while archiving; kept", { action: "archive_session", outcome: "warning", session_id: session.sessionId, archive_withdrawn: withdrawn });
+      await ctx.reply(changedText(session, position));
+      return undefined;
+    }
+    ctx.log.error(withdrawn ? "session not removed; archive withdrawn" : "session archived but not removed from the table", err, {
+      action: "archive_session",
+      outcome: "failure",
+      session_id: session.sessionId,
+      key: written.key,
+    });
+    if (withdrawn) {
+      await ctx.reply(`Could not remove session ${shortId(session.sessionId)} from the live sessions, so I kept it as it is and did not archive it. Please try again later.`);
+      return undefined;
+    }
+    // The archive is safe in S3 and the session item goes first, so either it is still listed
+    // whole or it is gone from every list: nothing is lost, and archiving it again is safe.
+    await ctx.reply(
+      `Session ${shortId(session.sessionId)} was saved to the archive, but I could not remove it from the live sessions, so it may still be listed. Nothing was lost; archiving it again is safe.`,
+    );
+    return undefined;
+  }
+  ctx.log.info("session archived", {
+    action: "archive_session",
+    outcome: "success",
+    session_id: session.sessionId,
+    messages: messages.length,
+    bytes: written.sizeBytes,
+  });
+  const lines = [`Archived session ${shortId(session.sessionId)} (${session.modelName}, ${messages.length} messages).`];
+  if (read.missing > 0) lines.push(`${read.missing} message(s) whose saving failed long ago are not in it.`);
+  return lines;
+}
+
+const goneText = (session: Session) => `Session ${shortId(session.sessionId)} is no longer there; see /listsessions and /listarchives.`;
+
 const changedText = (session: Session, position: number) =>
   `Session ${shortId(session.sessionId)} got a new message while I archived it, so I kept it. Send /archive ${position} again.`;
+
+/**
+ * No invocation runs longer than this (Lambda's limit is 15 minutes), so a message whose
+ * counter was raised longer ago than this and whose item is missing was never written (its
+ * write failed for good), and never will be. In ms.
+ */
+export const MAX_WRITE_IN_FLIGHT_MS = 15 * 60_000;
+
+/** A session read whole for archiving; `missing` messages were never written (see {@link readWhole}). */
+interface WholeSession {
+  readonly session: Session;
+  readonly messages: StoredMessage[];
+  readonly missing: number;
+}
 
 /**
  * The session and its whole conversation. Appending a message raises the session's counter
@@ -123,23 +179,53 @@ const changedText = (session: Session, position: number) =>
  * fall between the two and miss a message the counter already includes. The conversation is
  * whole when its seqs are exactly 1..message_count, with the count read before the messages.
  * Otherwise the session and its messages are read once more, so that a write in flight can land:
- * "incomplete" if they still do not match, "gone" if the session went meanwhile.
+ * "gone" if the session went meanwhile; "incomplete" if seqs are still missing and a write
+ * may still be in flight. Seqs missing for longer than {@link MAX_WRITE_IN_FLIGHT_MS} are writes
+ * that failed for good: the conversation is archived without them, instead of never.
  */
-async function readWhole(
-  ctx: UpdateContext,
-  listed: Session,
-): Promise<{ session: Session; messages: StoredMessage[] } | "incomplete" | "gone"> {
+async function readWhole(ctx: UpdateContext, listed: Session): Promise<WholeSession | "incomplete" | "gone"> {
   const messages = await ctx.sessions.allMessages(ctx.userId, listed.sessionId);
-  if (isWhole(messages, listed.messageCount)) return { session: listed, messages };
+  if (isWhole(messages, listed.messageCount)) return { session: listed, messages, missing: 0 };
   const session = await ctx.sessions.getSession(ctx.userId, listed.sessionId);
   if (!session) return "gone";
   const again = await ctx.sessions.allMessages(ctx.userId, listed.sessionId);
-  return isWhole(again, session.messageCount) ? { session, messages: again } : "incomplete";
+  if (isWhole(again, session.messageCount)) return { session, messages: again, missing: 0 };
+  const missing = missingSeqs(again, session.messageCount);
+  if (!gapsSettled(again, session, missing, ctx.now())) return "incomplete";
+  ctx.log.warn("archiving a session with messages that were never written", {
+    action: "archive_session",
+    outcome: "warning",
+    session_id: session.sessionId,
+    missing: missing.length,
+  });
+  return { session, messages: again.filter((m) => m.seq <= session.messageCount), missing: missing.length };
 }
 
 /** Whether messages (in seq order, as allMessages returns them) are exactly seqs 1..count. Pure. */
 function isWhole(messages: readonly StoredMessage[], count: number): boolean {
   return messages.length === count && messages.every((m, i) => m.seq === i + 1);
+}
+
+/** The seqs of 1..count with no message, ascending. Pure. */
+export function missingSeqs(messages: readonly StoredMessage[], count: number): number[] {
+  const present = new Set(messages.map((m) => m.seq));
+  const missing: number[] = [];
+  for (let seq = 1; seq <= count; seq++) if (!present.has(seq)) missing.push(seq);
+  return missing;
+}
+
+/**
+ * Whether every missing seq was given out longer than {@link MAX_WRITE_IN_FLIGHT_MS} before
+ * `nowMs`. A seq was given out no later than the next message that exists (its ts), or, for the
+ * newest ones, than the session's last counter update (last_message_ts). Pure.
+ */
+export function gapsSettled(messages: readonly StoredMessage[], session: Session, missing: readonly number[], nowMs: number): boolean {
+  const cutoffSeconds = (nowMs - MAX_WRITE_IN_FLIGHT_MS) / 1000;
+  const bySeq = [...messages].sort((a, b) => a.seq - b.seq);
+  return missing.every((seq) => {
+    const next = bySeq.find((m) => m.seq > seq);
+    return (next ? next.ts : session.lastMessageTs) < cutoffSeconds;
+  });
 }
 
 /** Whether the session item still exists; undefined when that could not be read. */

@@ -1,6 +1,7 @@
 import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ARCHIVE_VERSION } from "../../../handler/archive-format";
 import { archiveKey } from "../../../handler/archives";
+import { gapsSettled, MAX_WRITE_IN_FLIGHT_MS, missingSeqs } from "../../../handler/commands/archive";
 import { messageSk, sessionSk } from "../../../handler/sessions";
 import { startHarness, type Harness } from "../../support/handler-harness";
 import { documentUpdate, resetUpdateIds, TEST_USER_ID } from "../../support/updates";
@@ -85,6 +86,9 @@ describe("archive commands", () => {
     const [session] = await h.sessions.listSessions(user);
     expect(session?.messageCount).toBe(2);
     expect((await h.sessions.allMessages(user, session!.sessionId)).map((m) => m.content)).toEqual(["keep me", "You said: keep me"]);
+    // The failed attempt released its claim: the next /archive goes ahead at once.
+    await h.sendText("/archive 1", { userId: user });
+    expect(last()).toContain(`Archived session ${session!.sessionId.slice(0, 8)}`);
   });
 
   describe("a message whose counter update landed before its item (append in flight)", () => {
@@ -127,11 +131,22 @@ describe("archive commands", () => {
 
     it("a missing message in the middle (a later append landed first) is caught too", async () => {
       await raiseCounter(); // seq 4
-      await h.doc.send(new PutCommand({ TableName: h.config.tableName, Item: { pk: user, sk: messageSk(sessionId, 4), role: "assistant", content: "later", ts: 2 } }));
+      const now = Math.floor(Date.now() / 1000);
+      await h.doc.send(new PutCommand({ TableName: h.config.tableName, Item: { pk: user, sk: messageSk(sessionId, 4), role: "assistant", content: "later", ts: now } }));
       await h.sendText("/archive 1", { userId: user });
       expect(last()).toContain("got a new message while I archived it, so I kept it");
       expect(await h.archives.list(user)).toEqual([]);
       expect((await h.sessions.allMessages(user, sessionId)).map((m) => m.seq)).toEqual([1, 2, 4]);
+    });
+
+    it("a seq whose write failed for good (given out over 15 minutes ago) no longer blocks /archive", async () => {
+      const later = h.createBotHandler({}, { now: () => Date.now() + MAX_WRITE_IN_FLIGHT_MS + 60_000 });
+      await h.sendText("/archive 1", { userId: user, handler: later });
+      expect(last()).toContain(`Archived session ${sessionId.slice(0, 8)}`);
+      expect(last()).toContain("2 messages");
+      expect(last()).toContain("1 message(s) whose saving failed long ago are not in it.");
+      expect(await storedConversation()).toEqual(["hello", "You said: hello"]);
+      expect(await h.sessions.listSessions(user)).toEqual([]);
     });
 
     it("a write that lands while /archive reads is picked up by its one re-read", async () => {
@@ -158,6 +173,34 @@ describe("archive commands", () => {
       expect(await storedConversation()).toEqual(["hello", "You said: hello", "late"]);
       expect(await h.sessions.listSessions(user)).toEqual([]);
     });
+  });
+
+  it("two /archive commands for one session at once: one archives it, the other is told, nothing is lost", async () => {
+    await h.sendText("/newsession 1", { userId: user });
+    await h.sendText("only once", { userId: user });
+    const [session] = await h.sessions.listSessions(user);
+    await Promise.all([h.sendText("/archive 1", { userId: user }), h.sendText("/archive 1", { userId: user })]);
+    const replies = h.repliesTo(user).slice(-2);
+    expect(replies.filter((r) => r.startsWith(`Archived session ${session!.sessionId.slice(0, 8)}`))).toHaveLength(1);
+    expect(replies.filter((r) => /is being archived right now|is no longer there/.test(r))).toHaveLength(1);
+    expect((await h.archives.list(user)).map((a) => a.sessionId)).toEqual([session!.sessionId]);
+    expect(((await archiveJson(user, session!.sessionId)).conversation as unknown[]).length).toBe(2);
+    expect(await h.sessions.listSessions(user)).toEqual([]);
+  });
+
+  it("a session another /archive holds is refused until that claim's lease has run out", async () => {
+    await h.sendText("/newsession 1", { userId: user });
+    const [session] = await h.sessions.listSessions(user);
+    expect(await h.sessions.claimArchiving(user, session!.sessionId, "update:elsewhere", 60_000)).toBe("claimed");
+    await h.sendText("/archive 1", { userId: user });
+    expect(last()).toContain(`Session ${session!.sessionId.slice(0, 8)} is being archived right now`);
+    expect(await h.archives.list(user)).toEqual([]);
+    expect(await h.sessions.listSessions(user)).toHaveLength(1);
+
+    // The holder died: once its lease has passed, the session can be archived.
+    const later = h.createBotHandler({}, { now: () => Date.now() + 61_000 });
+    await h.sendText("/archive 1", { userId: user, handler: later });
+    expect(last()).toContain(`Archived session ${session!.sessionId.slice(0, 8)}`);
   });
 
   it("/listarchives numbers archives with short id, model, message count, size and date in a stable order", async () => {
@@ -252,5 +295,33 @@ describe("archive commands", () => {
     const file = h.telegram.addFile("not json at all");
     await h.send(documentUpdate(file.file_id, { userId: user, fileName: "x.json" }));
     expect(last()).toContain("the file is not valid UTF-8 JSON");
+  });
+});
+
+describe("missingSeqs and gapsSettled", () => {
+  const message = (seq: number, ts: number) => ({ seq, role: "user" as const, content: String(seq), ts });
+  const session = (lastMessageTs: number, messageCount: number) => ({
+    userId: 1,
+    sessionId: "s",
+    modelName: "m",
+    isActive: true,
+    createdAt: 0,
+    lastMessageTs,
+    messageCount,
+  });
+  const now = 10_000_000_000; // epoch ms
+  const old = (now - MAX_WRITE_IN_FLIGHT_MS) / 1000 - 1;
+  const recent = (now - MAX_WRITE_IN_FLIGHT_MS) / 1000 + 1;
+
+  it("lists the seqs of 1..count that have no message", () => {
+    expect(missingSeqs([message(1, 0), message(3, 0)], 4)).toEqual([2, 4]);
+    expect(missingSeqs([message(1, 0), message(2, 0)], 2)).toEqual([]);
+  });
+
+  it("settles a gap by the next message's time, or the session's last counter update for the newest", () => {
+    expect(gapsSettled([message(1, old), message(3, old)], session(recent, 3), [2], now)).toBe(true);
+    expect(gapsSettled([message(1, old), message(3, recent)], session(recent, 3), [2], now)).toBe(false);
+    expect(gapsSettled([message(1, old)], session(old, 2), [2], now)).toBe(true);
+    expect(gapsSettled([message(1, old)], session(recent, 2), [2], now)).toBe(false);
   });
 });
