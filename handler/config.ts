@@ -118,6 +118,11 @@ function validUrl(value: string): boolean {
  * invalid setting falls back to its default (or to "not configured") and is listed in
  * `problems`, naming the variable, so the bot still answers and /status can say what is wrong.
  */
+/** A setting's invalid value as a problem quotes it: short, since /status shows it in a chat. Pure. */
+export function quoted(raw: string): string {
+  return JSON.stringify(raw.length > 32 ? `${raw.slice(0, 32)}…` : raw);
+}
+
 export function loadConfig(env: Env): BotConfig {
   const problems: ConfigProblem[] = [];
   const problem = (variable: string, message: string) => problems.push({ variable, message });
@@ -126,7 +131,7 @@ export function loadConfig(env: Env): BotConfig {
     const raw = trimmed(env, name);
     if (raw === undefined) return fallback;
     if (!/^\d+$/.test(raw) || Number(raw) < min) {
-      problem(name, `${name} must be a whole number >= ${min}, got "${raw}"; using ${fallback}`);
+      problem(name, `${name} must be a whole number >= ${min}, got ${quoted(raw)}; using ${fallback}`);
       return fallback;
     }
     return Number(raw);
@@ -137,7 +142,7 @@ export function loadConfig(env: Env): BotConfig {
     if (raw === undefined) return fallback;
     if (["true", "1", "yes"].includes(raw)) return true;
     if (["false", "0", "no"].includes(raw)) return false;
-    problem(name, `${name} must be true or false, got "${raw}"`);
+    problem(name, `${name} must be true or false, got ${quoted(raw)}`);
     return fallback;
   };
 
@@ -148,7 +153,8 @@ export function loadConfig(env: Env): BotConfig {
       return fallback;
     }
     if (!validUrl(raw)) {
-      problem(name, `${name} must be an http(s) URL, got "${raw}"`);
+      // The value is not repeated: a URL can carry credentials (https://user:password@host).
+      problem(name, `${name} must be an http(s) URL such as https://host:port (the value given is not shown)`);
       return fallback;
     }
     return withoutTrailingSlash(raw);
@@ -180,7 +186,7 @@ export function loadConfig(env: Env): BotConfig {
   if (levelRaw !== undefined) {
     const normalised = levelRaw === "WARN" ? "WARNING" : levelRaw;
     if ((LOG_LEVELS as readonly string[]).includes(normalised)) logLevel = normalised as LogLevel;
-    else problem("LOG_LEVEL", `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${levelRaw}"`);
+    else problem("LOG_LEVEL", `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got ${quoted(levelRaw)}`);
   }
 
   const s3ForcePathStyle = flag("S3_FORCE_PATH_STYLE", false);
@@ -188,7 +194,7 @@ export function loadConfig(env: Env): BotConfig {
 
   const environment = trimmed(env, "ENVIRONMENT");
   if (environment !== undefined && !ENVIRONMENTS.includes(environment)) {
-    problem("ENVIRONMENT", `ENVIRONMENT must be one of ${ENVIRONMENTS.join(", ")}, got "${environment}"`);
+    problem("ENVIRONMENT", `ENVIRONMENT must be one of ${ENVIRONMENTS.join(", ")}, got ${quoted(environment)}`);
   }
 
   const bucketName = trimmed(env, "S3_BUCKET_NAME") ?? "";

@@ -92,4 +92,12 @@ describe("loadConfig", () => {
     expect(text).not.toContain("secret-token-value");
     expect(text).not.toContain("key-value");
   });
+
+  it("does not repeat an invalid URL, which may carry credentials, and cuts other invalid values short", () => {
+    const config = loadConfig({ ...complete, OLLAMA_URL: "htp://admin:hunter2@10.0.0.5", OLLAMA_TIMEOUT_MS: "9".repeat(20) + "x".repeat(40) });
+    const text = JSON.stringify(config.problems);
+    expect(text).not.toContain("hunter2");
+    expect(config.problems.find((p) => p.variable === "OLLAMA_URL")?.message).toContain("OLLAMA_URL must be an http(s) URL");
+    expect(config.problems.find((p) => p.variable === "OLLAMA_TIMEOUT_MS")?.message).toContain(`got "${"9".repeat(20)}${"x".repeat(12)}…"`);
+  });
 });
