@@ -13,6 +13,16 @@ const WHITESPACE = /\s/;
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
+/** Options of {@link splitText}. */
+export interface SplitOptions {
+  /**
+   * Ranges `[start, end)` of the text inside which no break at whitespace may fall (Markdown
+   * link syntax, see split-markdown.ts). A range longer than a part may still be cut hard.
+   * @default - none
+   */
+  readonly keepTogether?: readonly (readonly [number, number])[];
+}
+
 /**
  * Splits `text` into parts of at most `limit` UTF-16 code units.
  *
@@ -27,19 +37,25 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
  *
  * @param text - the text to split
  * @param limit - the largest part, in UTF-16 code units. @default TELEGRAM_MESSAGE_LIMIT (4096)
+ * @param options - ranges to keep together, see {@link SplitOptions}
  * @returns the parts in order; `[]` for an empty text
  * @throws RangeError when `limit` is not an integer of at least 2 (a surrogate pair must fit)
  */
-export function splitText(text: string, limit: number = TELEGRAM_MESSAGE_LIMIT): string[] {
+export function splitText(text: string, limit: number = TELEGRAM_MESSAGE_LIMIT, options: SplitOptions = {}): string[] {
   if (!Number.isInteger(limit) || limit < 2) {
     throw new RangeError(`split limit must be an integer of at least 2, got ${String(limit)}`);
   }
   const parts: string[] = [];
+  const spans = options.keepTogether ?? [];
   let rest = text;
+  let offset = 0;
   while (rest.length > limit) {
-    const { end, next } = findCut(rest, limit);
+    const base = offset;
+    const breakable = (at: number) => !spans.some(([start, end]) => base + at >= start && base + at < end);
+    const { end, next } = findCut(rest, limit, breakable);
     parts.push(rest.slice(0, end));
     rest = rest.slice(next);
+    offset += next;
   }
   if (rest.length > 0) parts.push(rest);
   return parts;
@@ -51,13 +67,14 @@ interface Cut {
   readonly next: number;
 }
 
-function findCut(rest: string, limit: number): Cut {
+function findCut(rest: string, limit: number, breakable: (at: number) => boolean): Cut {
   const lead = leadingWhitespace(rest);
   const half = Math.floor(limit / 2);
   // First pass: the best kind of break in the second half; second pass: anywhere.
   for (const from of [half, lead + 1]) {
     for (const separator of BREAKS) {
-      const at = rest.lastIndexOf(separator, limit);
+      let at = rest.lastIndexOf(separator, limit);
+      while (at >= from && at > lead && !breakable(at)) at = rest.lastIndexOf(separator, at - 1);
       if (at >= from && at > lead) return cutAroundWhitespace(rest, at);
     }
   }

@@ -3,7 +3,7 @@ import type { BotApi, BotMethods, BotParams, BotResult } from "../bot-api";
 import { isEntityParseError, isNotModified, ServiceError } from "../errors";
 import { NOTE_CUT_OFF, renderAnswer, type SpeedFigures } from "../format/answer";
 import { markdownToTelegramHtml, openFence } from "../format/markdown-html";
-import { splitText } from "../format/split";
+import { splitMarkdown } from "../format/split-markdown";
 import { visibleText } from "../format/split-html";
 import { separateThinking } from "../format/thinking";
 import { realClock, type Clock } from "./clock";
@@ -228,7 +228,7 @@ export class LiveReply {
       return;
     }
     if (this.current?.html === html) return;
-    await this.show(html, splitText(live, this.limit)[0] ?? live);
+    await this.show(html, splitMarkdown(live, this.limit)[0] ?? live);
   }
 
   /** The Markdown not yet completed as a message, with a carried-over fence line. */
@@ -244,7 +244,7 @@ export class LiveReply {
     let markdown = "";
     let html = "";
     for (;;) {
-      part = splitText(rest, Math.max(2, room))[0] ?? "";
+      part = splitMarkdown(rest, Math.max(2, room))[0] ?? "";
       markdown = this.prefix + part;
       html = markdownToTelegramHtml(markdown);
       if (visibleText(html).length <= this.limit || room <= 2) break;

@@ -334,9 +334,9 @@ describe("LiveReply when Telegram cannot parse the HTML of a completed message",
         : undefined,
     );
     // Each link is ~110 characters of Markdown but 8 of visible text: a message's worth of
-    // visible text is far more than 4096 characters of Markdown. (No space inside the link
-    // text: a cut at a space inside link syntax is a different matter.)
-    const links = Array.from({ length: 700 }, (_, i) => `[link${String(i).padStart(3, "0")}](https://example.com/${"p".repeat(80)}/${i})`);
+    // visible text is far more than 4096 characters of Markdown. The space inside each link's
+    // text is a break the split must not take (it would leave link syntax raw on both sides).
+    const links = Array.from({ length: 700 }, (_, i) => `[link ${String(i).padStart(3, "0")}](https://example.com/${"p".repeat(80)}/${i})`);
     for (let i = 0; i < links.length; i += 50) {
       reply.push(`${links.slice(i, i + 50).join(" ")} `);
       await clock.advance(1000);
