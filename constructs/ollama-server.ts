@@ -4,6 +4,7 @@ import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { MODELS_PREFIX, OLLAMA_INTERNAL_PORT, OLLAMA_PROXY_PORT } from "../config/defaults";
@@ -28,11 +29,19 @@ export interface OllamaServerProps {
   readonly models: readonly string[];
   /** Bucket whose models/ prefix keeps the model files between stops. */
   readonly bucket: ArchiveBucket;
-  /** Terraform reference to the API key nginx checks. */
+  /**
+   * Terraform reference to the API key nginx checks. It is stored in an SSM SecureString
+   * parameter (`/<name>/api-key`) that the instance reads each time nginx starts: it is never
+   * in the instance's user data.
+   */
   readonly apiKey: string;
   /** CIDR allowed to SSH in. @default - no SSH rule at all */
   readonly sshAllowedCidr?: string;
-  /** AWS Academy: use this existing instance profile instead of creating one. @default - a profile limited to models/ is created */
+  /**
+   * AWS Academy: use this existing instance profile instead of creating one (its role must
+   * allow ssm:GetParameter on the key's parameter; LabRole does).
+   * @default - a profile limited to models/ and the key's parameter is created
+   */
   readonly labInstanceProfileName?: string;
   /** Port nginx listens on (the one Lambda calls). @default OLLAMA_PROXY_PORT (11434) */
   readonly proxyPort?: number;
@@ -44,8 +53,8 @@ export interface OllamaServerProps {
  * The self-hosted Ollama server: an Amazon Linux 2023 instance (IMDSv2 only, encrypted root
  * volume) with an elastic IP, a security group open on the proxy port (Lambda runs outside
  * the VPC) and SSH only from a given CIDR, and user data that installs Ollama on loopback
- * behind an nginx API-key proxy, restores and pulls the models, and syncs them back to S3
- * on shutdown.
+ * behind an nginx API-key proxy (the key read from an SSM SecureString parameter at every
+ * nginx start), restores and pulls the models, and syncs them back to S3 on shutdown.
  */
 export class OllamaServer extends Construct {
   public readonly instance: Instance;
@@ -53,8 +62,10 @@ export class OllamaServer extends Construct {
   public readonly securityGroup: SecurityGroup;
   /** Base URL Lambda calls: http://<elastic ip>:<proxy port>. */
   public readonly url: string;
-  /** The rendered user data (Terraform references to the bucket and key included). */
+  /** The rendered user data (with Terraform references to the bucket and the key's parameter; never the key). */
   public readonly userData: string;
+  /** The SecureString parameter holding the API key. */
+  public readonly apiKeyParameter: SsmParameter;
 
   constructor(scope: Construct, id: string, props: OllamaServerProps) {
     super(scope, id);
@@ -120,12 +131,21 @@ export class OllamaServer extends Construct {
       cidrIpv4: "0.0.0.0/0",
     });
 
+    this.apiKeyParameter = new SsmParameter(this, "ApiKeyParameter", {
+      name: `/${name}/api-key`,
+      description: "API key the Ollama instance's nginx proxy checks (X-API-Key); read at every nginx start",
+      type: "SecureString",
+      value: props.apiKey,
+    });
+
     let instanceProfile: string;
     if (props.labInstanceProfileName) {
       instanceProfile = props.labInstanceProfileName;
     } else {
       const role = new ServiceRole(this, "InstanceRole", { roleName: `${name}-role`, servicePrincipal: "ec2.amazonaws.com" });
       props.bucket.grantReadWrite(role, MODELS_PREFIX);
+      // The parameter uses the account's AWS managed key (aws/ssm), which SSM may use for the role.
+      role.grant({ sid: "ReadApiKey", actions: ["ssm:GetParameter"], resources: [this.apiKeyParameter.arn] });
       instanceProfile = new IamInstanceProfile(this, "InstanceProfile", {
         name: `${name}-profile`,
         role: role.roleName,
@@ -138,7 +158,7 @@ export class OllamaServer extends Construct {
       models: props.models,
       proxyPort,
       internalPort,
-      apiKey: props.apiKey,
+      apiKeyParameter: this.apiKeyParameter.name,
     });
 
     this.instance = new Instance(this, "Instance", {
@@ -147,8 +167,9 @@ export class OllamaServer extends Construct {
       vpcSecurityGroupIds: [this.securityGroup.id],
       iamInstanceProfile: instanceProfile,
       userData: this.userData,
-      // User data runs at first boot only: a changed model list or key needs a new instance
-      // (which restores the models from S3; the elastic IP moves over).
+      // User data runs at first boot only: a changed model list needs a new instance (which
+      // restores the models from S3; the elastic IP moves over). A new key does not: nginx reads
+      // it from the parameter when it (re)starts.
       userDataReplaceOnChange: true,
       rootBlockDevice: { volumeSize: volumeSizeGb, volumeType: "gp3", encrypted: true, deleteOnTermination: true },
       metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },

@@ -46,7 +46,9 @@ describe("OllamaServer", () => {
     expect(policy.Statement.map((s: { Resource: string[] }) => s.Resource).flat()).toEqual([
       expect.stringMatching(/^\$\{aws_s3_bucket\..+\.arn\}$/),
       expect.stringMatching(/\/models\/\*$/),
+      expect.stringMatching(/^\$\{aws_ssm_parameter\..+\.arn\}$/),
     ]);
+    expect(policy.Statement[2]).toMatchObject({ Sid: "ReadApiKey", Action: ["ssm:GetParameter"] });
     expect(policy.Statement[0].Condition).toEqual({ StringLike: { "s3:prefix": ["models/*"] } });
     expect(Object.keys(resourcesOf(tf, "aws_iam_instance_profile"))).toHaveLength(1);
   });
@@ -57,10 +59,14 @@ describe("OllamaServer", () => {
     expect(resourcesOf(tf, "aws_iam_role")).toEqual({});
   });
 
-  it("hands the bucket and key to the user data as references", () => {
-    const userData = onlyResource(synthServer(), "aws_instance").user_data as string;
+  it("keeps the key in an SSM SecureString parameter and hands the user data only the bucket and the parameter's name", () => {
+    const tf = synthServer();
+    const parameterId = Object.keys(resourcesOf(tf, "aws_ssm_parameter"))[0];
+    expect(onlyResource(tf, "aws_ssm_parameter")).toMatchObject({ name: "/ollama-server/api-key", type: "SecureString", value: "${random_password.k.result}" });
+    const userData = onlyResource(tf, "aws_instance").user_data as string;
     expect(userData).toMatch(/BUCKET="\$\{aws_s3_bucket\..+\.bucket\}"/);
-    expect(userData).toContain('"~^${random_password.k.result}$" 1;');
+    expect(userData).toContain(`PARAMETER="\${aws_ssm_parameter.${parameterId}.name}"`);
+    expect(userData).not.toContain("${random_password");
   });
 
   it("fails if SSH would be open to the world", () => {

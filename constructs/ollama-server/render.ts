@@ -16,6 +16,14 @@ const TEMPLATE_DIR = __dirname;
 export const USER_DATA_TEMPLATE = readFileSync(join(TEMPLATE_DIR, "user-data.sh"), "utf8");
 /** The nginx configuration template, as kept in the repository. */
 export const NGINX_TEMPLATE = readFileSync(join(TEMPLATE_DIR, "nginx.conf"), "utf8");
+/** The script that writes the nginx configuration with the key from SSM, as kept in the repository. */
+export const PROXY_CONFIG_TEMPLATE = readFileSync(join(TEMPLATE_DIR, "proxy-config.sh"), "utf8");
+
+/**
+ * Stands for the API key in the nginx configuration the instance keeps
+ * (/etc/nginx/ollama.conf.template); ollama-proxy-config replaces it with the key from SSM.
+ */
+export const API_KEY_MARKER = "OLLAMA_API_KEY_FROM_SSM";
 
 /**
  * Escapes text so Terraform reads it literally: `${` becomes `$${` and `%{` becomes `%%{`.
@@ -76,6 +84,24 @@ export function renderNginxConfig(values: NginxConfigValues): string {
   });
 }
 
+/** Values of {@link renderProxyConfigScript}. */
+export interface ProxyConfigValues {
+  /** Name of the SecureString parameter holding the key (may be a Terraform reference). */
+  readonly apiKeyParameter: string;
+  /** Escape the template's literal `${` for Terraform before filling it in. @default false */
+  readonly forTerraform?: boolean;
+}
+
+/** Renders ollama-proxy-config, the script that puts the key from SSM into nginx's configuration. Pure. */
+export function renderProxyConfigScript(values: ProxyConfigValues): string {
+  const reference = isToken(values.apiKeyParameter) || /^\$\{[\w.]+\}$/.test(values.apiKeyParameter);
+  if (!reference && !/^[A-Za-z0-9_./-]+$/.test(values.apiKeyParameter)) {
+    throw new Error(`invalid apiKeyParameter: got ${JSON.stringify(values.apiKeyParameter)}; allowed: an SSM parameter name such as /ollama-server/api-key`);
+  }
+  const template = values.forTerraform ? escapeForTerraform(PROXY_CONFIG_TEMPLATE) : PROXY_CONFIG_TEMPLATE;
+  return fillPlaceholders(template, { api_key_parameter: values.apiKeyParameter, api_key_marker: API_KEY_MARKER });
+}
+
 /** Values of {@link renderUserData}. */
 export interface UserDataValues {
   /** Bucket holding the model files (may be a Terraform reference). */
@@ -88,8 +114,11 @@ export interface UserDataValues {
   readonly proxyPort: number;
   /** Port Ollama binds on 127.0.0.1. */
   readonly internalPort: number;
-  /** The API key (or a Terraform reference to it). */
-  readonly apiKey: string;
+  /**
+   * Name of the SecureString parameter holding the API key (or a Terraform reference to it):
+   * the instance reads the key from there each time nginx starts, so the user data holds no key.
+   */
+  readonly apiKeyParameter: string;
 }
 
 /**
@@ -104,7 +133,7 @@ export function renderUserData(values: UserDataValues): string {
   const nginx = renderNginxConfig({
     listen: String(values.proxyPort),
     upstreamPort: values.internalPort,
-    apiKey: values.apiKey,
+    apiKey: API_KEY_MARKER,
     forTerraform: true,
   });
   return fillPlaceholders(escapeForTerraform(USER_DATA_TEMPLATE), {
@@ -114,5 +143,7 @@ export function renderUserData(values: UserDataValues): string {
     proxy_port: String(values.proxyPort),
     models: values.models.map((m) => `"${m}"`).join(" "),
     nginx_config: nginx.trimEnd(),
+    api_key_parameter: values.apiKeyParameter,
+    proxy_config_script: renderProxyConfigScript({ apiKeyParameter: values.apiKeyParameter, forTerraform: true }).trimEnd(),
   });
 }

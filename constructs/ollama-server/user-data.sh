@@ -1,7 +1,8 @@
 #!/bin/bash
 # First-boot setup of the Ollama instance (Amazon Linux 2023). Rendered by renderUserData
 # (constructs/ollama-server/render.ts) with the stack's values; the model list comes from the
-# stack configuration, the API key from a Terraform random_password.
+# stack configuration; the API key is read from SSM Parameter Store by ollama-proxy-config
+# (proxy-config.sh) each time nginx starts, so it is not in this script.
 set -euo pipefail
 exec > >(tee -a /var/log/ollama-setup.log) 2>&1
 
@@ -39,11 +40,27 @@ for attempt in $(seq 1 60); do
 done
 
 # The proxy goes up before the models are pulled: the API answers (and checks keys) at once.
-echo "--- nginx API-key proxy on {{proxy_port}}"
-cat > /etc/nginx/conf.d/ollama.conf <<'NGINX'
+echo "--- nginx API-key proxy on {{proxy_port}} (key from SSM parameter {{api_key_parameter}})"
+cat > /etc/nginx/ollama.conf.template <<'NGINX'
 {{nginx_config}}
 NGINX
-nginx -t
+cat > /usr/local/bin/ollama-proxy-config <<'PROXYCONFIG'
+{{proxy_config_script}}
+PROXYCONFIG
+chmod 755 /usr/local/bin/ollama-proxy-config
+mkdir -p /etc/systemd/system/nginx.service.d
+cat > /etc/systemd/system/nginx.service.d/ollama-api-key.conf <<'UNIT'
+[Service]
+# The configuration is written, with the key from SSM, before nginx checks and starts it; a
+# failure (SSM not reachable yet) is retried.
+ExecStartPre=
+ExecStartPre=/usr/bin/rm -f /run/nginx.pid
+ExecStartPre=/usr/local/bin/ollama-proxy-config
+ExecStartPre=/usr/sbin/nginx -t
+Restart=on-failure
+RestartSec=10
+UNIT
+systemctl daemon-reload
 systemctl enable nginx
 systemctl restart nginx
 

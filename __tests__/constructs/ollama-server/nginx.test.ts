@@ -1,7 +1,8 @@
 import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { OLLAMA_API_KEY_HEADER } from "../../../config/defaults";
-import { renderNginxConfig } from "../../../constructs/ollama-server/render";
+import { API_KEY_MARKER, renderNginxConfig } from "../../../constructs/ollama-server/render";
+import { runProxyConfig } from "../../support/proxy-config";
 import { freePort, startNginx, type RunningNginx } from "../../support/nginx";
 
 const API_KEY = "Kx7Qm2Vt9Lp4Rz8Wn3Hb6Jd1Fc5Gs0Ya";
@@ -36,7 +37,11 @@ describe("nginx API-key proxy (real nginx)", () => {
     await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
     const upstreamPort = (upstream.address() as AddressInfo).port;
     port = await freePort();
-    nginx = await startNginx(renderNginxConfig({ listen: `127.0.0.1:${port}`, upstreamPort, apiKey: API_KEY }), port);
+    // The configuration as the instance makes it: the template it keeps, with the key put in
+    // by ollama-proxy-config from (a stand-in of) SSM.
+    const run = runProxyConfig(renderNginxConfig({ listen: `127.0.0.1:${port}`, upstreamPort, apiKey: API_KEY_MARKER }), "/ollama-server/api-key", API_KEY);
+    if (run.status !== 0 || run.config === undefined) throw new Error(`ollama-proxy-config failed: ${run.stderr}`);
+    nginx = await startNginx(run.config, port);
   });
 
   afterAll(async () => {

@@ -3,11 +3,14 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  API_KEY_MARKER,
   escapeForTerraform,
   fillPlaceholders,
   renderNginxConfig,
+  renderProxyConfigScript,
   renderUserData,
 } from "../../../constructs/ollama-server/render";
+import { runProxyConfig, STAND_IN_REGION } from "../../support/proxy-config";
 import { renderLikeTerraform } from "../../support/terraform-json";
 
 function bashSyntaxCheck(script: string): void {
@@ -22,7 +25,7 @@ const values = {
   models: ["llama3.2:1b", "qwen2.5:1.5b-instruct-q4_K_M"],
   proxyPort: 11434,
   internalPort: 11435,
-  apiKey: "abcDEF123",
+  apiKeyParameter: "/ollama-server/api-key",
 };
 
 describe("ollama-server templates", () => {
@@ -41,9 +44,43 @@ describe("ollama-server templates", () => {
   });
 
   it("leaves no unescaped ${ in the user data besides the values", () => {
-    const rendered = renderUserData({ ...values, bucket: "${aws_s3_bucket.b.bucket}", apiKey: "${random_password.k.result}" });
-    const references = rendered.match(/(?<!\$)\$\{[^}]*\}/g);
-    expect(references).toEqual(["${aws_s3_bucket.b.bucket}", "${random_password.k.result}"]);
+    const rendered = renderUserData({ ...values, bucket: "${aws_s3_bucket.b.bucket}", apiKeyParameter: "${aws_ssm_parameter.k.name}" });
+    const references = new Set(rendered.match(/(?<!\$)\$\{[^}]*\}/g));
+    expect(references).toEqual(new Set(["${aws_s3_bucket.b.bucket}", "${aws_ssm_parameter.k.name}"]));
+  });
+
+  it("holds no key: nginx's configuration keeps a marker that the proxy-config script fills from SSM at every start", () => {
+    const script = renderLikeTerraform(renderUserData(values));
+    expect(script).toContain(`"~^${API_KEY_MARKER}$" 1;`);
+    expect(script).toContain('PARAMETER="/ollama-server/api-key"');
+    expect(script).toContain("ExecStartPre=/usr/local/bin/ollama-proxy-config");
+    // The configuration is written before nginx checks it.
+    expect(script.indexOf("ExecStartPre=/usr/local/bin/ollama-proxy-config")).toBeLessThan(script.indexOf("ExecStartPre=/usr/sbin/nginx -t"));
+  });
+
+  it("proxy-config writes the key from the SSM parameter of the instance's region into the configuration", () => {
+    const template = renderNginxConfig({ listen: "11434", upstreamPort: 11435, apiKey: API_KEY_MARKER });
+    const run = runProxyConfig(template, "/ollama-server/api-key", "Kx7Qm2Vt9Lp4");
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.awsArgs).toBe(`ssm get-parameter --region ${STAND_IN_REGION} --name /ollama-server/api-key --with-decryption --query Parameter.Value --output text`);
+    expect(run.config).toBe(renderNginxConfig({ listen: "11434", upstreamPort: 11435, apiKey: "Kx7Qm2Vt9Lp4" }));
+    expect(run.stdout).not.toContain("Kx7Qm2Vt9Lp4");
+  });
+
+  it.each([
+    ["an empty parameter", ""],
+    ["a key that would break the configuration", 'a" 1; default'],
+  ])("proxy-config refuses %s and writes nothing (nginx then does not start: fail closed)", (_case, key) => {
+    const template = renderNginxConfig({ listen: "11434", upstreamPort: 11435, apiKey: API_KEY_MARKER });
+    const run = runProxyConfig(template, "/ollama-server/api-key", key);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain("/ollama-server/api-key is empty or holds characters other than");
+    expect(run.config).toBeUndefined();
+  });
+
+  it("fails if the parameter name could break the script", () => {
+    expect(() => renderProxyConfigScript({ apiKeyParameter: '/x"; rm -rf /' })).toThrow(/invalid apiKeyParameter/);
   });
 
   it("binds Ollama to loopback, pulls every model and syncs models to S3 on shutdown", () => {
