@@ -14,6 +14,7 @@ import { OllamaClient } from "./ollama";
 import { classifyMessage, routeMessage, type MessageKind } from "./router";
 import { SessionStore } from "./sessions";
 import { TelegramClient } from "./telegram";
+import { groupChatText, type BotIdentity } from "./group-address";
 import { decodeBody, isAsyncDelivery, readMessage, secretTokenMatches, updateType } from "./update";
 import type { ModelApi, TelegramApi, UpdateContext } from "./update-context";
 
@@ -111,17 +112,20 @@ export function createHandler(config: BotConfig, given: Partial<BotDeps> = {}): 
   const archives = config.bucketName ? new ArchiveStore({ s3: deps.s3, bucket: config.bucketName }) : undefined;
   const allowed = config.allowedUserIds ? new Set(config.allowedUserIds) : undefined;
 
-  let botUsername: Promise<string | undefined> | undefined;
-  /** The bot's own username, asked once (getMe) and only when a command carries an @suffix. */
-  const ownUsername = (): Promise<string | undefined> => {
-    botUsername ??= deps.bot.call("getMe", {}).then(
-      (me) => me.username,
+  let botIdentity: Promise<BotIdentity | undefined> | undefined;
+  /**
+   * The bot's own id and username, asked once (getMe) and only when a group message or a
+   * command with an @suffix needs them; a failed getMe is asked again next time.
+   */
+  const ownIdentity = (): Promise<BotIdentity | undefined> => {
+    botIdentity ??= deps.bot.call("getMe", {}).then(
+      (me) => (me.username ? { id: me.id, username: me.username } : undefined),
       () => {
-        botUsername = undefined;
+        botIdentity = undefined;
         return undefined;
       },
     );
-    return botUsername;
+    return botIdentity;
   };
 
   const replier = (chatId: number, message: Message) => async (text: string) => {
@@ -135,15 +139,26 @@ export function createHandler(config: BotConfig, given: Partial<BotDeps> = {}): 
     }
   };
 
-  /** Whether a message is meant for this bot; decided before anything is stored. */
-  const addressedToUs = async (message: Message, kind: MessageKind): Promise<boolean> => {
+  /**
+   * What to do with a message, or undefined when it is not meant for this bot; decided before
+   * anything is stored. In groups a command must name no bot or this one, and a chat message
+   * must mention the bot or reply to it (its text then goes without the mention).
+   */
+  const addressedKind = async (message: Message, kind: MessageKind): Promise<MessageKind | undefined> => {
     const isPrivate = message.chat.type === "private";
-    if (kind.kind !== "command") return isPrivate;
-    const suffix = kind.command.botUsername;
-    if (suffix === undefined) return true;
-    const own = await ownUsername();
-    if (own === undefined) return isPrivate;
-    return own.toLowerCase() === suffix.toLowerCase();
+    if (kind.kind === "command") {
+      const suffix = kind.command.botUsername;
+      if (suffix === undefined) return kind;
+      const own = await ownIdentity();
+      if (own === undefined) return isPrivate ? kind : undefined;
+      return own.username.toLowerCase() === suffix.toLowerCase() ? kind : undefined;
+    }
+    if (isPrivate) return kind;
+    if (kind.kind !== "chat") return undefined;
+    const own = await ownIdentity();
+    const text = own ? groupChatText(message, own) : undefined;
+    if (text === undefined) return undefined;
+    return text ? { kind: "chat", text } : { kind: "mention_only" };
   };
 
   const handleUpdate = async (event: APIGatewayProxyEvent, context: Context | undefined, log: Logger) => {
@@ -167,8 +182,8 @@ export function createHandler(config: BotConfig, given: Partial<BotDeps> = {}): 
     const updateLog = log.child(ids);
     const reply = replier(chatId, message);
 
-    const kind = classifyMessage(message);
-    if (!(await addressedToUs(message, kind))) {
+    const kind = await addressedKind(message, classifyMessage(message));
+    if (!kind) {
       updateLog.debug("message not addressed to this bot", { action: "route", outcome: "ignored" });
       return ok();
     }

@@ -29,6 +29,8 @@ export type MessageKind =
   | { readonly kind: "command"; readonly command: ParsedCommand }
   | { readonly kind: "chat"; readonly text: string }
   | { readonly kind: "document" }
+  /** A group message that only mentions the bot, with nothing to answer. */
+  | { readonly kind: "mention_only" }
   | { readonly kind: "other" };
 
 /** Classifies a message. Pure. */
@@ -60,6 +62,9 @@ export async function routeMessage(ctx: UpdateContext, kind: MessageKind): Promi
       return;
     case "document":
       await handleImport(ctx);
+      return;
+    case "mention_only":
+      await ctx.reply("Yes? Mention me together with your question, or reply to one of my messages. /help lists the commands.");
       return;
     case "other":
       if (ctx.message.chat.type === "private") {

@@ -368,7 +368,8 @@ export class TelegramStandIn {
   /** Current setWebhook state. */
   webhook: WebhookState = { url: "" };
 
-  private readonly botId: number;
+  /** The bot's user id (getMe; the sender of its messages). */
+  readonly botId: number;
   private readonly botUsername: string;
   private readonly chats = new Map<number, StoredMessage[]>();
   private readonly nextMessageId = new Map<number, number>();

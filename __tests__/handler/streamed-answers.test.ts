@@ -81,9 +81,9 @@ describe("streamed answers through the handler", () => {
   });
 
   /**
-   * The edit strategy (sendMessage, then editMessageText). In groups the handler answers only
-   * commands, so a chat message reaches it in a private chat whose sendMessageDraft is refused
-   * (a Bot API server older than 9.5, or drafts not allowed): LiveReply switches to edits.
+   * The edit strategy (sendMessage, then editMessageText), as groups use it; here a private
+   * chat whose sendMessageDraft is refused (a Bot API server older than 9.5, or drafts not
+   * allowed) makes LiveReply switch to edits.
    */
   const refuseDrafts = () =>
     h.telegram.failNext("sendMessageDraft", { errorCode: 400, description: "Bad Request: method not found" });
@@ -129,7 +129,7 @@ describe("streamed answers through the handler", () => {
     expect(await stored(user)).toEqual(["user:rate limit me", `assistant:${words(40)}`]);
   });
 
-  it("a chat message in a group (not a command) is not answered", async () => {
+  it("a chat message in a group that neither mentions the bot nor replies to it is not answered", async () => {
     const result = await h.sendText("group chatter", { userId: user, chatId: -user, chatType: "group", handler: streaming });
     expect(result.statusCode).toBe(200);
     expect(callsIn(-user)).toEqual([]);
