@@ -2,19 +2,32 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { brotliCompressSync, constants as zlib } from "node:zlib";
-import type { Plugin } from "esbuild";
+import type { Plugin, PluginBuild } from "esbuild";
 
 /**
  * esbuild plugins that trim from the Lambda bundle what the function never runs. Each one
- * fails the build loudly when the file it rewrites no longer looks as expected (a dependency
- * upgrade), instead of quietly producing a different bundle. `npm run bench` measures the
- * result; the bundle tests (__tests__/handler/index.test.ts) exercise every path they touch.
+ * fails the build when the package it trims is in the bundle but the file it rewrites was not
+ * found or no longer looks as expected (a dependency upgrade), instead of quietly producing a
+ * different bundle. `npm run bench` measures the result; the bundle tests
+ * (__tests__/handler/index.test.ts) exercise every path they touch.
  */
 
 const requireFromHere = createRequire(__filename);
 
 /** The first four bytes of every WebAssembly module. */
 const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
+
+/**
+ * Fails the build at its end when `present()` (the package was bundled) but `acted()` is false
+ * (the plugin found nothing to do): the package's layout changed under the plugin.
+ */
+function expectAction(build: PluginBuild, plugin: string, present: () => boolean, acted: () => boolean): void {
+  build.onEnd(() => {
+    if (present() && !acted()) {
+      throw new Error(`${plugin}: the files it rewrites were not found in the bundled package: review build/bundle-plugins.ts`);
+    }
+  });
+}
 
 /** An onLoad result: generated CommonJS source. */
 const cjs = (contents: string) => ({ contents, loader: "js" as const });
@@ -30,6 +43,13 @@ export function undiciLlhttpSimdOnly(): Plugin {
   return {
     name: "undici-llhttp-simd-only",
     setup(build) {
+      let h1Client = false;
+      let packed = false;
+      build.onLoad({ filter: /undici[/\\]lib[/\\]dispatcher[/\\]client-h1\.js$/ }, () => {
+        h1Client = true;
+        return undefined;
+      });
+      expectAction(build, "undici-llhttp-simd-only", () => h1Client, () => packed);
       build.onResolve({ filter: /^\.\.?\/.*llhttp-wasm\.js$/ }, (args) => ({
         path: resolve(args.resolveDir, args.path.replace("llhttp-wasm.js", "llhttp_simd-wasm.js")),
       }));
@@ -38,11 +58,12 @@ export function undiciLlhttpSimdOnly(): Plugin {
         if (!Buffer.isBuffer(wasm) || !wasm.subarray(0, 4).equals(WASM_MAGIC)) {
           throw new Error(`${args.path} no longer exports the llhttp WebAssembly as a Buffer: review build/bundle-plugins.ts`);
         }
-        const packed = brotliCompressSync(wasm, {
+        const compressed = brotliCompressSync(wasm, {
           params: { [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY, [zlib.BROTLI_PARAM_SIZE_HINT]: wasm.length },
         });
+        packed = true;
         return cjs(
-          `"use strict";\nmodule.exports = require("node:zlib").brotliDecompressSync(Buffer.from(${JSON.stringify(packed.toString("base64"))}, "base64"));\n`,
+          `"use strict";\nmodule.exports = require("node:zlib").brotliDecompressSync(Buffer.from(${JSON.stringify(compressed.toString("base64"))}, "base64"));\n`,
         );
       });
     },
@@ -62,14 +83,23 @@ export function undiciHttp1Only(): Plugin {
   return {
     name: "undici-http1-only",
     setup(build) {
-      build.onResolve({ filter: /^\.\/client-h2\.js$/ }, (args) =>
-        /undici[/\\]lib[/\\]dispatcher$/.test(args.resolveDir) ? { path: "undici-client-h2", namespace: "undici-stub" } : undefined,
-      );
-      build.onResolve({ filter: /^\.\.\/web\/fetch\/body\.js$/ }, (args) =>
-        /undici[/\\]lib[/\\]dispatcher$/.test(args.resolveDir) && args.importer.endsWith("client-h1.js")
-          ? { path: "undici-fetch-body", namespace: "undici-stub" }
-          : undefined,
-      );
+      let client = false;
+      const stubbed = new Set<string>();
+      build.onLoad({ filter: /undici[/\\]lib[/\\]dispatcher[/\\]client\.js$/ }, () => {
+        client = true;
+        return undefined;
+      });
+      expectAction(build, "undici-http1-only", () => client, () => stubbed.size === 2);
+      build.onResolve({ filter: /^\.\/client-h2\.js$/ }, (args) => {
+        if (!/undici[/\\]lib[/\\]dispatcher$/.test(args.resolveDir)) return undefined;
+        stubbed.add("h2");
+        return { path: "undici-client-h2", namespace: "undici-stub" };
+      });
+      build.onResolve({ filter: /^\.\.\/web\/fetch\/body\.js$/ }, (args) => {
+        if (!/undici[/\\]lib[/\\]dispatcher$/.test(args.resolveDir) || !args.importer.endsWith("client-h1.js")) return undefined;
+        stubbed.add("body");
+        return { path: "undici-fetch-body", namespace: "undici-stub" };
+      });
       build.onLoad({ filter: /^undici-client-h2$/, namespace: "undici-stub" }, () => stub("undici's HTTP/2 client"));
       build.onLoad({ filter: /^undici-fetch-body$/, namespace: "undici-stub" }, () => stub("A FormData request body"));
     },
@@ -106,8 +136,19 @@ export function awsSdkSchemaKeys(): Plugin {
   return {
     name: "aws-sdk-schema-keys",
     setup(build) {
+      const clients = new Set<string>();
+      const rewritten = new Set<string>();
+      const clientOf = (path: string) => /@aws-sdk[/\\](client-[a-z0-9-]+)[/\\]dist-es[/\\]/.exec(path)?.[1];
+      build.onLoad({ filter: /@aws-sdk[/\\]client-[a-z0-9-]+[/\\]dist-es[/\\].*Client\.js$/ }, (args) => {
+        const client = clientOf(args.path);
+        if (client) clients.add(client);
+        return undefined;
+      });
+      expectAction(build, "aws-sdk-schema-keys", () => clients.size > 0, () => [...clients].every((c) => rewritten.has(c)));
       build.onLoad({ filter: /@aws-sdk[/\\]client-[a-z0-9-]+[/\\]dist-es[/\\]schemas[/\\]schemas_\d+\.js$/ }, async (args) => {
         const { contents, replaced } = inlineSchemaKeys(await readFile(args.path, "utf8"));
+        const client = clientOf(args.path);
+        if (client && replaced > 0) rewritten.add(client);
         if (replaced === 0 && /\[_[A-Za-z0-9_]+\]:/.test(contents)) {
           throw new Error(`${args.path}: its computed keys no longer name string constants: review build/bundle-plugins.ts`);
         }

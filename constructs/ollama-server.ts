@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import type { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
@@ -139,6 +140,7 @@ export class OllamaServer extends Construct {
     });
 
     let instanceProfile: string;
+    let rolePolicy: IamRolePolicy | undefined;
     if (props.labInstanceProfileName) {
       instanceProfile = props.labInstanceProfileName;
     } else {
@@ -146,6 +148,7 @@ export class OllamaServer extends Construct {
       props.bucket.grantReadWrite(role, MODELS_PREFIX);
       // The parameter uses the account's AWS managed key (aws/ssm), which SSM may use for the role.
       role.grant({ sid: "ReadApiKey", actions: ["ssm:GetParameter"], resources: [this.apiKeyParameter.arn] });
+      rolePolicy = role.policy;
       instanceProfile = new IamInstanceProfile(this, "InstanceProfile", {
         name: `${name}-profile`,
         role: role.roleName,
@@ -174,6 +177,8 @@ export class OllamaServer extends Construct {
       rootBlockDevice: { volumeSize: volumeSizeGb, volumeType: "gp3", encrypted: true, deleteOnTermination: true },
       metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
       tags: { Name: name },
+      // First boot reads the key and the models with this policy: it must exist by then.
+      ...(rolePolicy ? { dependsOn: [rolePolicy] } : {}),
     });
     this.eip = new Eip(this, "ElasticIp", { domain: "vpc", instance: this.instance.id, tags: { Name: `${name}-eip` } });
     this.url = `http://${this.eip.publicIp}:${proxyPort}`;

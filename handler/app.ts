@@ -142,7 +142,8 @@ export function createHandler(config: BotConfig, given: Partial<BotDeps> = {}): 
   /**
    * What to do with a message, or undefined when it is not meant for this bot; decided before
    * anything is stored. In groups a command must name no bot or this one, and a chat message
-   * must mention the bot or reply to it (its text then goes without the mention).
+   * must mention the bot or reply to it (its text then goes without the mention): it becomes a
+   * group_chat, answered apart from the sender's sessions.
    */
   const addressedKind = async (message: Message, kind: MessageKind): Promise<MessageKind | undefined> => {
     const isPrivate = message.chat.type === "private";
@@ -158,7 +159,7 @@ export function createHandler(config: BotConfig, given: Partial<BotDeps> = {}): 
     const own = await ownIdentity();
     const text = own ? groupChatText(message, own) : undefined;
     if (text === undefined) return undefined;
-    return text ? { kind: "chat", text } : { kind: "mention_only" };
+    return text ? { kind: "group_chat", text } : { kind: "mention_only" };
   };
 
   const handleUpdate = async (event: APIGatewayProxyEvent, context: Context | undefined, log: Logger) => {

@@ -1,10 +1,10 @@
 import { modelAvailable, storeUserMessage } from "./active-session";
-import { selectContext } from "./context-window";
+import { selectContext, type ContextWindow } from "./context-window";
 import { ConnectionError, ServiceError } from "./errors";
 import { EMPTY_ANSWER, NOTE_CONTEXT_TRIMMED } from "./format/answer";
 import { separateThinking } from "./format/thinking";
 import type { ChatMessage, StreamedAnswer } from "./ollama";
-import type { ModelSpeed, Session, SessionFacts, StoredMessage } from "./sessions";
+import type { ModelSpeed, SessionFacts, StoredMessage } from "./sessions";
 import { LiveReply, type LiveReplyOutcome, type LiveReplyResult } from "./streaming/live-reply";
 import type { ModelApi, UpdateContext } from "./update-context";
 import { unavailableModelWarning } from "./views";
@@ -59,44 +59,15 @@ export async function handleChat(ctx: UpdateContext, text: string): Promise<void
     await ctx.reply("The AI server is not configured (OLLAMA_URL), so I cannot answer. Your message was saved.");
     return;
   }
+
   // recent is capped at contextMaxMessages: the session's count says whether older ones exist beyond it.
   const window = selectContext(recent, ctx.config.contextCharBudget, session.messageCount);
   const sayTrimmed = window.omitted && !session.contextNoteShown;
 
   const live = liveReplyFor(ctx);
-  live.start();
-  const started = Date.now();
-  let answer: StreamedAnswer;
-  try {
-    answer = await streamAnswer(ollama, session.modelName, window.messages, (delta) => live.push(delta), ctx.config.ollamaTimeoutMs);
-  } catch (err) {
-    // Wait for a typing indicator in flight: it would otherwise show "typing…" under the error.
-    await live.abort();
-    ctx.log.warn("model call failed", {
-      action: "ollama_chat",
-      outcome: "failure",
-      model: session.modelName,
-      error_kind: err instanceof Error ? err.name : "unknown",
-      status: err instanceof ServiceError ? err.status : undefined,
-      timed_out: err instanceof ConnectionError ? err.timedOut : undefined,
-      elapsed_ms: Date.now() - started,
-    });
-    if (!(err instanceof ServiceError) && !(err instanceof ConnectionError)) throw err;
-    await ctx.reply(modelErrorMessage(err, session, ctx.config.ollamaTimeoutMs));
-    return;
-  }
-  const speed = speedOf(answer);
-  ctx.log.info(answer.completed ? "model answered" : "model answer cut off", {
-    action: "ollama_chat",
-    outcome: answer.completed ? "success" : "warning",
-    model: session.modelName,
-    context_messages: window.messages.length,
-    context_omitted: window.omitted,
-    answer_chars: answer.content.length,
-    eval_count: speed?.evalCount,
-    eval_duration_ms: speed ? Math.round(speed.evalDurationNs / 1e6) : undefined,
-    elapsed_ms: Date.now() - started,
-  });
+  const asked = await askModel(ctx, ollama, live, session.modelName, window, true);
+  if (!asked) return;
+  const { answer, speed, started } = asked;
 
   const results: LiveReplyResult = {
     complete: answer.completed,
@@ -136,6 +107,93 @@ export async function handleChat(ctx: UpdateContext, text: string): Promise<void
   }
   if (!stored.ok) throw stored.error;
   if (!delivered.ok) throw delivered.error; // the answer is stored; the router logs the Telegram failure
+}
+
+/** A model's answer as {@link askModel} streamed it. */
+interface AskedAnswer {
+  readonly answer: StreamedAnswer;
+  readonly speed: ModelSpeed | undefined;
+  /** When the model was asked, epoch ms. */
+  readonly started: number;
+}
+
+/**
+ * Asks the model with `window` and streams its answer into `live` (typing first). When the
+ * model fails before any text, the user gets the specific message of {@link modelErrorMessage}
+ * (saying the message was saved when `saved`) and the result is undefined.
+ */
+async function askModel(
+  ctx: UpdateContext,
+  ollama: ModelApi,
+  live: LiveReply,
+  model: string,
+  window: ContextWindow,
+  saved: boolean,
+): Promise<AskedAnswer | undefined> {
+  live.start();
+  const started = Date.now();
+  let answer: StreamedAnswer;
+  try {
+    answer = await streamAnswer(ollama, model, window.messages, (delta) => live.push(delta), ctx.config.ollamaTimeoutMs);
+  } catch (err) {
+    // Wait for a typing indicator in flight: it would otherwise show "typing…" under the error.
+    await live.abort();
+    ctx.log.warn("model call failed", {
+      action: "ollama_chat",
+      outcome: "failure",
+      model,
+      error_kind: err instanceof Error ? err.name : "unknown",
+      status: err instanceof ServiceError ? err.status : undefined,
+      timed_out: err instanceof ConnectionError ? err.timedOut : undefined,
+      elapsed_ms: Date.now() - started,
+    });
+    if (!(err instanceof ServiceError) && !(err instanceof ConnectionError)) throw err;
+    await ctx.reply(modelErrorMessage(err, model, ctx.config.ollamaTimeoutMs, saved));
+    return undefined;
+  }
+  const speed = speedOf(answer);
+  ctx.log.info(answer.completed ? "model answered" : "model answer cut off", {
+    action: "ollama_chat",
+    outcome: answer.completed ? "success" : "warning",
+    model,
+    context_messages: window.messages.length,
+    context_omitted: window.omitted,
+    answer_chars: answer.content.length,
+    eval_count: speed?.evalCount,
+    eval_duration_ms: speed ? Math.round(speed.evalDurationNs / 1e6) : undefined,
+    elapsed_ms: Date.now() - started,
+  });
+  return { answer, speed, started };
+}
+
+/**
+ * A chat message in a group (one that mentions the bot or replies to it), answered apart from
+ * the sender's sessions: a group is not a private conversation, so the model sees only this
+ * message and, when it replies to one of the bot's messages, that message; nothing is stored,
+ * and no private session's history can surface in the group. The first configured model answers.
+ */
+export async function handleGroupChat(ctx: UpdateContext, text: string): Promise<void> {
+  const ollama = ctx.ollama;
+  if (!ollama) {
+    await ctx.reply("The AI server is not configured (OLLAMA_URL), so I cannot answer.");
+    return;
+  }
+  const earlier = ctx.message.reply_to_message?.text;
+  const thread: StoredMessage[] = [
+    ...(earlier ? [{ seq: 1, role: "assistant" as const, content: earlier, ts: 0 }] : []),
+    { seq: 2, role: "user", content: text, ts: 0 },
+  ];
+  const live = liveReplyFor(ctx);
+  const asked = await askModel(ctx, ollama, live, ctx.config.ollamaModels[0]!, selectContext(thread, ctx.config.contextCharBudget), false);
+  if (!asked) return;
+  const delivered = await live.finish({ complete: asked.answer.completed, speed: ctx.config.showModelSpeed ? asked.speed : undefined });
+  ctx.log.info("answer delivered", {
+    action: "deliver_answer",
+    outcome: "success",
+    messages: delivered.messageIds.length,
+    bot_calls: delivered.apiCalls,
+    duration_ms: Date.now() - asked.started,
+  });
 }
 
 /** A promise's outcome, so concurrent steps can all finish before one's error is thrown. */
@@ -218,23 +276,23 @@ export function storedAnswer(shown: string): string {
   return shown.trim().length > 0 ? shown : EMPTY_ANSWER;
 }
 
-/** A short, specific message for each way the model call can fail. Pure. */
-export function modelErrorMessage(err: ServiceError | ConnectionError, session: Session, timeoutMs: number): string {
-  const saved = "Your message was saved.";
+/** A short, specific message for each way the model call can fail; `saved` says the user's message was stored. Pure. */
+export function modelErrorMessage(err: ServiceError | ConnectionError, modelName: string, timeoutMs: number, saved = true): string {
+  const savedNote = saved ? " Your message was saved." : "";
   if (err instanceof ConnectionError) {
     if (err.timedOut) {
-      return `The model took too long to answer (more than ${Math.round(timeoutMs / 1000)} s). ${saved} Try again, or ask something shorter.`;
+      return `The model took too long to answer (more than ${Math.round(timeoutMs / 1000)} s).${savedNote} Try again, or ask something shorter.`;
     }
-    return `I cannot reach the AI server right now (it may be stopped or starting). ${saved} Please try again in a minute.`;
+    return `I cannot reach the AI server right now (it may be stopped or starting).${savedNote} Please try again in a minute.`;
   }
   if (err.status === 404) {
-    return `The model ${session.modelName} is not installed on the AI server. ${saved} Pick another with /newsession, or ask the admin to pull it.`;
+    return `The model ${modelName} is not installed on the AI server.${savedNote} Pick another with /newsession, or ask the admin to pull it.`;
   }
   if (err.status === 401 || err.status === 403) {
-    return `The AI server refused the bot's API key. ${saved} Please tell the admin (OLLAMA_API_KEY).`;
+    return `The AI server refused the bot's API key.${savedNote} Please tell the admin (OLLAMA_API_KEY).`;
   }
   if (err.status === 0) {
-    return `The AI server sent an answer I could not read. ${saved} Please try again.`;
+    return `The AI server sent an answer I could not read.${savedNote} Please try again.`;
   }
-  return `The AI server had an error (HTTP ${err.status}). ${saved} Please try again in a moment.`;
+  return `The AI server had an error (HTTP ${err.status}).${savedNote} Please try again in a moment.`;
 }

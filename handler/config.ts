@@ -113,16 +113,17 @@ function validUrl(value: string): boolean {
   }
 }
 
+/** A setting's invalid value as a problem quotes it: short, since /status shows it in a chat. Pure. */
+export function quoted(raw: string): string {
+  const chars = [...raw]; // code points: a cut never splits an emoji
+  return JSON.stringify(chars.length > 32 ? `${chars.slice(0, 32).join("")}…` : raw);
+}
+
 /**
  * Reads the handler's settings from an environment object. Never throws: a missing or
  * invalid setting falls back to its default (or to "not configured") and is listed in
  * `problems`, naming the variable, so the bot still answers and /status can say what is wrong.
  */
-/** A setting's invalid value as a problem quotes it: short, since /status shows it in a chat. Pure. */
-export function quoted(raw: string): string {
-  return JSON.stringify(raw.length > 32 ? `${raw.slice(0, 32)}…` : raw);
-}
-
 export function loadConfig(env: Env): BotConfig {
   const problems: ConfigProblem[] = [];
   const problem = (variable: string, message: string) => problems.push({ variable, message });

@@ -28,9 +28,12 @@ export function groupChatText(message: Message, bot: BotIdentity): string | unde
   const replyToBot = message.reply_to_message?.from?.id === bot.id;
   if (mentions.length === 0 && !replyToBot) return undefined;
   let stripped = text;
-  // From the last to the first, so earlier offsets stay valid.
+  // From the last to the first, so earlier offsets stay valid. Only the spaces around a mention
+  // are tidied: the rest (indented code) stays as written.
   for (const m of [...mentions].sort((a, b) => b.offset - a.offset)) {
-    stripped = `${stripped.slice(0, m.offset)}${stripped.slice(m.offset + m.length)}`;
+    const before = stripped.slice(0, m.offset);
+    const after = stripped.slice(m.offset + m.length);
+    stripped = / $/.test(before) && /^ /.test(after) ? `${before}${after.slice(1)}` : `${before}${after}`;
   }
-  return stripped.replace(/[ \t]{2,}/g, " ").trim();
+  return stripped.trim();
 }

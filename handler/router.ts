@@ -1,5 +1,5 @@
 import type { Message } from "@grammyjs/types";
-import { handleChat } from "./chat";
+import { handleChat, handleGroupChat } from "./chat";
 import { COMMANDS } from "./commands";
 import { handleImport } from "./commands/import";
 import type { UpdateContext } from "./update-context";
@@ -28,6 +28,8 @@ export function parseCommand(text: string): ParsedCommand | undefined {
 export type MessageKind =
   | { readonly kind: "command"; readonly command: ParsedCommand }
   | { readonly kind: "chat"; readonly text: string }
+  /** A group message addressed to the bot (a mention or a reply), answered apart from the sessions. */
+  | { readonly kind: "group_chat"; readonly text: string }
   | { readonly kind: "document" }
   /** A group message that only mentions the bot, with nothing to answer. */
   | { readonly kind: "mention_only" }
@@ -59,6 +61,9 @@ export async function routeMessage(ctx: UpdateContext, kind: MessageKind): Promi
     }
     case "chat":
       await handleChat(ctx, kind.text);
+      return;
+    case "group_chat":
+      await handleGroupChat(ctx, kind.text);
       return;
     case "document":
       await handleImport(ctx);

@@ -46,6 +46,24 @@ describe("inlineSchemaKeys", () => {
 /** Node's WebAssembly global (the ES2023 lib this project compiles with does not declare it). */
 const wasmRuntime = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
 
+describe("aws-sdk-schema-keys", () => {
+  it("fails the build when a bundled client's schemas were not rewritten (the SDK's layout changed)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "schema-keys-"));
+    try {
+      const client = join(dir, "node_modules/@aws-sdk/client-x/dist-es");
+      await mkdir(join(client, "schemas"), { recursive: true });
+      await writeFile(join(client, "schemas/schemas_0.js"), 'export var Kept$ = [1, { ["http"]: "kept" }];');
+      await writeFile(join(client, "XClient.js"), 'export { Kept$ } from "./schemas/schemas_0.js";');
+      await writeFile(join(dir, "entry.js"), 'import { Kept$ } from "./node_modules/@aws-sdk/client-x/dist-es/XClient.js"; console.log(Kept$);');
+      await expect(build({ entryPoints: [join(dir, "entry.js")], bundle: true, write: false, plugins: [awsSdkSchemaKeys()] })).rejects.toThrow(
+        /aws-sdk-schema-keys: the files it rewrites were not found/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("undici plugins", () => {
   /** Bundles a snippet that uses undici the way handler/undici.ts does, with the plugins, and runs it. */
   async function bundleAndLoad(snippet: string): Promise<unknown> {

@@ -26,6 +26,11 @@ describe("groupChatText", () => {
     expect(groupChatText(groupMessage("@TestBot"), BOT)).toBe("");
   });
 
+  it("keeps the rest of the text as written (indented code) and counts offsets in UTF-16 units, as Telegram does", () => {
+    expect(groupChatText(groupMessage("@TestBot fix this:\n    return  1"), BOT)).toBe("fix this:\n    return  1");
+    expect(groupChatText(groupMessage("🙂🙂 @TestBot hi"), BOT)).toBe("🙂🙂 hi");
+  });
+
   it("answers a reply to one of the bot's messages", () => {
     const reply = groupMessage("and then?", { reply_to_message: { message_id: 3, date: 0, chat: { id: -1, type: "group", title: "g" }, from: { id: BOT.id, is_bot: true, first_name: "Bot" } } as Message["reply_to_message"] });
     expect(groupChatText(reply, BOT)).toBe("and then?");
@@ -70,21 +75,36 @@ describe("chat in groups (through the handler)", () => {
     return update;
   }
 
-  it("answers a message that mentions the bot, replying to it, and stores it without the mention", async () => {
+  it("answers a message that mentions the bot, replying to it, apart from the sender's sessions", async () => {
+    await h.sendText("a private secret", { userId: user }); // the sender's private session
     const update = groupUpdate("@TestBot what is a monad?");
     await h.send(update);
     expect(h.repliesTo(-user)).toEqual(["You said: what is a monad?"]);
     const send = h.telegram.calls.find((c) => c.method === "sendMessage" && Number(c.params.chat_id) === -user);
     expect(send?.params.reply_parameters).toMatchObject({ message_id: (update as { message: Message }).message.message_id });
-    expect(await h.conversationOf(user)).toEqual(["user:what is a monad?", "assistant:You said: what is a monad?"]);
+    // The model saw only the question, nothing of the private session, and nothing was stored.
+    expect(h.ollama.chatRequests().at(-1)?.messages).toEqual([{ role: "user", content: "what is a monad?" }]);
+    expect(await h.conversationOf(user)).toEqual(["user:a private secret", "assistant:You said: a private secret"]);
   });
 
-  it("answers a reply to one of its messages in the same session", async () => {
+  it("answers a reply to one of its messages with that message as the context", async () => {
     await h.send(groupUpdate("@TestBot first"));
     const answer = h.telegram.messagesIn(-user)[0]!;
     await h.send(groupUpdate("and a follow-up", answer.messageId));
     expect(h.repliesTo(-user)).toEqual(["You said: first", "You said: and a follow-up"]);
-    expect(await h.conversationOf(user)).toHaveLength(4);
+    expect(h.ollama.chatRequests().at(-1)?.messages).toEqual([
+      { role: "assistant", content: "earlier answer" },
+      { role: "user", content: "and a follow-up" },
+    ]);
+    expect((await h.sessions.getActive(user)).session).toBeUndefined();
+  });
+
+  it("tells the group when the model fails, without claiming the message was saved", async () => {
+    h.ollama.setBehaviour({ kind: "status", status: 500, error: "boom" }, { times: 1 });
+    await h.send(groupUpdate("@TestBot fail please"));
+    const [reply] = h.repliesTo(-user);
+    expect(reply).toContain("The AI server had an error (HTTP 500)");
+    expect(reply).not.toContain("saved");
   });
 
   it("ignores group chatter and mentions of other bots: nothing sent, nothing stored", async () => {

@@ -62,7 +62,9 @@ RestartSec=10
 UNIT
 systemctl daemon-reload
 systemctl enable nginx
-systemctl restart nginx
+# Not fatal: without the key yet (IAM still propagating, SSM unreachable) systemd retries nginx
+# every 10 s, and the models must be set up meanwhile.
+systemctl restart nginx || echo "nginx is not up yet; systemd retries it (journalctl -u nginx)"
 
 echo "--- model sync to S3 on shutdown"
 cat > /usr/local/bin/ollama-models-sync <<SYNC

@@ -3,9 +3,9 @@ import { splitText } from "./split";
 
 /**
  * Inline link syntax, `[text](url)`: link text without brackets or a blank line, a URL without
- * spaces or parentheses (what models write).
+ * spaces and with at most one level of balanced parentheses (`…/wiki/Foo_(bar)`).
  */
-const INLINE_LINK = /!?\[[^[\]]*\]\([^()\s]*\)/g;
+const INLINE_LINK = /!?\[[^[\]]*\]\((?:[^()\s]|\([^()\s]*\))*\)/g;
 
 /** The `[start, end)` ranges of inline links in Markdown text. Pure. */
 export function markdownLinkRanges(markdown: string): [number, number][] {

@@ -3,8 +3,12 @@ import { splitText } from "../../../handler/format/split";
 
 describe("markdownLinkRanges", () => {
   it("finds inline links and images, not brackets alone or links across a blank line", () => {
-    const text = "see [the docs](https://x.io/a) and ![a pic](p.png), [not a link] (x), [split\n\ntext](u)";
-    expect(markdownLinkRanges(text).map(([start, end]) => text.slice(start, end))).toEqual(["[the docs](https://x.io/a)", "![a pic](p.png)"]);
+    const text = "see [the docs](https://x.io/a) and ![a pic](p.png), [not a link] (x), [split\n\ntext](u), [Foo](https://w.org/wiki/Foo_(bar))";
+    expect(markdownLinkRanges(text).map(([start, end]) => text.slice(start, end))).toEqual([
+      "[the docs](https://x.io/a)",
+      "![a pic](p.png)",
+      "[Foo](https://w.org/wiki/Foo_(bar))",
+    ]);
   });
 });
 
