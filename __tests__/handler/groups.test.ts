@@ -34,6 +34,8 @@ describe("groupChatText", () => {
   it("answers a reply to one of the bot's messages", () => {
     const reply = groupMessage("and then?", { reply_to_message: { message_id: 3, date: 0, chat: { id: -1, type: "group", title: "g" }, from: { id: BOT.id, is_bot: true, first_name: "Bot" } } as Message["reply_to_message"] });
     expect(groupChatText(reply, BOT)).toBe("and then?");
+    const both = groupMessage("@TestBot and then?", { reply_to_message: reply.reply_to_message });
+    expect(groupChatText(both, BOT)).toBe("and then?");
   });
 
   it("leaves other group messages alone: no mention, another bot, a name that only starts like the bot's", () => {

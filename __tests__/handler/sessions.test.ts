@@ -6,24 +6,47 @@ import { startEmulators, type RunningEmulators } from "../../local/emulators";
 describe("SessionStore", () => {
   let emulators: RunningEmulators;
   let store: SessionStore;
-  let destroy: () => void;
+  let doc: ReturnType<typeof createDocumentClient>;
   let user = 7_000;
 
   beforeAll(async () => {
     emulators = await startEmulators();
-    const doc = createDocumentClient(
+    doc = createDocumentClient(
       configWith({ region: emulators.region, dynamodbEndpoint: emulators.dynamodbEndpoint }),
       emulators.credentials,
     );
-    destroy = () => doc.destroy();
     store = new SessionStore({ doc, tableName: emulators.tableName });
   });
   afterAll(async () => {
-    destroy();
+    doc.destroy();
     await emulators.stop();
   });
   beforeEach(() => {
     user += 1;
+  });
+
+  it("grants one archiving claim at a time, again to its owner or after its lease, and releases only its owner's", async () => {
+    let now = 1_000_000;
+    const clocked = new SessionStore({ doc, tableName: emulators.tableName, now: () => now });
+    const { sessionId } = await clocked.createSession(user, "m");
+    expect(await clocked.claimArchiving(user, sessionId, "update:1", 60_000)).toBe("claimed");
+    expect(await clocked.claimArchiving(user, sessionId, "update:2", 60_000)).toBe("busy");
+    expect(await clocked.claimArchiving(user, sessionId, "update:1", 60_000)).toBe("claimed"); // a redelivery
+    await clocked.releaseArchiving(user, sessionId, "update:2"); // not its claim: no effect
+    expect(await clocked.claimArchiving(user, sessionId, "update:2", 60_000)).toBe("busy");
+    now += 60_001;
+    expect(await clocked.claimArchiving(user, sessionId, "update:2", 60_000)).toBe("claimed"); // the lease ran out
+    await clocked.releaseArchiving(user, sessionId, "update:2");
+    expect(await clocked.claimArchiving(user, sessionId, "update:3", 60_000)).toBe("claimed");
+  });
+
+  it("a release after the session was removed leaves no item behind, and a claim then finds it gone", async () => {
+    const { sessionId } = await store.createSession(user, "m");
+    expect(await store.claimArchiving(user, sessionId, "update:1", 60_000)).toBe("claimed");
+    await store.deleteSession(user, sessionId);
+    await store.releaseArchiving(user, sessionId, "update:1");
+    expect(await store.getSession(user, sessionId)).toBeUndefined();
+    expect(await store.claimArchiving(user, sessionId, "update:2", 60_000)).toBe("gone");
   });
 
   it("keys messages so they sort by sequence number", () => {
