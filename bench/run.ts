@@ -25,6 +25,7 @@ import {
   type StreamingResult,
 } from "./scenarios";
 import { round, type Summary } from "./stats";
+import type { GcPauses } from "./gc-pauses";
 import { formatBreakdown, formatBytes, formatTable } from "./table";
 import { evaluateTargets, type Verdict } from "./targets";
 
@@ -33,6 +34,8 @@ export interface BenchResults {
   readonly machine: MachineInfo & { readonly memoryGB: number };
   readonly options: { readonly quick: boolean; readonly iterations: number; readonly coldRuns: number };
   readonly warmLatencyMs: Readonly<Record<ScenarioName, Summary>>;
+  /** GC pauses during each warm scenario, and how many of its slowest 1% of updates had one. */
+  readonly warmGc: Readonly<Record<ScenarioName, GcPauses>>;
   readonly requestsPerUpdate: readonly ScaleRow[];
   readonly coldStart: (ColdStartResult & { readonly bundleKB: number }) | { readonly skipped: string };
   readonly streaming: StreamingResult | { readonly skipped: string };
@@ -64,9 +67,12 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
     const ctx: BenchContext = { harness, handler: harness.handler, counter };
 
     const warm = {} as Record<ScenarioName, Summary>;
+    const warmGc = {} as Record<ScenarioName, GcPauses>;
     for (const scenario of SCENARIOS) {
       progress(`warm latency: ${scenario} x ${options.iterations}`);
-      warm[scenario] = roundSummary(await warmLatency(ctx, scenario, options.iterations));
+      const result = await warmLatency(ctx, scenario, options.iterations);
+      warm[scenario] = roundSummary(result.latency);
+      warmGc[scenario] = result.gc;
     }
 
     const scale: ScaleRow[] = [];
@@ -120,6 +126,7 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
       machine: { ...machine, memoryGB: round(machine.memoryBytes / 1024 ** 3, 1) },
       options: { quick: options.quick, iterations: options.iterations, coldRuns: options.coldRuns },
       warmLatencyMs: warm,
+      warmGc,
       requestsPerUpdate: scale,
       coldStart,
       streaming,
@@ -140,10 +147,11 @@ export function renderReport(r: BenchResults): string {
   out.push("", "### Warm handler time per update (ms)");
   out.push(
     formatTable(
-      ["update", "n", "p50", "p95", "p99", "max"],
+      ["update", "n", "p50", "p95", "p99", "max", "GC pauses (n / ms)", "slowest 1% with a GC pause"],
       SCENARIOS.map((s) => {
         const x = r.warmLatencyMs[s];
-        return [s, x.n, x.p50, x.p95, x.p99, x.max];
+        const gc = r.warmGc[s];
+        return [s, x.n, x.p50, x.p95, x.p99, x.max, `${gc.count} / ${gc.totalMs}`, `${gc.slowestWithPause} of ${gc.slowest}`];
       }),
     ),
   );

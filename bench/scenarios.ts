@@ -11,7 +11,14 @@ import type { Harness } from "../__tests__/support/handler-harness";
 import { OllamaStandIn } from "../__tests__/support/ollama-stand-in";
 import { TEST_OLLAMA_API_KEY, TEST_SECRET_TOKEN, textUpdate } from "../__tests__/support/updates";
 import type { RequestCounter, RequestCounts } from "./request-counter";
+import { recordGcPauses, summarizeGcPauses, type GcPauses, type TimedSpan } from "./gc-pauses";
 import { summarize, type Summary } from "./stats";
+
+/** Warm latency of a scenario, with the GC pauses that fell into it. */
+export interface WarmResult {
+  readonly latency: Summary;
+  readonly gc: GcPauses;
+}
 
 /** The four kinds of update measured. */
 export type ScenarioName = "chat" | "listsessions" | "archive" | "export";
@@ -32,15 +39,15 @@ export function eventFor(text: string, userId: number) {
   return proxyEventFromUpdate(textUpdate(text, { userId }) as Update, { secretToken: TEST_SECRET_TOKEN });
 }
 
-/** Runs one update through the handler; resolves with its duration in ms. Throws on a non-200. */
-async function timedUpdate(ctx: BenchContext, text: string, userId: number): Promise<number> {
+/** Runs one update through the handler; resolves with when it started and its duration in ms. Throws on a non-200. */
+async function timedUpdate(ctx: BenchContext, text: string, userId: number): Promise<TimedSpan> {
   const event = eventFor(text, userId);
   const context = lambdaContext({ timeoutMs: 30_000 });
-  const started = performance.now();
+  const start = performance.now();
   const result = await ctx.handler(event, context);
-  const elapsed = performance.now() - started;
+  const durationMs = performance.now() - start;
   if (result.statusCode !== 200) throw new Error(`"${text.slice(0, 20)}" got HTTP ${result.statusCode}`);
-  return elapsed;
+  return { start, durationMs };
 }
 
 const SMALL_MESSAGE = "a small message of a typical length for a chat with a bot, about eighty characters.";
@@ -68,13 +75,14 @@ export async function seedSession(harness: Harness, userId: number, messages: nu
  * archives a fresh user's 10-message session (seeded outside the timing); export: /export 1
  * of a user with one archive.
  */
-export async function warmLatency(ctx: BenchContext, scenario: ScenarioName, iterations: number, warmup = 30): Promise<Summary> {
+export async function warmLatency(ctx: BenchContext, scenario: ScenarioName, iterations: number, warmup = 30): Promise<WarmResult> {
   const { harness } = ctx;
-  const samples: number[] = [];
+  const samples: TimedSpan[] = [];
   const total = warmup + iterations;
-  const record = (i: number, ms: number) => {
-    if (i >= warmup) samples.push(ms);
+  const record = (i: number, span: TimedSpan) => {
+    if (i >= warmup) samples.push(span);
   };
+  const gc = recordGcPauses();
   switch (scenario) {
     case "chat": {
       const user = freshUser();
@@ -105,7 +113,9 @@ export async function warmLatency(ctx: BenchContext, scenario: ScenarioName, ite
       break;
     }
   }
-  return summarize(samples);
+  await new Promise((resolve) => setImmediate(resolve)); // the last GC entries arrive asynchronously
+  const pauses = gc.stop();
+  return { latency: summarize(samples.map((s) => s.durationMs)), gc: summarizeGcPauses(samples, pauses) };
 }
 
 /** AWS requests of each scenario and Ollama bytes of a chat message, for one user shape. */

@@ -9,6 +9,7 @@ describe("bench/run", () => {
     for (const scenario of ["chat", "listsessions", "archive", "export"] as const) {
       expect(results.warmLatencyMs[scenario].n).toBe(5);
       expect(results.warmLatencyMs[scenario].p50).toBeGreaterThan(0);
+      expect(results.warmGc[scenario].slowest).toBe(1);
     }
     expect(results.requestsPerUpdate).toHaveLength(4);
     const chatRequests = new Set(results.requestsPerUpdate.map((row) => row.requests.chat.total));
@@ -21,6 +22,7 @@ describe("bench/run", () => {
     expect(results.coldStart).toEqual({ skipped: "--no-cold" });
     const report = renderReport(results);
     expect(report).toContain("### Targets (issue 5)");
+    expect(report).toContain("slowest 1% with a GC pause");
     expect(report).toMatch(/requests per chat message .* PASS/);
     expect(results.machine.cores).toBeGreaterThan(0);
   }, 30_000);
