@@ -59,7 +59,6 @@ export async function handleChat(ctx: UpdateContext, text: string): Promise<void
     await ctx.reply("The AI server is not configured (OLLAMA_URL), so I cannot answer. Your message was saved.");
     return;
   }
-
   // recent is capped at contextMaxMessages: the session's count says whether older ones exist beyond it.
   const window = selectContext(recent, ctx.config.contextCharBudget, session.messageCount);
   const sayTrimmed = window.omitted && !session.contextNoteShown;
@@ -96,15 +95,7 @@ export async function handleChat(ctx: UpdateContext, text: string): Promise<void
     ]);
   }
   await completion;
-  if (delivered.ok) {
-    ctx.log.info("answer delivered", {
-      action: "deliver_answer",
-      outcome: "success",
-      messages: delivered.value.messageIds.length,
-      bot_calls: delivered.value.apiCalls,
-      duration_ms: Date.now() - started,
-    });
-  }
+  if (delivered.ok) logDelivered(ctx, delivered.value, started);
   if (!stored.ok) throw stored.error;
   if (!delivered.ok) throw delivered.error; // the answer is stored; the router logs the Telegram failure
 }
@@ -187,12 +178,17 @@ export async function handleGroupChat(ctx: UpdateContext, text: string): Promise
   const asked = await askModel(ctx, ollama, live, ctx.config.ollamaModels[0]!, selectContext(thread, ctx.config.contextCharBudget), false);
   if (!asked) return;
   const delivered = await live.finish({ complete: asked.answer.completed, speed: ctx.config.showModelSpeed ? asked.speed : undefined });
+  logDelivered(ctx, delivered, asked.started);
+}
+
+/** The log line of an answer that reached the chat. */
+function logDelivered(ctx: UpdateContext, outcome: LiveReplyOutcome, started: number): void {
   ctx.log.info("answer delivered", {
     action: "deliver_answer",
     outcome: "success",
-    messages: delivered.messageIds.length,
-    bot_calls: delivered.apiCalls,
-    duration_ms: Date.now() - asked.started,
+    messages: outcome.messageIds.length,
+    bot_calls: outcome.apiCalls,
+    duration_ms: Date.now() - started,
   });
 }
 
