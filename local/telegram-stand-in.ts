@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Request as UndiciRequest } from "undici";
 import { TELEGRAM_MESSAGE_LIMIT } from "../config/defaults";
+import { readBody } from "./read-body";
 
 // ---------------------------------------------------------------------------------------------
 // HTML parse mode: the checker
@@ -878,14 +879,6 @@ function safeJson(text: string): unknown {
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
 
 /** Parameters from the query string and the body (JSON, urlencoded or multipart), as the Bot API accepts them. */
 async function parseParams(req: IncomingMessage, url: URL, body: Buffer): Promise<{ params: Json; files: Record<string, RecordedFile> }> {

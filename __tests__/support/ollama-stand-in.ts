@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DEFAULT_OLLAMA_MODELS, OLLAMA_API_KEY_HEADER } from "../../config/defaults";
+import { readBody } from "../../local/read-body";
 
 /** The body of POST /api/chat, as far as the stand-in reads it. */
 export interface OllamaChatRequest {
@@ -370,14 +371,6 @@ function writeFlushed(res: ServerResponse, data: string): Promise<void> {
   return new Promise((resolve) => res.write(data, () => resolve()));
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
