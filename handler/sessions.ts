@@ -5,6 +5,7 @@ import {
   PutCommand,
   QueryCommand,
   UpdateCommand,
+  type UpdateCommandInput,
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
 import { batchWriteAll, isConditionFailed, type WriteRequest } from "./dynamo";
@@ -394,19 +395,11 @@ export class SessionStore {
 
   /** Gives up `owner`'s archiving claim on a session that stays live; nothing if it holds none. */
   async releaseArchiving(userId: number, sessionId: string, owner: string): Promise<void> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: userId, sk: sessionSk(sessionId) },
-          UpdateExpression: "REMOVE archiving_by, archiving_until",
-          ConditionExpression: "archiving_by = :owner",
-          ExpressionAttributeValues: { ":owner": owner },
-        }),
-      );
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-    }
+    await this.updateSessionIf(userId, sessionId, {
+      UpdateExpression: "REMOVE archiving_by, archiving_until",
+      ConditionExpression: "archiving_by = :owner",
+      ExpressionAttributeValues: { ":owner": owner },
+    });
   }
 
   /**
@@ -466,18 +459,23 @@ export class SessionStore {
   }
 
   private async setIndexFlag(userId: number, sessionId: string, value: 0 | 1): Promise<void> {
+    // When the session was archived meanwhile, there is no index copy left to fix.
+    await this.updateSessionIf(userId, sessionId, {
+      UpdateExpression: "SET is_active = :v",
+      ConditionExpression: "attribute_exists(sk)",
+      ExpressionAttributeValues: { ":v": value },
+    });
+  }
+
+  /** Updates a session item when `ConditionExpression` holds, and does nothing when it does not. */
+  private async updateSessionIf(
+    userId: number,
+    sessionId: string,
+    update: Required<Pick<UpdateCommandInput, "UpdateExpression" | "ConditionExpression" | "ExpressionAttributeValues">>,
+  ): Promise<void> {
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: userId, sk: sessionSk(sessionId) },
-          UpdateExpression: "SET is_active = :v",
-          ConditionExpression: "attribute_exists(sk)",
-          ExpressionAttributeValues: { ":v": value },
-        }),
-      );
+      await this.doc.send(new UpdateCommand({ TableName: this.table, Key: { pk: userId, sk: sessionSk(sessionId) }, ...update }));
     } catch (err) {
-      // The session was archived meanwhile: there is no index copy left to fix.
       if (!isConditionFailed(err)) throw err;
     }
   }
