@@ -5,10 +5,10 @@
  */
 
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DocumentClient } from "../handler/document-client";
 
 /** A client the counter can attach to: the DynamoDB document client or the S3 client. */
-export type CountableClient = Pick<DynamoDBDocumentClient, "middlewareStack"> | Pick<S3Client, "middlewareStack">;
+export type CountableClient = Pick<DocumentClient, "middlewareStack"> | Pick<S3Client, "middlewareStack">;
 
 /** What the counter uses of a middleware stack (both clients' stacks have it). */
 interface AddableStack {

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Message } from "@grammyjs/types";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { splitText } from "./format/split";
 import { ArchiveStore, type S3ClientFactory } from "./archives";
 import { createDocumentClient, createS3ClientFactory, type StaticCredentials } from "./aws";
+import type { DocumentClient } from "./document-client";
 import type { BotConfig } from "./config";
 import { isConditionFailed, isThrottling } from "./dynamo";
 import { ConnectionError, ServiceError } from "./errors";
@@ -21,7 +21,7 @@ import type { ModelApi, TelegramApi, UpdateContext } from "./update-context";
 /** The handler's collaborators; tests and local mode pass their own, the Lambda builds them from config. */
 export interface BotDeps {
   /** DynamoDB document client. @default - built from config (region, AWS_ENDPOINT_URL_DYNAMODB) */
-  readonly doc: DynamoDBDocumentClient;
+  readonly doc: DocumentClient;
   /** Lazy S3 client. @default - built from config on first archive command */
   readonly s3: S3ClientFactory;
   /** Bot API client. @default - a TelegramClient on config.telegramApiUrl */

@@ -1,8 +1,8 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { S3ClientFactory } from "./archives";
 import type { BotConfig } from "./config";
+import { DocumentClient } from "./document-client";
 
 /** Static AWS credentials (local emulators); in AWS the SDK's default chain is used. */
 export interface StaticCredentials {
@@ -13,14 +13,16 @@ export interface StaticCredentials {
 /**
  * The DynamoDB document client for a config: region and endpoint come from the config, not
  * from the SDK reading the environment, so a config object alone decides where data goes.
+ * The SDK resolves each command's middleware once (cacheMiddleware; see DocumentClient).
  */
-export function createDocumentClient(config: BotConfig, credentials?: StaticCredentials): DynamoDBDocumentClient {
+export function createDocumentClient(config: BotConfig, credentials?: StaticCredentials): DocumentClient {
   const client = new DynamoDBClient({
     region: config.region,
+    cacheMiddleware: true,
     ...(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {}),
     ...(credentials ? { credentials: { ...credentials } } : {}),
   });
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  return new DocumentClient({ client });
 }
 
 /**

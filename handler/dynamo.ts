@@ -1,8 +1,4 @@
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { BatchWriteCommand, type BatchWriteCommandInput } from "@aws-sdk/lib-dynamodb";
-
-/** One write of a BatchWriteItem request (a put or a delete) in the document client's shape. */
-export type WriteRequest = NonNullable<BatchWriteCommandInput["RequestItems"]>[string][number];
+import type { DocumentClient, WriteRequest } from "./document-client";
 
 /** DynamoDB's BatchWriteItem limit. */
 export const BATCH_WRITE_LIMIT = 25;
@@ -21,7 +17,7 @@ export interface BatchWriteOptions {
  * `maxAttempts` (nothing is silently dropped).
  */
 export async function batchWriteAll(
-  doc: DynamoDBDocumentClient,
+  doc: DocumentClient,
   tableName: string,
   writes: readonly WriteRequest[],
   options: BatchWriteOptions = {},
@@ -35,8 +31,8 @@ export async function batchWriteAll(
         throw new Error(`batch write left ${pending.length} unprocessed items after ${maxAttempts} attempts`);
       }
       if (attempt > 1) await new Promise((r) => setTimeout(r, baseDelayMs * 2 ** (attempt - 2)));
-      const result = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-      pending = (result.UnprocessedItems?.[tableName] ?? []) as WriteRequest[];
+      const result = await doc.batchWrite({ RequestItems: { [tableName]: pending } });
+      pending = result.UnprocessedItems[tableName] ?? [];
     }
   }
 }

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DocumentClient } from "./document-client";
 import { isConditionFailed } from "./dynamo";
 
 /**
@@ -24,7 +24,7 @@ export type ClaimOutcome =
 
 /** Options of {@link UpdateMarks}. */
 export interface UpdateMarksOptions {
-  readonly doc: DynamoDBDocumentClient;
+  readonly doc: DocumentClient;
   readonly tableName: string;
   /** Clock, epoch ms. @default Date.now */
   readonly now?: () => number;
@@ -34,7 +34,7 @@ export interface UpdateMarksOptions {
 
 /** Conditional-write idempotency for webhook updates. */
 export class UpdateMarks {
-  private readonly doc: DynamoDBDocumentClient;
+  private readonly doc: DocumentClient;
   private readonly table: string;
   private readonly now: () => number;
   private readonly ttlSeconds: number;
@@ -53,42 +53,36 @@ export class UpdateMarks {
   async claim(userId: number, updateId: number, leaseMs: number): Promise<ClaimOutcome> {
     const now = this.now();
     try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: {
-            pk: userId,
-            sk: updateSk(updateId),
-            status: "IN_PROGRESS",
-            lease_expires_at: now + leaseMs,
-            claimed_at: now,
-            ttl: Math.floor(now / 1000) + this.ttlSeconds,
-          },
-          ConditionExpression: "attribute_not_exists(sk) OR (#status = :progress AND lease_expires_at < :now)",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":progress": "IN_PROGRESS", ":now": now },
-        }),
-      );
+      await this.doc.put({
+        TableName: this.table,
+        Item: {
+          pk: userId,
+          sk: updateSk(updateId),
+          status: "IN_PROGRESS",
+          lease_expires_at: now + leaseMs,
+          claimed_at: now,
+          ttl: Math.floor(now / 1000) + this.ttlSeconds,
+        },
+        ConditionExpression: "attribute_not_exists(sk) OR (#status = :progress AND lease_expires_at < :now)",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":progress": "IN_PROGRESS", ":now": now },
+      });
       return "claimed";
     } catch (err) {
       if (!isConditionFailed(err)) throw err;
     }
-    const existing = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { pk: userId, sk: updateSk(updateId) }, ConsistentRead: true }),
-    );
+    const existing = await this.doc.get({ TableName: this.table, Key: { pk: userId, sk: updateSk(updateId) }, ConsistentRead: true });
     return existing.Item?.status === "COMPLETED" ? "completed" : "in_progress";
   }
 
   /** Marks the update handled: later deliveries of it are ignored until the mark expires. */
   async complete(userId: number, updateId: number): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: userId, sk: updateSk(updateId) },
-        UpdateExpression: "SET #status = :done, completed_at = :now REMOVE lease_expires_at",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: { ":done": "COMPLETED", ":now": this.now() },
-      }),
-    );
+    await this.doc.update({
+      TableName: this.table,
+      Key: { pk: userId, sk: updateSk(updateId) },
+      UpdateExpression: "SET #status = :done, completed_at = :now REMOVE lease_expires_at",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ":done": "COMPLETED", ":now": this.now() },
+    });
   }
 }

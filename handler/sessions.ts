@@ -1,14 +1,6 @@
 import { randomUUID } from "node:crypto";
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type UpdateCommandInput,
-  type DynamoDBDocumentClient,
-} from "@aws-sdk/lib-dynamodb";
-import { batchWriteAll, isConditionFailed, type WriteRequest } from "./dynamo";
+import type { DocumentClient, Item, UpdateInput, WriteRequest } from "./document-client";
+import { batchWriteAll, isConditionFailed } from "./dynamo";
 
 /**
  * Live sessions in the sessions table. Layout under pk = Telegram user id:
@@ -104,7 +96,7 @@ export class SessionChangedError extends Error {
 
 /** Options of {@link SessionStore}. */
 export interface SessionStoreOptions {
-  readonly doc: DynamoDBDocumentClient;
+  readonly doc: DocumentClient;
   readonly tableName: string;
   /** Clock, epoch ms. @default Date.now */
   readonly now?: () => number;
@@ -112,7 +104,6 @@ export interface SessionStoreOptions {
   readonly newId?: () => string;
 }
 
-type Item = Record<string, unknown>;
 
 function toSession(item: Item): Session {
   const evalCount = Number(item.last_eval_count);
@@ -152,7 +143,7 @@ export function compareSessions(a: Session, b: Session): number {
  * it needs no read of its own), {@link recentMessages} (one), {@link appendMessage} (two).
  */
 export class SessionStore {
-  private readonly doc: DynamoDBDocumentClient;
+  private readonly doc: DocumentClient;
   private readonly table: string;
   private readonly now: () => number;
   private readonly newId: () => string;
@@ -176,18 +167,14 @@ export class SessionStore {
    * one consistent GetItem. The session it names may have been archived meanwhile.
    */
   async getActiveSessionId(userId: number): Promise<string | undefined> {
-    const profile = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { pk: userId, sk: PROFILE_SK }, ConsistentRead: true }),
-    );
+    const profile = await this.doc.get({ TableName: this.table, Key: { pk: userId, sk: PROFILE_SK }, ConsistentRead: true });
     const id = profile.Item?.active_session_id;
     return typeof id === "string" && id.length > 0 ? id : undefined;
   }
 
   /** One session, or undefined. */
   async getSession(userId: number, sessionId: string): Promise<Session | undefined> {
-    const result = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { pk: userId, sk: sessionSk(sessionId) }, ConsistentRead: true }),
-    );
+    const result = await this.doc.get({ TableName: this.table, Key: { pk: userId, sk: sessionSk(sessionId) }, ConsistentRead: true });
     return result.Item ? toSession(result.Item) : undefined;
   }
 
@@ -205,22 +192,20 @@ export class SessionStore {
   async createSession(userId: number, modelName: string, previousActiveId?: string): Promise<Session> {
     const sessionId = this.newId();
     const createdAt = this.now();
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: {
-          pk: userId,
-          sk: sessionSk(sessionId),
-          session_id: sessionId,
-          model_name: modelName,
-          is_active: 0,
-          created_at: createdAt,
-          last_message_ts: Math.floor(createdAt / 1000),
-          message_count: 0,
-        },
-        ConditionExpression: "attribute_not_exists(sk)",
-      }),
-    );
+    await this.doc.put({
+      TableName: this.table,
+      Item: {
+        pk: userId,
+        sk: sessionSk(sessionId),
+        session_id: sessionId,
+        model_name: modelName,
+        is_active: 0,
+        created_at: createdAt,
+        last_message_ts: Math.floor(createdAt / 1000),
+        message_count: 0,
+      },
+      ConditionExpression: "attribute_not_exists(sk)",
+    });
     await this.activate(userId, sessionId, previousActiveId);
     return {
       userId,
@@ -238,16 +223,14 @@ export class SessionStore {
    * index copies of the previous and the new session. `sessionId` undefined clears it.
    */
   async activate(userId: number, sessionId: string | undefined, previousActiveId?: string): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: userId, sk: PROFILE_SK },
-        UpdateExpression: sessionId
-          ? "SET active_session_id = :id, updated_at = :now, created_at = if_not_exists(created_at, :now)"
-          : "REMOVE active_session_id SET updated_at = :now",
-        ExpressionAttributeValues: sessionId ? { ":id": sessionId, ":now": this.now() } : { ":now": this.now() },
-      }),
-    );
+    await this.doc.update({
+      TableName: this.table,
+      Key: { pk: userId, sk: PROFILE_SK },
+      UpdateExpression: sessionId
+        ? "SET active_session_id = :id, updated_at = :now, created_at = if_not_exists(created_at, :now)"
+        : "REMOVE active_session_id SET updated_at = :now",
+      ExpressionAttributeValues: sessionId ? { ":id": sessionId, ":now": this.now() } : { ":now": this.now() },
+    });
     if (previousActiveId && previousActiveId !== sessionId) await this.setIndexFlag(userId, previousActiveId, 0);
     if (sessionId) await this.setIndexFlag(userId, sessionId, 1);
   }
@@ -299,39 +282,33 @@ export class SessionStore {
       values[":ec"] = facts.speed.evalCount;
       values[":ed"] = facts.speed.evalDurationNs;
     }
-    const counter = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: userId, sk: sessionSk(sessionId) },
-        UpdateExpression: `ADD message_count :one SET ${set}`,
-        ConditionExpression: "attribute_exists(sk)",
-        ExpressionAttributeValues: values,
-        ReturnValues: returnValues,
-      }),
-    );
+    const counter = await this.doc.update({
+      TableName: this.table,
+      Key: { pk: userId, sk: sessionSk(sessionId) },
+      UpdateExpression: `ADD message_count :one SET ${set}`,
+      ConditionExpression: "attribute_exists(sk)",
+      ExpressionAttributeValues: values,
+      ReturnValues: returnValues,
+    });
     const attributes: Item = { pk: userId, session_id: sessionId, ...counter.Attributes };
     const seq = Number(attributes.message_count);
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: { pk: userId, sk: messageSk(sessionId, seq), role, content, ts },
-      }),
-    );
+    await this.doc.put({
+      TableName: this.table,
+      Item: { pk: userId, sk: messageSk(sessionId, seq), role, content, ts },
+    });
     return { message: { seq, role, content, ts }, attributes };
   }
 
   /** The newest `limit` messages, returned oldest first: one Query whatever the session's length. */
   async recentMessages(userId: number, sessionId: string, limit: number): Promise<StoredMessage[]> {
-    const page = await this.doc.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues: { ":pk": userId, ":prefix": messagePrefix(sessionId) },
-        ScanIndexForward: false,
-        Limit: limit,
-        ConsistentRead: true,
-      }),
-    );
+    const page = await this.doc.query({
+      TableName: this.table,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+      ExpressionAttributeValues: { ":pk": userId, ":prefix": messagePrefix(sessionId) },
+      ScanIndexForward: false,
+      Limit: limit,
+      ConsistentRead: true,
+    });
     return (page.Items ?? []).map(toMessage).reverse();
   }
 
@@ -352,16 +329,14 @@ export class SessionStore {
   ): AsyncGenerator<Item> {
     let startKey: Item | undefined;
     do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-          ExpressionAttributeValues: { ":pk": userId, ":prefix": prefix },
-          ...(options.consistent ? { ConsistentRead: true } : {}),
-          ...(options.keysOnly ? { ProjectionExpression: "pk, sk" } : {}),
-          ExclusiveStartKey: startKey,
-        }),
-      );
+      const page = await this.doc.query({
+        TableName: this.table,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": userId, ":prefix": prefix },
+        ...(options.consistent ? { ConsistentRead: true } : {}),
+        ...(options.keysOnly ? { ProjectionExpression: "pk, sk" } : {}),
+        ExclusiveStartKey: startKey,
+      });
       yield* page.Items ?? [];
       startKey = page.LastEvaluatedKey;
     } while (startKey);
@@ -376,16 +351,14 @@ export class SessionStore {
   async claimArchiving(userId: number, sessionId: string, owner: string, leaseMs: number): Promise<ArchivingClaim> {
     const now = this.now();
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: userId, sk: sessionSk(sessionId) },
-          UpdateExpression: "SET archiving_by = :owner, archiving_until = :until",
-          ConditionExpression:
-            "attribute_exists(sk) AND (attribute_not_exists(archiving_until) OR archiving_until < :now OR archiving_by = :owner)",
-          ExpressionAttributeValues: { ":owner": owner, ":until": now + leaseMs, ":now": now },
-        }),
-      );
+      await this.doc.update({
+        TableName: this.table,
+        Key: { pk: userId, sk: sessionSk(sessionId) },
+        UpdateExpression: "SET archiving_by = :owner, archiving_until = :until",
+        ConditionExpression:
+          "attribute_exists(sk) AND (attribute_not_exists(archiving_until) OR archiving_until < :now OR archiving_by = :owner)",
+        ExpressionAttributeValues: { ":owner": owner, ":until": now + leaseMs, ":now": now },
+      });
       return "claimed";
     } catch (err) {
       if (!isConditionFailed(err)) throw err;
@@ -411,15 +384,13 @@ export class SessionStore {
    */
   async deleteSession(userId: number, sessionId: string, expectedMessageCount?: number): Promise<void> {
     try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: { pk: userId, sk: sessionSk(sessionId) },
-          ...(expectedMessageCount === undefined
-            ? {}
-            : { ConditionExpression: "message_count = :n", ExpressionAttributeValues: { ":n": expectedMessageCount } }),
-        }),
-      );
+      await this.doc.delete({
+        TableName: this.table,
+        Key: { pk: userId, sk: sessionSk(sessionId) },
+        ...(expectedMessageCount === undefined
+          ? {}
+          : { ConditionExpression: "message_count = :n", ExpressionAttributeValues: { ":n": expectedMessageCount } }),
+      });
     } catch (err) {
       if (isConditionFailed(err)) throw new SessionChangedError(sessionId);
       throw err;
@@ -448,14 +419,12 @@ export class SessionStore {
     }));
     await batchWriteAll(this.doc, this.table, writes);
     const lastTs = messages.length > 0 ? messages[messages.length - 1]!.ts : session.lastMessageTs;
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: userId, sk: sessionSk(sessionId) },
-        UpdateExpression: "ADD message_count :n SET last_message_ts = :ts",
-        ExpressionAttributeValues: { ":n": messages.length, ":ts": lastTs },
-      }),
-    );
+    await this.doc.update({
+      TableName: this.table,
+      Key: { pk: userId, sk: sessionSk(sessionId) },
+      UpdateExpression: "ADD message_count :n SET last_message_ts = :ts",
+      ExpressionAttributeValues: { ":n": messages.length, ":ts": lastTs },
+    });
   }
 
   private async setIndexFlag(userId: number, sessionId: string, value: 0 | 1): Promise<void> {
@@ -471,10 +440,10 @@ export class SessionStore {
   private async updateSessionIf(
     userId: number,
     sessionId: string,
-    update: Required<Pick<UpdateCommandInput, "UpdateExpression" | "ConditionExpression" | "ExpressionAttributeValues">>,
+    update: Required<Pick<UpdateInput, "UpdateExpression" | "ConditionExpression" | "ExpressionAttributeValues">>,
   ): Promise<void> {
     try {
-      await this.doc.send(new UpdateCommand({ TableName: this.table, Key: { pk: userId, sk: sessionSk(sessionId) }, ...update }));
+      await this.doc.update({ TableName: this.table, Key: { pk: userId, sk: sessionSk(sessionId) }, ...update });
     } catch (err) {
       if (!isConditionFailed(err)) throw err;
     }

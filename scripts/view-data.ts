@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DocumentClient } from "../handler/document-client";
 import type { S3ClientFactory } from "../handler/archives";
 import { createDocumentClient, createS3ClientFactory, type StaticCredentials } from "../handler/aws";
 import { loadConfig } from "../handler/config";
@@ -59,7 +59,7 @@ interface Target {
   readonly label: string;
   readonly tableName: string;
   readonly bucketName: string;
-  readonly doc: DynamoDBDocumentClient;
+  readonly doc: DocumentClient;
   readonly s3: S3ClientFactory;
   close(): Promise<void>;
 }

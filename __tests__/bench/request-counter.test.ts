@@ -1,4 +1,3 @@
-import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { createDocumentClient } from "../../handler/aws";
 import { configWith } from "../../handler/config";
 import { startEmulators, type RunningEmulators } from "../../local/emulators";
@@ -32,12 +31,12 @@ describe("bench/request-counter", () => {
       const counter = createRequestCounter();
       counter.attach(doc);
       const TableName = emulators.tableName;
-      await doc.send(new PutCommand({ TableName, Item: { pk: 1, sk: "X" } }));
+      await doc.put({ TableName, Item: { pk: 1, sk: "X" } });
       counter.reset();
       const counts = await counter.during(async () => {
-        await doc.send(new GetCommand({ TableName, Key: { pk: 1, sk: "X" } }));
-        await doc.send(new GetCommand({ TableName, Key: { pk: 1, sk: "Y" } }));
-        await doc.send(new QueryCommand({ TableName, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": 1 } }));
+        await doc.get({ TableName, Key: { pk: 1, sk: "X" } });
+        await doc.get({ TableName, Key: { pk: 1, sk: "Y" } });
+        await doc.query({ TableName, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": 1 } });
       });
       expect(counts).toEqual({ total: 3, byOperation: { GetItem: 2, Query: 1 } });
       doc.destroy();
@@ -52,8 +51,8 @@ describe("bench/request-counter", () => {
       counter.attach(b);
       const TableName = emulators.tableName;
       const counts = await counter.during(async () => {
-        await a.send(new GetCommand({ TableName, Key: { pk: 2, sk: "X" } }));
-        await b.send(new GetCommand({ TableName, Key: { pk: 2, sk: "X" } }));
+        await a.get({ TableName, Key: { pk: 2, sk: "X" } });
+        await b.get({ TableName, Key: { pk: 2, sk: "X" } });
       });
       expect(counts.total).toBe(2);
       a.destroy();

@@ -1,4 +1,3 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { updateSk } from "../../handler/idempotency";
 import { SESSION_PREFIX } from "../../handler/sessions";
 import { injectFault, sortKeyOf, throttlingError, type InjectedFault } from "../support/aws-faults";
@@ -49,7 +48,7 @@ describe("DynamoDB faults", () => {
       const result = await h.sendText("while the table is hot", { userId: user });
       expect(result.statusCode).toBe(200);
       // Every attempt the client allows (DynamoDB's default is 4), then the error reaches the handler.
-      expect(fault.attempts()).toBe(await h.doc.config.maxAttempts());
+      expect(fault.attempts()).toBe(await h.doc.client.config.maxAttempts());
       expect(last()).toBe("The database is busy right now. Please send that again in a moment.");
       expect(h.ollama.chatRequests().length).toBe(ollamaCalls);
       fault.remove();
@@ -65,7 +64,7 @@ describe("DynamoDB faults", () => {
       expect(result.statusCode).toBe(200);
       expect(last()).toBe("The database is busy right now. Please send that again in a moment.");
       fault.remove();
-      const mark = await h.doc.send(new GetCommand({ TableName: h.config.tableName, Key: { pk: user, sk: updateSk(update.update_id) } }));
+      const mark = await h.doc.get({ TableName: h.config.tableName, Key: { pk: user, sk: updateSk(update.update_id) } });
       expect(mark.Item).toBeUndefined();
       await h.send(update);
       expect(last()).toBe("You said: claim me later");

@@ -67,7 +67,7 @@ describe("S3 faults while archiving", () => {
     fault = injectFault(h.doc, { operation: "DeleteItem", error: throttlingError });
     const result = await h.sendText("/archive 1", { userId: user });
     expect(result.statusCode).toBe(200);
-    expect(fault.attempts()).toBe(await h.doc.config.maxAttempts());
+    expect(fault.attempts()).toBe(await h.doc.client.config.maxAttempts());
     fault.remove();
     expect(await objectKeys()).toEqual([]);
     expect((await h.sessions.listSessions(user)).map((s) => s.sessionId)).toEqual([sessionId]);

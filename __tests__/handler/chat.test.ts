@@ -3,7 +3,6 @@ import { startHarness, type Harness } from "../support/handler-harness";
 import { closedPortUrl } from "../support/net";
 import { echoReply, OllamaStandIn } from "../support/ollama-stand-in";
 import { sessionSk } from "../../handler/sessions";
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { resetUpdateIds, TEST_USER_ID } from "../support/updates";
 
 describe("chat path", () => {
@@ -240,7 +239,7 @@ describe("chat path", () => {
       expect(sent.at(-1)!.content).toBe("count my requests");
       expect(sent.at(-2)!.content).toContain("09999");
       expect((await h.sessions.getActive(user)).session!.messageCount).toBe(10_004);
-      const item = await h.doc.send(new GetCommand({ TableName: h.config.tableName, Key: { pk: user, sk: sessionSk(session!.sessionId) } }));
+      const item = await h.doc.get({ TableName: h.config.tableName, Key: { pk: user, sk: sessionSk(session!.sessionId) } });
       expect(JSON.stringify(item.Item).length).toBeLessThan(400);
     }, 60_000);
   });

@@ -4,7 +4,6 @@ import { updateSk } from "../../handler/idempotency";
 import { lambdaContext, proxyEventFromUpdate } from "../../local/lambda-event";
 import { startHarness, type Harness } from "../support/handler-harness";
 import { resetUpdateIds, TEST_SECRET_TOKEN, TEST_USER_ID, textUpdate } from "../support/updates";
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { closedPortUrl } from "../support/net";
 
 describe("webhook handler", () => {
@@ -186,7 +185,7 @@ describe("webhook handler", () => {
       h.telegram.failNext("sendMessage", { errorCode: 500, description: "Internal Server Error" });
       const update = textUpdate("deliver me", { userId: user });
       expect((await h.send(update)).statusCode).toBe(200);
-      const mark = await h.doc.send(new GetCommand({ TableName: h.config.tableName, Key: { pk: user, sk: updateSk(update.update_id) } }));
+      const mark = await h.doc.get({ TableName: h.config.tableName, Key: { pk: user, sk: updateSk(update.update_id) } });
       expect(mark.Item?.status).toBe("COMPLETED");
       const { session } = await h.sessions.getActive(user);
       expect((await h.sessions.allMessages(user, session!.sessionId)).map((m) => m.content)).toEqual(["deliver me", "You said: deliver me"]);
@@ -195,7 +194,7 @@ describe("webhook handler", () => {
     it("marks carry a ttl about a week ahead for DynamoDB's TTL", async () => {
       const update = textUpdate("/echo ttl", { userId: user });
       await h.send(update);
-      const mark = await h.doc.send(new GetCommand({ TableName: h.config.tableName, Key: { pk: user, sk: updateSk(update.update_id) } }));
+      const mark = await h.doc.get({ TableName: h.config.tableName, Key: { pk: user, sk: updateSk(update.update_id) } });
       expect(mark.Item?.status).toBe("COMPLETED");
       const days = ((mark.Item?.ttl as number) - Date.now() / 1000) / 86_400;
       expect(days).toBeGreaterThan(6.9);

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DocumentClient } from "../../handler/document-client";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { startEmulators, type RunningEmulators } from "../../local/emulators";
 import { DEFAULT_TABLE_NAME, MODEL_INDEX, ACTIVE_SESSIONS_INDEX } from "../../config/table-schema";
@@ -13,7 +13,7 @@ function clients(emulators: RunningEmulators) {
   const s3 = new S3Client({ ...common, endpoint: emulators.s3Endpoint, forcePathStyle: true });
   return {
     dynamo,
-    doc: DynamoDBDocumentClient.from(dynamo),
+    doc: new DocumentClient({ client: dynamo }),
     s3,
     destroy: () => {
       dynamo.destroy();
@@ -54,7 +54,7 @@ describe("local/emulators", () => {
     const first = await startEmulators({ dataDir });
     let c = clients(first);
     try {
-      await c.doc.send(new PutCommand({ TableName: first.tableName, Item: { pk: 42, sk: "SESSION#a", model_name: "m" } }));
+      await c.doc.put({ TableName: first.tableName, Item: { pk: 42, sk: "SESSION#a", model_name: "m" } });
       await c.s3.send(new PutObjectCommand({ Bucket: first.bucketName, Key: "archives/42/a.json", Body: '{"x":1}' }));
     } finally {
       c.destroy();
@@ -64,7 +64,7 @@ describe("local/emulators", () => {
     const second = await startEmulators({ dataDir });
     c = clients(second);
     try {
-      const { Item } = await c.doc.send(new GetCommand({ TableName: second.tableName, Key: { pk: 42, sk: "SESSION#a" } }));
+      const { Item } = await c.doc.get({ TableName: second.tableName, Key: { pk: 42, sk: "SESSION#a" } });
       const object = await c.s3.send(new GetObjectCommand({ Bucket: second.bucketName, Key: "archives/42/a.json" }));
       expect(Item).toEqual({ pk: 42, sk: "SESSION#a", model_name: "m" });
       expect(await object.Body?.transformToString()).toBe('{"x":1}');
@@ -107,7 +107,7 @@ describe("local/emulators", () => {
   it("stops idempotently and refuses connections afterwards", async () => {
     const emulators = await startEmulators();
     const c = clients(emulators);
-    await c.doc.send(new PutCommand({ TableName: emulators.tableName, Item: { pk: 1, sk: "x" } }));
+    await c.doc.put({ TableName: emulators.tableName, Item: { pk: 1, sk: "x" } });
     c.destroy();
 
     await emulators.stop();

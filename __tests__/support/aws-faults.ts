@@ -10,10 +10,10 @@
  *   fault.remove();
  */
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DocumentClient } from "../../handler/document-client";
 
 /** A client faults can be injected into. */
-export type FaultableClient = Pick<DynamoDBDocumentClient, "middlewareStack"> | Pick<S3Client, "middlewareStack">;
+export type FaultableClient = Pick<DocumentClient, "middlewareStack"> | Pick<S3Client, "middlewareStack">;
 
 /** Which requests fail, and how. */
 export interface FaultRule {

@@ -10,7 +10,7 @@
  *   await h.stop();
  */
 import type { Update } from "@grammyjs/types";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DocumentClient } from "../../handler/document-client";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { createHandler, type BotDeps, type WebhookHandler } from "../../handler/app";
 import { ArchiveStore, type S3ClientFactory } from "../../handler/archives";
@@ -70,7 +70,7 @@ export interface Harness {
   /** Every log line written by handlers built by this harness, as JSON strings. */
   readonly logs: string[];
   /** The DynamoDB document client the handlers use (requests counted by {@link awsRequests}). */
-  readonly doc: DynamoDBDocumentClient;
+  readonly doc: DocumentClient;
   /** Lazy S3 client on s3rver. */
   readonly s3: S3ClientFactory;
   /** Store helpers on the same table, for seeding and assertions. */

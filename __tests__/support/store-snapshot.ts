@@ -4,7 +4,6 @@
  * "nothing that was stored is gone".
  */
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { UPDATE_PREFIX } from "../../handler/idempotency";
 import type { Harness } from "./handler-harness";
 
@@ -21,7 +20,7 @@ export async function snapshotStore(h: Pick<Harness, "doc" | "s3" | "config">): 
   const items: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await h.doc.send(new ScanCommand({ TableName: h.config.tableName, ConsistentRead: true, ExclusiveStartKey: startKey }));
+    const page = await h.doc.scan({ TableName: h.config.tableName, ConsistentRead: true, ExclusiveStartKey: startKey });
     items.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;
   } while (startKey);

@@ -5,7 +5,7 @@
  * Formatting is pure.
  */
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DocumentClient } from "../../handler/document-client";
 import { ARCHIVES_PREFIX } from "../../config/defaults";
 import { parseArchive, type ArchiveDocument } from "../../handler/archive-format";
 import { ArchiveStore, type ArchiveEntry, type S3ClientFactory } from "../../handler/archives";
@@ -38,19 +38,17 @@ export interface CollectOptions {
 }
 
 /** The user ids with a profile or a session in the table (a Scan projecting pk; sorted). */
-export async function sessionUserIds(doc: DynamoDBDocumentClient, tableName: string): Promise<number[]> {
+export async function sessionUserIds(doc: DocumentClient, tableName: string): Promise<number[]> {
   const ids = new Set<number>();
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await doc.send(
-      new ScanCommand({
-        TableName: tableName,
-        ProjectionExpression: "pk",
-        FilterExpression: "sk = :profile OR begins_with(sk, :session)",
-        ExpressionAttributeValues: { ":profile": PROFILE_SK, ":session": SESSION_PREFIX },
-        ExclusiveStartKey: startKey,
-      }),
-    );
+    const page = await doc.scan({
+      TableName: tableName,
+      ProjectionExpression: "pk",
+      FilterExpression: "sk = :profile OR begins_with(sk, :session)",
+      ExpressionAttributeValues: { ":profile": PROFILE_SK, ":session": SESSION_PREFIX },
+      ExclusiveStartKey: startKey,
+    });
     for (const item of page.Items ?? []) ids.add(Number(item.pk));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
@@ -58,7 +56,7 @@ export async function sessionUserIds(doc: DynamoDBDocumentClient, tableName: str
 }
 
 /** Every user's sessions through SessionStore (and their messages when verbose). */
-export async function collectSessions(doc: DynamoDBDocumentClient, tableName: string, options: CollectOptions = {}): Promise<UserSessions[]> {
+export async function collectSessions(doc: DocumentClient, tableName: string, options: CollectOptions = {}): Promise<UserSessions[]> {
   const store = new SessionStore({ doc, tableName });
   const userIds = options.userId !== undefined ? [options.userId] : await sessionUserIds(doc, tableName);
   const out: UserSessions[] = [];

@@ -1,4 +1,3 @@
-import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ARCHIVE_VERSION } from "../../../handler/archive-format";
 import { archiveKey } from "../../../handler/archives";
 import { gapsSettled, MAX_WRITE_IN_FLIGHT_MS, missingSeqs } from "../../../handler/commands/archive";
@@ -94,16 +93,14 @@ describe("archive commands", () => {
   describe("a message whose counter update landed before its item (append in flight)", () => {
     let sessionId: string;
     const raiseCounter = () =>
-      h.doc.send(
-        new UpdateCommand({
-          TableName: h.config.tableName,
-          Key: { pk: user, sk: sessionSk(sessionId) },
-          UpdateExpression: "ADD message_count :one",
-          ExpressionAttributeValues: { ":one": 1 },
-        }),
-      );
+      h.doc.update({
+        TableName: h.config.tableName,
+        Key: { pk: user, sk: sessionSk(sessionId) },
+        UpdateExpression: "ADD message_count :one",
+        ExpressionAttributeValues: { ":one": 1 },
+      });
     const landMessage = (seq: number) =>
-      h.doc.send(new PutCommand({ TableName: h.config.tableName, Item: { pk: user, sk: messageSk(sessionId, seq), role: "user", content: "late", ts: 1 } }));
+      h.doc.put({ TableName: h.config.tableName, Item: { pk: user, sk: messageSk(sessionId, seq), role: "user", content: "late", ts: 1 } });
     const storedConversation = async () =>
       ((await archiveJson(user, sessionId)).conversation as { content: string }[]).map((m) => m.content);
 
@@ -132,7 +129,7 @@ describe("archive commands", () => {
     it("a missing message in the middle (a later append landed first) is caught too", async () => {
       await raiseCounter(); // seq 4
       const now = Math.floor(Date.now() / 1000);
-      await h.doc.send(new PutCommand({ TableName: h.config.tableName, Item: { pk: user, sk: messageSk(sessionId, 4), role: "assistant", content: "later", ts: now } }));
+      await h.doc.put({ TableName: h.config.tableName, Item: { pk: user, sk: messageSk(sessionId, 4), role: "assistant", content: "later", ts: now } });
       await h.sendText("/archive 1", { userId: user });
       expect(last()).toContain("got a new message while I archived it, so I kept it");
       expect(await h.archives.list(user)).toEqual([]);
