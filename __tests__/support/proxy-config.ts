@@ -1,10 +1,10 @@
 /**
  * Runs ollama-proxy-config (constructs/ollama-server/proxy-config.sh, as the instance installs
- * it) for real with bash, with stand-in `curl` (the instance metadata service) and `aws` (SSM
- * Parameter Store) commands first on PATH.
+ * it) for real with bash, with stand-in `curl` (the instance metadata service), `aws` (SSM
+ * Parameter Store), `nginx` and `systemctl` commands first on PATH.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderProxyConfigScript } from "../../constructs/ollama-server/render";
@@ -21,13 +21,27 @@ export interface ProxyConfigRun {
   readonly config: string | undefined;
   /** The arguments `aws` was called with. */
   readonly awsArgs: string;
+  /** The `nginx` and `systemctl` commands run, in order, e.g. ["nginx -t", "systemctl reload-or-restart nginx"]. */
+  readonly serviceCalls: string[];
+  /** Temporary files the run left beside the configuration (ollama.conf.new...). */
+  readonly leftovers: string[];
+}
+
+/** How to run the script. */
+export interface ProxyConfigOptions {
+  /** Run as the refresh timer does (`--reload`). @default false */
+  readonly reload?: boolean;
+  /** The configuration already in place before the run. @default - none */
+  readonly existingConfig?: string;
+  /** SSM answers ParameterNotFound. @default false */
+  readonly ssmFails?: boolean;
 }
 
 /**
  * Runs the script on `template` (nginx configuration with the key marker) with the parameter
  * `parameterName` holding `key` in the stand-in SSM.
  */
-export function runProxyConfig(template: string, parameterName: string, key: string): ProxyConfigRun {
+export function runProxyConfig(template: string, parameterName: string, key: string, options: ProxyConfigOptions = {}): ProxyConfigRun {
   const dir = mkdtempSync(join(tmpdir(), "proxy-config-"));
   try {
     const bin = join(dir, "bin");
@@ -53,13 +67,21 @@ else
   echo "aws stand-in: ParameterNotFound" >&2; exit 254
 fi`,
     );
+    const calls = join(dir, "service-calls");
+    for (const name of ["nginx", "systemctl"]) executable(name, `echo "${name} $*" >> "${calls}"`);
     const script = join(dir, "ollama-proxy-config");
     writeFileSync(script, renderProxyConfigScript({ apiKeyParameter: parameterName }));
     writeFileSync(join(dir, "template.conf"), template);
     const output = join(dir, "ollama.conf");
-    const run = spawnSync("bash", [script, join(dir, "template.conf"), output], {
+    if (options.existingConfig !== undefined) writeFileSync(output, options.existingConfig);
+    const args = [...(options.reload ? ["--reload"] : []), join(dir, "template.conf"), output];
+    const run = spawnSync("bash", [script, ...args], {
       encoding: "utf8",
-      env: { PATH: `${bin}:${process.env.PATH ?? ""}`, PARAMETER_NAME: parameterName, PARAMETER_VALUE: key },
+      env: {
+        PATH: `${bin}:${process.env.PATH ?? ""}`,
+        PARAMETER_NAME: options.ssmFails ? "/no/such/parameter" : parameterName,
+        PARAMETER_VALUE: key,
+      },
     });
     return {
       status: run.status,
@@ -67,6 +89,8 @@ fi`,
       stderr: run.stderr,
       config: existsSync(output) ? readFileSync(output, "utf8") : undefined,
       awsArgs: existsSync(join(dir, "aws-args")) ? readFileSync(join(dir, "aws-args"), "utf8").trim() : "",
+      serviceCalls: existsSync(calls) ? readFileSync(calls, "utf8").trim().split("\n") : [],
+      leftovers: readdirSync(dir).filter((name) => name.startsWith("ollama.conf.")),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

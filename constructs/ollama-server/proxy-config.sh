@@ -1,10 +1,17 @@
 #!/bin/bash
 # Writes the nginx API-key proxy configuration with the key read from SSM Parameter Store.
 # Installed as /usr/local/bin/ollama-proxy-config and run before every start of nginx
-# (ExecStartPre), so the key never sits in the instance's user data, and a rotated key takes
-# effect on the next `systemctl restart nginx` or reboot. Rendered by renderProxyConfigScript
-# (constructs/ollama-server/render.ts). Arguments (for tests): template and output paths.
+# (ExecStartPre), so the key never sits in the instance's user data; and every
+# {{refresh_minutes}} minutes with --reload (the ollama-api-key-refresh timer), which reloads
+# nginx only when the key changed, so a rotated key takes effect without a login. Rendered by
+# renderProxyConfigScript (constructs/ollama-server/render.ts).
+# Usage: ollama-proxy-config [--reload] [template output]   (the paths are for tests)
 set -euo pipefail
+RELOAD=false
+if [ "${1:-}" = "--reload" ]; then
+  RELOAD=true
+  shift
+fi
 TEMPLATE="${1:-/etc/nginx/ollama.conf.template}"
 OUTPUT="${2:-/etc/nginx/conf.d/ollama.conf}"
 PARAMETER="{{api_key_parameter}}"
@@ -21,5 +28,16 @@ if [[ ! "${KEY}" =~ ^[A-Za-z0-9_-]+$ ]]; then
 fi
 umask 077
 sed "s/${MARKER}/${KEY}/g" "${TEMPLATE}" > "${OUTPUT}.new"
+if [ "${RELOAD}" = true ] && cmp -s "${OUTPUT}.new" "${OUTPUT}"; then
+  rm -f "${OUTPUT}.new"
+  exit 0
+fi
 mv "${OUTPUT}.new" "${OUTPUT}"
 echo "ollama-proxy-config: wrote ${OUTPUT} with the key from ${PARAMETER}"
+if [ "${RELOAD}" = true ]; then
+  # reload-or-restart: a running nginx rereads its configuration without dropping connections;
+  # a stopped one is started (and runs this script again as ExecStartPre).
+  nginx -t
+  systemctl reload-or-restart nginx
+  echo "ollama-proxy-config: the key in ${PARAMETER} changed; nginx reloaded"
+fi

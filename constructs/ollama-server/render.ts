@@ -84,6 +84,12 @@ export function renderNginxConfig(values: NginxConfigValues): string {
   });
 }
 
+/**
+ * Minutes between two checks of the API key in SSM by the instance (the
+ * ollama-api-key-refresh timer): how long a rotated key can take to reach nginx.
+ */
+export const API_KEY_REFRESH_MINUTES = 5;
+
 /** Values of {@link renderProxyConfigScript}. */
 export interface ProxyConfigValues {
   /** Name of the SecureString parameter holding the key (may be a Terraform reference). */
@@ -99,7 +105,11 @@ export function renderProxyConfigScript(values: ProxyConfigValues): string {
     throw new Error(`invalid apiKeyParameter: got ${JSON.stringify(values.apiKeyParameter)}; allowed: an SSM parameter name such as /ollama-server/api-key`);
   }
   const template = values.forTerraform ? escapeForTerraform(PROXY_CONFIG_TEMPLATE) : PROXY_CONFIG_TEMPLATE;
-  return fillPlaceholders(template, { api_key_parameter: values.apiKeyParameter, api_key_marker: API_KEY_MARKER });
+  return fillPlaceholders(template, {
+    api_key_parameter: values.apiKeyParameter,
+    api_key_marker: API_KEY_MARKER,
+    refresh_minutes: String(API_KEY_REFRESH_MINUTES),
+  });
 }
 
 /** Values of {@link renderUserData}. */
@@ -144,6 +154,7 @@ export function renderUserData(values: UserDataValues): string {
     models: values.models.map((m) => `"${m}"`).join(" "),
     nginx_config: nginx.trimEnd(),
     api_key_parameter: values.apiKeyParameter,
+    refresh_minutes: String(API_KEY_REFRESH_MINUTES),
     proxy_config_script: renderProxyConfigScript({ apiKeyParameter: values.apiKeyParameter, forTerraform: true }).trimEnd(),
   });
 }

@@ -2,7 +2,8 @@
 # First-boot setup of the Ollama instance (Amazon Linux 2023). Rendered by renderUserData
 # (constructs/ollama-server/render.ts) with the stack's values; the model list comes from the
 # stack configuration; the API key is read from SSM Parameter Store by ollama-proxy-config
-# (proxy-config.sh) each time nginx starts, so it is not in this script.
+# (proxy-config.sh) each time nginx starts and every few minutes after, so it is not in this
+# script.
 set -euo pipefail
 exec > >(tee -a /var/log/ollama-setup.log) 2>&1
 
@@ -60,8 +61,30 @@ ExecStartPre=/usr/sbin/nginx -t
 Restart=on-failure
 RestartSec=10
 UNIT
+# A rotated key (a new value of the parameter) reaches nginx within {{refresh_minutes}} minutes.
+cat > /etc/systemd/system/ollama-api-key-refresh.service <<'UNIT'
+[Unit]
+Description=Reload nginx when the Ollama API key in SSM has changed
+After=nginx.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/bin/ollama-proxy-config --reload
+UNIT
+cat > /etc/systemd/system/ollama-api-key-refresh.timer <<'UNIT'
+[Unit]
+Description=Check the Ollama API key in SSM every {{refresh_minutes}} minutes
+
+[Timer]
+OnBootSec={{refresh_minutes}}min
+OnUnitActiveSec={{refresh_minutes}}min
+
+[Install]
+WantedBy=timers.target
+UNIT
 systemctl daemon-reload
 systemctl enable nginx
+systemctl enable --now ollama-api-key-refresh.timer
 # Not fatal: without the key yet (IAM still propagating, SSM unreachable) systemd retries nginx
 # every 10 s, and the models must be set up meanwhile.
 systemctl restart nginx || echo "nginx is not up yet; systemd retries it (journalctl -u nginx)"

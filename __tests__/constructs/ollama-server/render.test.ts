@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  API_KEY_REFRESH_MINUTES,
   API_KEY_MARKER,
   escapeForTerraform,
   fillPlaceholders,
@@ -77,6 +78,55 @@ describe("ollama-server templates", () => {
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain("/ollama-server/api-key is empty or holds characters other than");
     expect(run.config).toBeUndefined();
+  });
+
+  it("proxy-config as nginx's ExecStartPre never reloads nginx itself", () => {
+    const template = renderNginxConfig({ listen: "11434", upstreamPort: 11435, apiKey: API_KEY_MARKER });
+    const run = runProxyConfig(template, "/ollama-server/api-key", "Kx7Qm2Vt9Lp4", { existingConfig: "old" });
+    expect(run.status).toBe(0);
+    expect(run.serviceCalls).toEqual([]);
+  });
+
+  describe("proxy-config --reload (the key refresh timer)", () => {
+    const template = renderNginxConfig({ listen: "11434", upstreamPort: 11435, apiKey: API_KEY_MARKER });
+    const configWith = (key: string) => renderNginxConfig({ listen: "11434", upstreamPort: 11435, apiKey: key });
+
+    it("does nothing when the key is unchanged", () => {
+      const run = runProxyConfig(template, "/ollama-server/api-key", "Kx7Qm2Vt9Lp4", { reload: true, existingConfig: configWith("Kx7Qm2Vt9Lp4") });
+      expect(run.status).toBe(0);
+      expect(run.serviceCalls).toEqual([]);
+      expect(run.config).toBe(configWith("Kx7Qm2Vt9Lp4"));
+      expect(run.stdout).toBe("");
+      expect(run.leftovers).toEqual([]);
+    });
+
+    it("writes a rotated key, checks the configuration and reloads nginx", () => {
+      const run = runProxyConfig(template, "/ollama-server/api-key", "N3wKey-rotated", { reload: true, existingConfig: configWith("Kx7Qm2Vt9Lp4") });
+      expect(run.stderr).toBe("");
+      expect(run.status).toBe(0);
+      expect(run.config).toBe(configWith("N3wKey-rotated"));
+      expect(run.serviceCalls).toEqual(["nginx -t", "systemctl reload-or-restart nginx"]);
+      expect(run.stdout).toContain("changed; nginx reloaded");
+      expect(run.stdout).not.toContain("N3wKey-rotated");
+    });
+
+    it.each([
+      ["SSM cannot be read", { ssmFails: true }, "Kx7Qm2Vt9Lp4"],
+      ["the new value is not a usable key", {}, "bad key!"],
+    ])("keeps the key in service when %s (no reload, nothing written)", (_case, extra, key) => {
+      const run = runProxyConfig(template, "/ollama-server/api-key", key, { reload: true, existingConfig: configWith("Kx7Qm2Vt9Lp4"), ...extra });
+      expect(run.status).not.toBe(0);
+      expect(run.config).toBe(configWith("Kx7Qm2Vt9Lp4"));
+      expect(run.serviceCalls).toEqual([]);
+      expect(run.leftovers).toEqual([]);
+    });
+  });
+
+  it(`checks the key every ${API_KEY_REFRESH_MINUTES} minutes with a systemd timer`, () => {
+    const script = renderLikeTerraform(renderUserData(values));
+    expect(script).toContain("ExecStart=/usr/local/bin/ollama-proxy-config --reload");
+    expect(script).toContain(`OnUnitActiveSec=${API_KEY_REFRESH_MINUTES}min`);
+    expect(script).toContain("systemctl enable --now ollama-api-key-refresh.timer");
   });
 
   it("fails if the parameter name could break the script", () => {
