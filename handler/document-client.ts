@@ -39,9 +39,10 @@ export type Item = Record<string, NativeAttributeValue>;
 type WithItems<T, K extends keyof T> = Omit<T, K> & { [P in K]?: Item };
 
 export type GetInput = WithItems<GetItemCommandInput, "Key"> & { readonly Key: Item };
-export type PutInput = WithItems<PutItemCommandInput, "Item" | "ExpressionAttributeValues"> & { readonly Item: Item };
+/** put() and delete() return nothing, so they take no ReturnValues (it would be dropped). */
+export type PutInput = WithItems<Omit<PutItemCommandInput, "ReturnValues">, "Item" | "ExpressionAttributeValues"> & { readonly Item: Item };
 export type UpdateInput = WithItems<UpdateItemCommandInput, "Key" | "ExpressionAttributeValues"> & { readonly Key: Item };
-export type DeleteInput = WithItems<DeleteItemCommandInput, "Key" | "ExpressionAttributeValues"> & { readonly Key: Item };
+export type DeleteInput = WithItems<Omit<DeleteItemCommandInput, "ReturnValues">, "Key" | "ExpressionAttributeValues"> & { readonly Key: Item };
 export type QueryInput = WithItems<QueryCommandInput, "ExpressionAttributeValues" | "ExclusiveStartKey">;
 export type ScanInput = WithItems<ScanCommandInput, "ExpressionAttributeValues" | "ExclusiveStartKey">;
 

@@ -1,3 +1,4 @@
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { createDocumentClient } from "../../handler/aws";
 import { configWith } from "../../handler/config";
 import type { DocumentClient, WriteRequest } from "../../handler/document-client";
@@ -89,6 +90,13 @@ describe("handler/document-client on dynalite", () => {
     await Promise.all(ids.map((i) => doc.put({ TableName, Item: { pk: 5, sk: `K#${i}`, value: i * 10 } })));
     const items = await Promise.all(ids.map((i) => doc.get({ TableName, Key: { pk: 5, sk: `K#${i}` }, ConsistentRead: true })));
     expect(items.map((r) => r.Item?.value)).toEqual(ids.map((i) => i * 10));
+  });
+
+  it("resolves each command class's middleware once (the SDK's handler cache is on)", async () => {
+    await doc.get({ TableName, Key: { pk: 6, sk: "cache" } });
+    const cache = (doc.client as unknown as { handlers?: WeakMap<object, unknown> }).handlers;
+    expect(cache).toBeInstanceOf(WeakMap);
+    expect(cache?.has(GetItemCommand)).toBe(true);
   });
 
   it("runs middleware added or removed after the first requests (the cached handlers are resolved again)", async () => {

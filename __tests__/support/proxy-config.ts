@@ -21,9 +21,9 @@ export interface ProxyConfigRun {
   readonly config: string | undefined;
   /** The arguments `aws` was called with. */
   readonly awsArgs: string;
-  /** The `nginx` and `systemctl` commands run, in order, e.g. ["nginx -t", "systemctl reload-or-restart nginx"]. */
+  /** The `nginx` and `systemctl` commands run, in order, e.g. ["nginx -t", "systemctl try-reload-or-restart nginx"]. */
   readonly serviceCalls: string[];
-  /** Temporary files the run left beside the configuration (ollama.conf.new...). */
+  /** Temporary files the run left beside the configuration (ollama.conf.XXXXXX). */
   readonly leftovers: string[];
 }
 
@@ -35,6 +35,8 @@ export interface ProxyConfigOptions {
   readonly existingConfig?: string;
   /** SSM answers ParameterNotFound. @default false */
   readonly ssmFails?: boolean;
+  /** The stand-in `nginx -t` reports an invalid configuration. @default false */
+  readonly nginxRejects?: boolean;
 }
 
 /**
@@ -68,7 +70,8 @@ else
 fi`,
     );
     const calls = join(dir, "service-calls");
-    for (const name of ["nginx", "systemctl"]) executable(name, `echo "${name} $*" >> "${calls}"`);
+    executable("systemctl", `echo "systemctl $*" >> "${calls}"`);
+    executable("nginx", `echo "nginx $*" >> "${calls}"${options.nginxRejects ? "\necho 'nginx: configuration test failed' >&2; exit 1" : ""}`);
     const script = join(dir, "ollama-proxy-config");
     writeFileSync(script, renderProxyConfigScript({ apiKeyParameter: parameterName }));
     writeFileSync(join(dir, "template.conf"), template);

@@ -27,17 +27,31 @@ if [[ ! "${KEY}" =~ ^[A-Za-z0-9_-]+$ ]]; then
   exit 1
 fi
 umask 077
-sed "s/${MARKER}/${KEY}/g" "${TEMPLATE}" > "${OUTPUT}.new"
-if [ "${RELOAD}" = true ] && cmp -s "${OUTPUT}.new" "${OUTPUT}"; then
-  rm -f "${OUTPUT}.new"
+# A temporary file beside the configuration (not matched by conf.d/*.conf), removed on any exit.
+NEW=$(mktemp "${OUTPUT}.XXXXXX")
+BACKUP=""
+trap 'rm -f "${NEW}" "${BACKUP}"' EXIT
+sed "s/${MARKER}/${KEY}/g" "${TEMPLATE}" > "${NEW}"
+if [ "${RELOAD}" = false ]; then
+  mv "${NEW}" "${OUTPUT}"
+  echo "ollama-proxy-config: wrote ${OUTPUT} with the key from ${PARAMETER}"
   exit 0
 fi
-mv "${OUTPUT}.new" "${OUTPUT}"
-echo "ollama-proxy-config: wrote ${OUTPUT} with the key from ${PARAMETER}"
-if [ "${RELOAD}" = true ]; then
-  # reload-or-restart: a running nginx rereads its configuration without dropping connections;
-  # a stopped one is started (and runs this script again as ExecStartPre).
-  nginx -t
-  systemctl reload-or-restart nginx
-  echo "ollama-proxy-config: the key in ${PARAMETER} changed; nginx reloaded"
+# --reload: nothing to do while the key is unchanged (a bash comparison: no diffutils needed).
+if [ -f "${OUTPUT}" ] && [ "$(<"${NEW}")" = "$(<"${OUTPUT}")" ]; then
+  exit 0
 fi
+if [ -f "${OUTPUT}" ]; then
+  BACKUP=$(mktemp "${OUTPUT}.XXXXXX")
+  cp -p "${OUTPUT}" "${BACKUP}"
+fi
+mv "${NEW}" "${OUTPUT}"
+# try-reload-or-restart: a running nginx rereads its configuration without dropping
+# connections; an nginx stopped on purpose stays stopped (its next start runs this script).
+if ! nginx -t || ! systemctl try-reload-or-restart nginx; then
+  # Put back what nginx is serving, so the next run sees the change again and retries.
+  if [ -n "${BACKUP}" ]; then mv "${BACKUP}" "${OUTPUT}"; fi
+  echo "ollama-proxy-config: nginx refused the configuration with the new key from ${PARAMETER}; the previous one is kept" >&2
+  exit 1
+fi
+echo "ollama-proxy-config: the key in ${PARAMETER} changed; nginx reloaded"

@@ -105,9 +105,30 @@ describe("ollama-server templates", () => {
       expect(run.stderr).toBe("");
       expect(run.status).toBe(0);
       expect(run.config).toBe(configWith("N3wKey-rotated"));
-      expect(run.serviceCalls).toEqual(["nginx -t", "systemctl reload-or-restart nginx"]);
+      expect(run.serviceCalls).toEqual(["nginx -t", "systemctl try-reload-or-restart nginx"]);
+      expect(run.leftovers).toEqual([]);
       expect(run.stdout).toContain("changed; nginx reloaded");
       expect(run.stdout).not.toContain("N3wKey-rotated");
+    });
+
+    it("puts the configuration in service back when nginx refuses the new one, so the next run tries again", () => {
+      const run = runProxyConfig(template, "/ollama-server/api-key", "N3wKey-rotated", {
+        reload: true,
+        existingConfig: configWith("Kx7Qm2Vt9Lp4"),
+        nginxRejects: true,
+      });
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain("nginx refused the configuration");
+      expect(run.config).toBe(configWith("Kx7Qm2Vt9Lp4"));
+      expect(run.serviceCalls).toEqual(["nginx -t"]);
+      expect(run.leftovers).toEqual([]);
+    });
+
+    it("writes and reloads when no configuration exists yet", () => {
+      const run = runProxyConfig(template, "/ollama-server/api-key", "Kx7Qm2Vt9Lp4", { reload: true });
+      expect(run.status).toBe(0);
+      expect(run.config).toBe(configWith("Kx7Qm2Vt9Lp4"));
+      expect(run.serviceCalls).toEqual(["nginx -t", "systemctl try-reload-or-restart nginx"]);
     });
 
     it.each([
