@@ -75,6 +75,12 @@ const maybeAttributes = (item: Item | undefined) => (item === undefined ? undefi
 const maybeItem = (attributes: Record<string, AttributeValue> | undefined): Item | undefined =>
   attributes === undefined ? undefined : unmarshall(attributes);
 
+/** A Query or Scan output with plain items. */
+const toPage = (output: { Items?: Record<string, AttributeValue>[]; LastEvaluatedKey?: Record<string, AttributeValue> }): ItemPage => ({
+  Items: (output.Items ?? []).map((item) => unmarshall(item)),
+  LastEvaluatedKey: maybeItem(output.LastEvaluatedKey),
+});
+
 /** See the module comment. */
 export class DocumentClient {
   readonly client: DynamoDBClient;
@@ -141,7 +147,7 @@ export class DocumentClient {
         ExclusiveStartKey: maybeAttributes(input.ExclusiveStartKey),
       }),
     );
-    return { Items: (output.Items ?? []).map((item) => unmarshall(item)), LastEvaluatedKey: maybeItem(output.LastEvaluatedKey) };
+    return toPage(output);
   }
 
   async scan(input: ScanInput): Promise<ItemPage> {
@@ -152,7 +158,7 @@ export class DocumentClient {
         ExclusiveStartKey: maybeAttributes(input.ExclusiveStartKey),
       }),
     );
-    return { Items: (output.Items ?? []).map((item) => unmarshall(item)), LastEvaluatedKey: maybeItem(output.LastEvaluatedKey) };
+    return toPage(output);
   }
 
   /** BatchWriteItem; `UnprocessedItems` are what DynamoDB did not write, per table. */
