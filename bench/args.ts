@@ -14,6 +14,14 @@ export interface BenchOptions {
   readonly output: string | undefined;
   /** Updates per warm scenario. @default 1000 (quick: 40) */
   readonly iterations: number;
+  /**
+   * Unmeasured updates before each warm scenario's measured ones. V8 keeps compiling hot
+   * functions for the first few hundred updates of a process (about 630 compilations in the
+   * first 100 chat messages, 110 between the 300th and 400th), and those compilations share the
+   * CPU with the handler; a warm container that has answered this many updates is past that.
+   * @default 500 (quick: 5)
+   */
+  readonly warmup: number;
   /** Fresh node processes for the cold start. @default 20 (quick: 3) */
   readonly coldRuns: number;
   /** Session counts of the request-count matrix. @default [1, 10, 100] (quick: [1, 3]) */
@@ -23,18 +31,19 @@ export interface BenchOptions {
 }
 
 /** The usage line printed for --help or a bad option. */
-export const USAGE = "usage: npm run bench -- [--quick] [--json-only] [--no-cold] [--no-write] [--out <file>] [--iterations <n>] [--cold-runs <n>]";
+export const USAGE = "usage: npm run bench -- [--quick] [--json-only] [--no-cold] [--no-write] [--out <file>] [--iterations <n>] [--warmup <n>] [--cold-runs <n>]";
 
 /** Parses argv (without node and the script); throws with {@link USAGE} on an unknown option. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const quick = argv.includes("--quick");
   let output: string | undefined = "bench/results.json";
   let iterations = quick ? 40 : 1000;
+  let warmup = quick ? 5 : 500;
   let coldRuns = quick ? 3 : 20;
   let jsonOnly = false;
   let skipCold = false;
-  const count = (name: string, value: string | undefined): number => {
-    if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1) throw new Error(`${name} needs a whole number >= 1\n${USAGE}`);
+  const count = (name: string, value: string | undefined, least = 1): number => {
+    if (value === undefined || !/^\d+$/.test(value) || Number(value) < least) throw new Error(`${name} needs a whole number >= ${least}\n${USAGE}`);
     return Number(value);
   };
   for (let i = 0; i < argv.length; i++) {
@@ -58,6 +67,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       case "--iterations":
         iterations = count(arg, argv[++i]);
         break;
+      case "--warmup":
+        warmup = count(arg, argv[++i], 0);
+        break;
       case "--cold-runs":
         coldRuns = count(arg, argv[++i]);
         break;
@@ -71,6 +83,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     skipCold,
     output,
     iterations,
+    warmup,
     coldRuns,
     sessionCounts: quick ? [1, 3] : [1, 10, 100],
     historyLengths: quick ? [10, 100] : [10, 1000, 10000],

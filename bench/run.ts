@@ -32,8 +32,13 @@ import { evaluateTargets, type Verdict } from "./targets";
 /** What results.json holds. Keys carry their unit (Ms, Bytes, KB). */
 export interface BenchResults {
   readonly machine: MachineInfo & { readonly memoryGB: number };
-  readonly options: { readonly quick: boolean; readonly iterations: number; readonly coldRuns: number };
+  readonly options: { readonly quick: boolean; readonly iterations: number; readonly warmup: number; readonly coldRuns: number };
   readonly warmLatencyMs: Readonly<Record<ScenarioName, Summary>>;
+  /**
+   * The warm-up updates before each scenario's measured ones, kept apart. Chat runs first, so
+   * its warm-up is the first updates a freshly started process answers.
+   */
+  readonly warmupLatencyMs: Readonly<Partial<Record<ScenarioName, Summary>>>;
   /** GC pauses during each warm scenario, and how many of its slowest 1% of updates had one. */
   readonly warmGc: Readonly<Record<ScenarioName, GcPauses>>;
   readonly requestsPerUpdate: readonly ScaleRow[];
@@ -67,11 +72,13 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
     const ctx: BenchContext = { harness, handler: harness.handler, counter };
 
     const warm = {} as Record<ScenarioName, Summary>;
+    const warmup: Partial<Record<ScenarioName, Summary>> = {};
     const warmGc = {} as Record<ScenarioName, GcPauses>;
     for (const scenario of SCENARIOS) {
-      progress(`warm latency: ${scenario} x ${options.iterations}`);
-      const result = await warmLatency(ctx, scenario, options.iterations);
+      progress(`warm latency: ${scenario} x ${options.iterations} (after ${options.warmup} warm-up updates)`);
+      const result = await warmLatency(ctx, scenario, options.iterations, options.warmup);
       warm[scenario] = roundSummary(result.latency);
+      if (result.warmup) warmup[scenario] = roundSummary(result.warmup);
       warmGc[scenario] = result.gc;
     }
 
@@ -124,8 +131,9 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
     const machine = machineInfo();
     return {
       machine: { ...machine, memoryGB: round(machine.memoryBytes / 1024 ** 3, 1) },
-      options: { quick: options.quick, iterations: options.iterations, coldRuns: options.coldRuns },
+      options: { quick: options.quick, iterations: options.iterations, warmup: options.warmup, coldRuns: options.coldRuns },
       warmLatencyMs: warm,
+      warmupLatencyMs: warmup,
       warmGc,
       requestsPerUpdate: scale,
       coldStart,
@@ -144,7 +152,7 @@ export function renderReport(r: BenchResults): string {
   const m = r.machine;
   out.push(`## Benchmark (${r.options.quick ? "quick" : "full"} run, ${m.date})`);
   out.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, node ${m.node} (${m.platform}); took ${(r.durationMs / 1000).toFixed(1)} s.`);
-  out.push("", "### Warm handler time per update (ms)");
+  out.push("", `### Warm handler time per update (ms, after ${r.options.warmup} warm-up updates)`);
   out.push(
     formatTable(
       ["update", "n", "p50", "p95", "p99", "max", "GC pauses (n / ms)", "slowest 1% with a GC pause"],
@@ -155,6 +163,19 @@ export function renderReport(r: BenchResults): string {
       }),
     ),
   );
+  const warmedUp = SCENARIOS.filter((s) => r.warmupLatencyMs[s] !== undefined);
+  if (warmedUp.length > 0) {
+    out.push("", `Warm-up: the ${r.options.warmup} updates before each scenario's measured ones (chat's are the process's first), not in the figures above:`);
+    out.push(
+      formatTable(
+        ["update", "n", "p50", "p95", "p99", "max"],
+        warmedUp.map((s) => {
+          const x = r.warmupLatencyMs[s]!;
+          return [s, x.n, x.p50, x.p95, x.p99, x.max];
+        }),
+      ),
+    );
+  }
   out.push("", "### AWS requests per update (DynamoDB + S3) and bytes sent to Ollama per chat message");
   out.push(
     formatTable(

@@ -17,6 +17,8 @@ import { summarize, type Summary } from "./stats";
 /** Warm latency of a scenario, with the GC pauses that fell into it. */
 export interface WarmResult {
   readonly latency: Summary;
+  /** The unmeasured warm-up updates before it; undefined when there were none. */
+  readonly warmup: Summary | undefined;
   readonly gc: GcPauses;
 }
 
@@ -70,17 +72,20 @@ export async function seedSession(harness: Harness, userId: number, messages: nu
 }
 
 /**
- * Warm handler time of one scenario over `iterations` updates (after `warmup` unmeasured ones).
+ * Warm handler time of one scenario over `iterations` updates, after `warmup` updates whose
+ * times are kept apart (see BenchOptions.warmup).
  * chat: one user's chat messages; listsessions: a user with 3 sessions; archive: each update
  * archives a fresh user's 10-message session (seeded outside the timing); export: /export 1
  * of a user with one archive.
  */
-export async function warmLatency(ctx: BenchContext, scenario: ScenarioName, iterations: number, warmup = 30): Promise<WarmResult> {
+export async function warmLatency(ctx: BenchContext, scenario: ScenarioName, iterations: number, warmup: number): Promise<WarmResult> {
   const { harness } = ctx;
   const samples: TimedSpan[] = [];
+  const warmupMs: number[] = [];
   const total = warmup + iterations;
   const record = (i: number, span: TimedSpan) => {
     if (i >= warmup) samples.push(span);
+    else warmupMs.push(span.durationMs);
   };
   const gc = recordGcPauses();
   switch (scenario) {
@@ -115,7 +120,11 @@ export async function warmLatency(ctx: BenchContext, scenario: ScenarioName, ite
   }
   await new Promise((resolve) => setImmediate(resolve)); // the last GC entries arrive asynchronously
   const pauses = gc.stop();
-  return { latency: summarize(samples.map((s) => s.durationMs)), gc: summarizeGcPauses(samples, pauses) };
+  return {
+    latency: summarize(samples.map((s) => s.durationMs)),
+    warmup: warmupMs.length > 0 ? summarize(warmupMs) : undefined,
+    gc: summarizeGcPauses(samples, pauses),
+  };
 }
 
 /** AWS requests of each scenario and Ollama bytes of a chat message, for one user shape. */
