@@ -15,10 +15,12 @@ export interface BenchOptions {
   /** Updates per warm scenario. @default 1000 (quick: 40) */
   readonly iterations: number;
   /**
-   * Unmeasured updates before each warm scenario's measured ones. V8 keeps compiling hot
-   * functions for the first few hundred updates of a process (about 630 compilations in the
-   * first 100 chat messages, 110 between the 300th and 400th), and those compilations share the
-   * CPU with the handler; a warm container that has answered this many updates is past that.
+   * Unmeasured updates before each warm scenario's measured ones. V8 keeps compiling the hot
+   * path through a fresh process's first few hundred updates (`npm run bench:jit`: about 620
+   * compilations in the first 100 chat messages, about 100 in the fourth hundred, a few dozen a
+   * hundred after the 500th), and on 2 cores those compilations compete with the handler. The
+   * measured figures are those of a container past most of that; a quiet bot's containers may
+   * never get there, and the warm-up's own figures (reported apart) are closer to theirs.
    * @default 500 (quick: 5)
    */
   readonly warmup: number;

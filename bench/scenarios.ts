@@ -74,9 +74,10 @@ export async function seedSession(harness: Harness, userId: number, messages: nu
 /**
  * Warm handler time of one scenario over `iterations` updates, after `warmup` updates whose
  * times are kept apart (see BenchOptions.warmup).
- * chat: one user's chat messages; listsessions: a user with 3 sessions; archive: each update
- * archives a fresh user's 10-message session (seeded outside the timing); export: /export 1
- * of a user with one archive.
+ * chat: one user's chat messages (the session grows by two messages an update, from 10 to
+ * about 3,000 in a full run; the context sent stays bounded); listsessions: a user with 3
+ * sessions; archive: each update archives a fresh user's 10-message session (seeded outside
+ * the timing); export: /export 1 of a user with one archive.
  */
 export async function warmLatency(ctx: BenchContext, scenario: ScenarioName, iterations: number, warmup: number): Promise<WarmResult> {
   const { harness } = ctx;
