@@ -47,9 +47,10 @@ async function parent(updates: number): Promise<number> {
     env: { ...process.env, JIT_CURVE_CHILD: "1" },
     stdio: ["ignore", "pipe", "inherit"],
   });
+  const closed = new Promise<number>((resolve) => proc.on("close", (c) => resolve(c ?? 1)));
   const lines: string[] = [];
   for await (const line of createInterface({ input: proc.stdout })) lines.push(line);
-  const code = await new Promise<number>((resolve) => proc.on("close", (c) => resolve(c ?? 1)));
+  const code = await closed;
   if (code !== 0) return code;
   process.stdout.write("| updates | functions compiled |\n|---|---:|\n");
   for (const { block, compilations } of compilationsPerBlock(lines)) process.stdout.write(`| ${block + 1}–${block + 100} | ${compilations} |\n`);
