@@ -13,8 +13,9 @@
  * answer (`{}`: no item, no attributes); any other gets 400 InvalidSignatureException.
  */
 import { createHash, createHmac } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readBody } from "../../local/read-body";
 
 /** A key pair the endpoint accepts. */
 export interface KnownKey {
@@ -107,12 +108,6 @@ export function signatureProblem(request: SignedRequest, options: SigV4EndpointO
   const computed = createHmac("sha256", signingKey).update(stringToSign).digest("hex");
   return computed === signature ? "" : "signature does not match";
 }
-
-const readBody = async (req: IncomingMessage): Promise<Buffer> => {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-};
 
 /** Starts an endpoint on 127.0.0.1; see the module comment. */
 export async function startSigV4Endpoint(options: SigV4EndpointOptions): Promise<SigV4Endpoint> {
