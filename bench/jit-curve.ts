@@ -24,12 +24,9 @@ export function compilationsPerBlock(lines: Iterable<string>): { block: number; 
 }
 
 async function child(updates: number): Promise<void> {
-  const { createLogger } = await import("../handler/log");
-  const { startHarness } = await import("../__tests__/support/handler-harness");
   const { lambdaContext } = await import("../local/lambda-event");
-  const { eventFor, freshUser, seedSession } = await import("./scenarios");
-  const quiet = createLogger({ level: "INFO", secrets: [], sink: () => undefined });
-  const harness = await startHarness({ logLevel: "INFO", deps: { logger: quiet } });
+  const { eventFor, freshUser, seedSession, startBenchHarness } = await import("./scenarios");
+  const harness = await startBenchHarness();
   try {
     const user = freshUser();
     await seedSession(harness, user, 10);

@@ -6,8 +6,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { createLogger } from "../handler/log";
-import { startHarness, type Harness } from "../__tests__/support/handler-harness";
+import type { Harness } from "../__tests__/support/handler-harness";
 import { parseBenchArgs, type BenchOptions } from "./args";
 import { measureColdStart, type ColdStartResult } from "./cold-start";
 import { machineInfo, type MachineInfo } from "./machine";
@@ -17,6 +16,7 @@ import {
   freshUser,
   requestScale,
   seedSession,
+  startBenchHarness,
   streamingLatency,
   warmLatency,
   type BenchContext,
@@ -63,8 +63,7 @@ const roundSummary = (s: Summary): Summary => ({
 /** Runs every measurement of `options` and stops every server it started. */
 export async function runBench(options: BenchOptions, progress: (line: string) => void = () => undefined): Promise<BenchResults> {
   const started = Date.now();
-  const quiet = createLogger({ level: "INFO", secrets: [], sink: () => undefined });
-  const harness: Harness = await startHarness({ logLevel: "INFO", deps: { logger: quiet } });
+  const harness: Harness = await startBenchHarness();
   try {
     const counter = createRequestCounter();
     const ctx: BenchContext = { harness, handler: harness.handler, counter };

@@ -7,7 +7,8 @@ import { performance } from "node:perf_hooks";
 import type { Update } from "@grammyjs/types";
 import type { WebhookHandler } from "../handler/app";
 import { lambdaContext, proxyEventFromUpdate } from "../local/lambda-event";
-import type { Harness } from "../__tests__/support/handler-harness";
+import { createLogger } from "../handler/log";
+import { startHarness, type Harness } from "../__tests__/support/handler-harness";
 import { OllamaStandIn } from "../__tests__/support/ollama-stand-in";
 import { TEST_OLLAMA_API_KEY, TEST_SECRET_TOKEN, textUpdate } from "../__tests__/support/updates";
 import type { RequestCounter, RequestCounts } from "./request-counter";
@@ -30,6 +31,12 @@ export interface BenchContext {
   readonly harness: Harness;
   readonly handler: WebhookHandler;
   readonly counter: RequestCounter;
+}
+
+/** A harness whose handler logs nothing: the bench times the bot, not its log lines' capture. */
+export function startBenchHarness(): Promise<Harness> {
+  const quiet = createLogger({ level: "INFO", secrets: [], sink: () => undefined });
+  return startHarness({ logLevel: "INFO", deps: { logger: quiet } });
 }
 
 let nextUser = 5_000_000;
