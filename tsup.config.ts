@@ -28,7 +28,7 @@ export default defineConfig({
     // Lambda passes the role's credentials in the environment: skip the SDK's full default chain.
     options.alias = {
       ...options.alias,
-      "@aws-sdk/credential-provider-node": resolve(__dirname, "handler/lambda-credentials.ts"),
+      "@aws-sdk/credential-provider-node": resolve(__dirname, "handler/net/lambda-credentials.ts"),
     };
   },
   esbuildPlugins: [undiciLlhttpSimdOnly(), undiciHttp1Only(), awsSdkSchemaKeys()],

@@ -5,7 +5,7 @@
  */
 
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { DocumentClient } from "../handler/document-client";
+import type { DocumentClient } from "../handler/store/document-client";
 
 /** A client the counter can attach to: the DynamoDB document client or the S3 client. */
 export type CountableClient = Pick<DocumentClient, "middlewareStack"> | Pick<S3Client, "middlewareStack">;

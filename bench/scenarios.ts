@@ -7,7 +7,7 @@ import { performance } from "node:perf_hooks";
 import type { Update } from "@grammyjs/types";
 import type { WebhookHandler } from "../handler/app";
 import { lambdaContext, proxyEventFromUpdate } from "../local/lambda-event";
-import { createLogger } from "../handler/log";
+import { createLogger } from "../handler/observability/log";
 import { startHarness, type Harness } from "../__tests__/support/handler-harness";
 import { OllamaStandIn } from "../__tests__/support/ollama-stand-in";
 import { TEST_OLLAMA_API_KEY, TEST_SECRET_TOKEN, textUpdate } from "../__tests__/support/updates";

@@ -2,21 +2,21 @@ import { randomUUID } from "node:crypto";
 import type { Message } from "@grammyjs/types";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { splitText } from "./format/split";
-import { ArchiveStore, type S3ClientFactory } from "./archives";
-import { createDocumentClient, createS3ClientFactory, type StaticCredentials } from "./aws";
-import type { DocumentClient } from "./document-client";
+import { ArchiveStore, type S3ClientFactory } from "./store/archives";
+import { createDocumentClient, createS3ClientFactory, type StaticCredentials } from "./store/aws";
+import type { DocumentClient } from "./store/document-client";
 import type { BotConfig } from "./config";
-import { isConditionFailed, isThrottling } from "./dynamo";
-import { ConnectionError, ServiceError } from "./errors";
-import { UpdateMarks } from "./idempotency";
-import { createLogger, type Logger } from "./log";
-import { OllamaClient } from "./ollama";
-import { classifyMessage, routeMessage, type MessageKind } from "./router";
-import { SessionStore } from "./sessions";
-import { TelegramClient } from "./telegram";
-import { groupChatText, type BotIdentity } from "./group-address";
-import { decodeBody, isAsyncDelivery, readMessage, secretTokenMatches, updateType } from "./update";
-import type { ModelApi, TelegramApi, UpdateContext } from "./update-context";
+import { isConditionFailed, isThrottling } from "./store/dynamo";
+import { ConnectionError, ServiceError } from "./net/errors";
+import { UpdateMarks } from "./store/update-marks";
+import { createLogger, type Logger } from "./observability/log";
+import { OllamaClient } from "./model/ollama";
+import { classifyMessage, routeMessage, type MessageKind } from "./conversation/router";
+import { SessionStore } from "./store/sessions";
+import { TelegramClient } from "./telegram/client";
+import { groupChatText, type BotIdentity } from "./delivery/group-address";
+import { decodeBody, isAsyncDelivery, readMessage, secretTokenMatches, updateType } from "./delivery/update";
+import type { ModelApi, TelegramApi, UpdateContext } from "./conversation/update-context";
 
 /** The handler's collaborators; tests and local mode pass their own, the Lambda builds them from config. */
 export interface BotDeps {

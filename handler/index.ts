@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { buildDeps, createHandler } from "./app";
 import { loadConfig } from "./config";
-import { isObservabilityTestEvent, runObservabilityTest, type ObservabilityTestEvent } from "./observability-test";
+import { isObservabilityTestEvent, runObservabilityTest, type ObservabilityTestEvent } from "./observability/observability-test";
 
 /*
  * Configuration is read once at cold start; the clients are built once and reused by warm

@@ -5,8 +5,8 @@
  * come in as arguments, so tests drive it against the Telegram stand-in.
  */
 import type { Update } from "@grammyjs/types";
-import type { BotApi } from "../handler/bot-api";
-import { ServiceError } from "../handler/errors";
+import type { BotApi } from "../handler/telegram/bot-api";
+import { ServiceError } from "../handler/net/errors";
 import type { OffsetStore } from "./offset-store";
 
 /** The update types the handler acts on (handler/update.ts readMessage reads `message` only). */

@@ -12,9 +12,9 @@ import { Agent } from "undici";
 // The terminal chat needs a Bot API endpoint in-process: the stand-in (shared with the tests)
 // is exactly that (real HTTP, Telegram's HTML checks, files for getFile).
 import { TelegramStandIn } from "./telegram-stand-in";
-import { ConnectionError, ServiceError } from "../handler/errors";
-import { createRedactor } from "../handler/log";
-import { TelegramClient } from "../handler/telegram";
+import { ConnectionError, ServiceError } from "../handler/net/errors";
+import { createRedactor } from "../handler/observability/log";
+import { TelegramClient } from "../handler/telegram/client";
 import { ArgumentError, parseStartArgs, START_HELP, type StartArgs } from "./args";
 import { observeBotApi, type ObservedCall } from "./observed-bot";
 import { botIdOf, FileOffsetStore } from "./offset-store";

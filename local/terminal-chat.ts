@@ -10,7 +10,7 @@ import { basename, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { Update } from "@grammyjs/types";
-import type { InputFileBytes } from "../handler/bot-api";
+import type { InputFileBytes } from "../handler/telegram/bot-api";
 import { ChatUpdateFactory, DEFAULT_LOCAL_USER, type LocalUser } from "./chat-updates";
 import type { ObservedCall } from "./observed-bot";
 import { TranscriptRenderer, visibleText } from "./terminal-render";

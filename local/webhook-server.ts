@@ -9,8 +9,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Writable } from "node:stream";
 import type { WebhookHandler } from "../handler/app";
-import { createRedactor } from "../handler/log";
-import { TelegramClient } from "../handler/telegram";
+import { createRedactor } from "../handler/observability/log";
+import { TelegramClient } from "../handler/telegram/client";
 import { ArgumentError, parseWebhookServerArgs, WEBHOOK_SERVER_HELP } from "./args";
 import { DEFAULT_WEBHOOK_PATH, lambdaContext, proxyEventFromHttp } from "./lambda-event";
 import { HANDLED_UPDATE_TYPES } from "./polling";

@@ -11,7 +11,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv from "ajv";
 import standaloneCode from "ajv/dist/standalone";
-import { ARCHIVE_SCHEMA } from "../handler/archive-format";
+import { ARCHIVE_SCHEMA } from "../handler/store/archive-format";
 
 /** Where the generated validator lives. */
 export const ARCHIVE_VALIDATOR_PATH = join(__dirname, "..", "handler", "generated", "archive-validator.js");

@@ -5,10 +5,10 @@
  * checks getWebhookInfo and getMe and prints a diagnosis. `--delete` removes the webhook. The
  * token is never printed.
  */
-import type { BotApi } from "../handler/bot-api";
-import { ConnectionError, ServiceError } from "../handler/errors";
-import { createRedactor } from "../handler/log";
-import { TelegramClient } from "../handler/telegram";
+import type { BotApi } from "../handler/telegram/bot-api";
+import { ConnectionError, ServiceError } from "../handler/net/errors";
+import { createRedactor } from "../handler/observability/log";
+import { TelegramClient } from "../handler/telegram/client";
 import { HANDLED_UPDATE_TYPES } from "../local/polling";
 import { CliError, EXIT_FAILURE, EXIT_OK, parseCli, printer, processIo, runCommand, runMain, type CliIo } from "./lib/cli";
 import { loadStackOutputs, OUTPUT_NAMES, type LoadStackOutputsOptions, type StackOutputs } from "./lib/stack-outputs";

@@ -5,9 +5,9 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { DocumentClient } from "../handler/document-client";
-import type { S3ClientFactory } from "../handler/archives";
-import { createDocumentClient, createS3ClientFactory, type StaticCredentials } from "../handler/aws";
+import type { DocumentClient } from "../handler/store/document-client";
+import type { S3ClientFactory } from "../handler/store/archives";
+import { createDocumentClient, createS3ClientFactory, type StaticCredentials } from "../handler/store/aws";
 import { loadConfig } from "../handler/config";
 import { EMULATOR_CREDENTIALS, startEmulators, type EmulatorOptions, type RunningEmulators } from "../local/emulators";
 import { readEndpointsFile } from "../local/endpoints-file";

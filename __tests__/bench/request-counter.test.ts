@@ -1,4 +1,4 @@
-import { createDocumentClient } from "../../handler/aws";
+import { createDocumentClient } from "../../handler/store/aws";
 import { configWith } from "../../handler/config";
 import { startEmulators, type RunningEmulators } from "../../local/emulators";
 import { createRequestCounter, operationName } from "../../bench/request-counter";

@@ -1,4 +1,4 @@
-import { archiveKey } from "../../handler/archives";
+import { archiveKey } from "../../handler/store/archives";
 import { injectFault, serviceError, throttlingError, type InjectedFault } from "../support/aws-faults";
 import { startHarness, type Harness } from "../support/handler-harness";
 import { TEST_USER_ID } from "../support/updates";

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DocumentClient } from "../../handler/document-client";
+import { DocumentClient } from "../../handler/store/document-client";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { startEmulators, type RunningEmulators } from "../../local/emulators";
 import { DEFAULT_TABLE_NAME, MODEL_INDEX, ACTIVE_SESSIONS_INDEX } from "../../config/table-schema";

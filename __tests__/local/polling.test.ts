@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Update } from "@grammyjs/types";
-import { TelegramClient } from "../../handler/telegram";
+import { TelegramClient } from "../../handler/telegram/client";
 import { FileOffsetStore } from "../../local/offset-store";
 import { pollUpdates, WebhookActiveError } from "../../local/polling";
 import { TelegramStandIn } from "../support/telegram-stand-in";

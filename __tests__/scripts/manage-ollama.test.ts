@@ -1,6 +1,6 @@
 import { DescribeInstancesCommand, EC2Client, StartInstancesCommand, StopInstancesCommand } from "@aws-sdk/client-ec2";
 import { mockClient } from "aws-sdk-client-mock";
-import { OllamaClient } from "../../handler/ollama";
+import { OllamaClient } from "../../handler/model/ollama";
 import { compareModels } from "../../scripts/lib/ollama-status";
 import { formatSpinnerLine } from "../../scripts/lib/progress";
 import { StackOutputs } from "../../scripts/lib/stack-outputs";

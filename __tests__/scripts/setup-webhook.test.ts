@@ -1,5 +1,5 @@
-import type { BotApi } from "../../handler/bot-api";
-import { TelegramClient } from "../../handler/telegram";
+import type { BotApi } from "../../handler/telegram/bot-api";
+import { TelegramClient } from "../../handler/telegram/client";
 import { main } from "../../scripts/setup-webhook";
 import { StackOutputs } from "../../scripts/lib/stack-outputs";
 import { captureIo } from "../support/cli-io";

@@ -1,11 +1,11 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildArchive } from "../../handler/archive-format";
-import { ArchiveStore } from "../../handler/archives";
-import { createDocumentClient, createS3ClientFactory } from "../../handler/aws";
+import { buildArchive } from "../../handler/store/archive-format";
+import { ArchiveStore } from "../../handler/store/archives";
+import { createDocumentClient, createS3ClientFactory } from "../../handler/store/aws";
 import { configWith } from "../../handler/config";
-import { SessionStore } from "../../handler/sessions";
+import { SessionStore } from "../../handler/store/sessions";
 import { startEmulators, type RunningEmulators } from "../../local/emulators";
 import { endpointsOf, writeEndpointsFile } from "../../local/endpoints-file";
 import { StackOutputs } from "../../scripts/lib/stack-outputs";

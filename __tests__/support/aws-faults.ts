@@ -10,7 +10,7 @@
  *   fault.remove();
  */
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { DocumentClient } from "../../handler/document-client";
+import type { DocumentClient } from "../../handler/store/document-client";
 
 /** A client faults can be injected into. */
 export type FaultableClient = Pick<DocumentClient, "middlewareStack"> | Pick<S3Client, "middlewareStack">;

@@ -10,15 +10,15 @@
  *   await h.stop();
  */
 import type { Update } from "@grammyjs/types";
-import type { DocumentClient } from "../../handler/document-client";
+import type { DocumentClient } from "../../handler/store/document-client";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { createHandler, type BotDeps, type WebhookHandler } from "../../handler/app";
-import { ArchiveStore, type S3ClientFactory } from "../../handler/archives";
-import { createDocumentClient, createS3ClientFactory } from "../../handler/aws";
+import { ArchiveStore, type S3ClientFactory } from "../../handler/store/archives";
+import { createDocumentClient, createS3ClientFactory } from "../../handler/store/aws";
 import { configWith, type BotConfig, type LogLevel } from "../../handler/config";
-import { UpdateMarks } from "../../handler/idempotency";
-import { createLogger } from "../../handler/log";
-import { SessionStore } from "../../handler/sessions";
+import { UpdateMarks } from "../../handler/store/update-marks";
+import { createLogger } from "../../handler/observability/log";
+import { SessionStore } from "../../handler/store/sessions";
 import { startEmulators, type RunningEmulators } from "../../local/emulators";
 import { lambdaContext, proxyEventFromHttp, proxyEventFromUpdate } from "../../local/lambda-event";
 import { OllamaStandIn, type OllamaStandInOptions } from "./ollama-stand-in";

@@ -4,7 +4,7 @@
  * "nothing that was stored is gone".
  */
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { UPDATE_PREFIX } from "../../handler/idempotency";
+import { UPDATE_PREFIX } from "../../handler/store/update-marks";
 import type { Harness } from "./handler-harness";
 
 /** The stored state. */

@@ -1,8 +1,8 @@
-import { buildArchive, exportFileName } from "../archive-format";
-import type { ArchiveStore } from "../archives";
-import { SessionChangedError, type Session, type StoredMessage } from "../sessions";
-import type { UpdateContext } from "../update-context";
-import { formatArchiveList, formatSessionList, parsePosition, shortId } from "../views";
+import { buildArchive, exportFileName } from "../store/archive-format";
+import type { ArchiveStore } from "../store/archives";
+import { SessionChangedError, type Session, type StoredMessage } from "../store/sessions";
+import type { UpdateContext } from "../conversation/update-context";
+import { formatArchiveList, formatSessionList, parsePosition, shortId } from "../format/views";
 import type { Command } from "./command";
 
 const NO_BUCKET = "Archives are not available: the bot has no S3 bucket configured (S3_BUCKET_NAME).";

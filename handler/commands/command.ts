@@ -1,4 +1,4 @@
-import type { UpdateContext } from "../update-context";
+import type { UpdateContext } from "../conversation/update-context";
 
 /** One bot command: how /help lists it and what it does. */
 export interface Command {

@@ -1,7 +1,7 @@
-import { importedArchive, parseArchive } from "../archive-format";
-import { FileTooLargeError } from "../telegram";
-import type { UpdateContext } from "../update-context";
-import { formatSize, shortId } from "../views";
+import { importedArchive, parseArchive } from "../store/archive-format";
+import { FileTooLargeError } from "../telegram/client";
+import type { UpdateContext } from "../conversation/update-context";
+import { formatSize, shortId } from "../format/views";
 
 /**
  * A document sent to the bot: getFile, download (refusing files over the limit), parse,

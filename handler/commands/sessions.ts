@@ -1,4 +1,4 @@
-import { ensureActiveSession, modelAvailable } from "../active-session";
+import { ensureActiveSession, modelAvailable } from "../chat/active-session";
 import {
   formatHistory,
   formatModelList,
@@ -6,7 +6,7 @@ import {
   parsePosition,
   shortId,
   unavailableModelWarning,
-} from "../views";
+} from "../format/views";
 import type { Command } from "./command";
 
 /** Messages shown by /history. */

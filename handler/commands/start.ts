@@ -1,5 +1,5 @@
-import { ensureActiveSession, modelAvailable } from "../active-session";
-import { shortId, unavailableModelWarning } from "../views";
+import { ensureActiveSession, modelAvailable } from "../chat/active-session";
+import { shortId, unavailableModelWarning } from "../format/views";
 import type { Command } from "./command";
 
 /** /start and /hello: greet, make sure there is an active session, name its model. */

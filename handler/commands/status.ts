@@ -1,8 +1,8 @@
-import { modelAvailable } from "../active-session";
+import { modelAvailable } from "../chat/active-session";
 import { formatSpeed } from "../format/answer";
-import type { Session } from "../sessions";
-import type { UpdateContext } from "../update-context";
-import { shortId } from "../views";
+import type { Session } from "../store/sessions";
+import type { UpdateContext } from "../conversation/update-context";
+import { shortId } from "../format/views";
 import type { Command } from "./command";
 
 /** What /status found out about Ollama. */

@@ -5,12 +5,12 @@
  * Formatting is pure.
  */
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
-import type { DocumentClient } from "../../handler/document-client";
+import type { DocumentClient } from "../../handler/store/document-client";
 import { ARCHIVES_PREFIX } from "../../config/defaults";
-import { parseArchive, type ArchiveDocument } from "../../handler/archive-format";
-import { ArchiveStore, type ArchiveEntry, type S3ClientFactory } from "../../handler/archives";
-import { PROFILE_SK, SESSION_PREFIX, SessionStore, type Session, type StoredMessage } from "../../handler/sessions";
-import { formatSize, formatTime, shortId } from "../../handler/views";
+import { parseArchive, type ArchiveDocument } from "../../handler/store/archive-format";
+import { ArchiveStore, type ArchiveEntry, type S3ClientFactory } from "../../handler/store/archives";
+import { PROFILE_SK, SESSION_PREFIX, SessionStore, type Session, type StoredMessage } from "../../handler/store/sessions";
+import { formatSize, formatTime, shortId } from "../../handler/format/views";
 
 /** One user's live sessions. */
 export interface UserSessions {

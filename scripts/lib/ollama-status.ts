@@ -4,7 +4,7 @@
  * configured. The comparison and its formatting are pure.
  */
 import { OLLAMA_INTERNAL_PORT } from "../../config/defaults";
-import { ConnectionError, ServiceError } from "../../handler/errors";
+import { ConnectionError, ServiceError } from "../../handler/net/errors";
 
 /** What the scripts need from an Ollama client (OllamaClient implements it). */
 export interface OllamaProbeApi {

@@ -1,0 +1,117 @@
+import { ConnectionError, ServiceError } from "../../../handler/net/errors";
+import { OllamaClient } from "../../../handler/model/ollama";
+import { closedPortUrl } from "../../support/net";
+import { OllamaStandIn } from "../../support/ollama-stand-in";
+import { TEST_OLLAMA_API_KEY } from "../../support/updates";
+
+describe("OllamaClient", () => {
+  let ollama: OllamaStandIn;
+  let client: OllamaClient;
+  const messages = [{ role: "user" as const, content: "hello there" }];
+
+  beforeAll(async () => {
+    ollama = await OllamaStandIn.start({ apiKey: TEST_OLLAMA_API_KEY });
+  });
+  afterAll(async () => {
+    await ollama.stop();
+  });
+  beforeEach(() => {
+    client = new OllamaClient({ baseUrl: ollama.url, apiKey: TEST_OLLAMA_API_KEY, timeoutMs: 1_000, statusTimeoutMs: 500 });
+  });
+
+  it("chat posts stream:false with the API key and returns the content and figures", async () => {
+    const answer = await client.chat("llama3.2:1b", messages);
+    expect(answer.content).toBe("You said: hello there");
+    expect(ollama.requests.at(-1)!.headers["x-api-key"]).toBe(TEST_OLLAMA_API_KEY);
+    expect(ollama.chatRequests().at(-1)).toEqual(expect.objectContaining({ model: "llama3.2:1b", stream: false }));
+  });
+
+  it("a wrong API key gives a ServiceError 401", async () => {
+    const wrong = new OllamaClient({ baseUrl: ollama.url, apiKey: "nope-nope", timeoutMs: 1_000 });
+    await expect(wrong.chat("llama3.2:1b", messages)).rejects.toEqual(expect.objectContaining({ name: "ServiceError", status: 401 }));
+  });
+
+  it("a refused connection is retried once, then rejects with a ConnectionError", async () => {
+    const refused = new OllamaClient({ baseUrl: await closedPortUrl(), timeoutMs: 1_000 });
+    const error = await refused.chat("m", messages).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).timedOut).toBe(false);
+  });
+
+  it("retries a fast connection failure once", async () => {
+    ollama.setBehaviour({ kind: "cut", afterChunks: 0 }, { times: 1, path: "/api/chat" });
+    const before = ollama.chatRequests().length;
+    await expect(client.chat("llama3.2:1b", messages)).resolves.toEqual(expect.objectContaining({ content: "You said: hello there" }));
+    expect(ollama.chatRequests().length - before).toBe(2);
+  });
+
+  it("gives up after the single retry", async () => {
+    ollama.setBehaviour({ kind: "cut", afterChunks: 0 }, { times: 2, path: "/api/chat" });
+    const before = ollama.chatRequests().length;
+    await expect(client.chat("llama3.2:1b", messages)).rejects.toBeInstanceOf(ConnectionError);
+    expect(ollama.chatRequests().length - before).toBe(2);
+  });
+
+  it("does not retry a slow failure", async () => {
+    const slowFailure = new OllamaClient({ baseUrl: ollama.url, apiKey: TEST_OLLAMA_API_KEY, timeoutMs: 1_000, fastFailureMs: 0 });
+    ollama.setBehaviour({ kind: "cut", afterChunks: 0 }, { times: 1, path: "/api/chat" });
+    const before = ollama.chatRequests().length;
+    await expect(slowFailure.chat("llama3.2:1b", messages)).rejects.toBeInstanceOf(ConnectionError);
+    expect(ollama.chatRequests().length - before).toBe(1);
+  });
+
+  it("times out a hanging call without retrying", async () => {
+    ollama.setBehaviour({ kind: "hang" }, { times: 1, path: "/api/chat" });
+    const before = ollama.chatRequests().length;
+    const error = (await client.chat("llama3.2:1b", messages).catch((e: unknown) => e)) as ConnectionError;
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error.timedOut).toBe(true);
+    expect(error.elapsedMs).toBeGreaterThanOrEqual(950);
+    expect(ollama.chatRequests().length - before).toBe(1);
+  });
+
+  it.each([
+    [404, 'model "x" not found, try pulling it first'],
+    [500, "llama runner process has terminated"],
+  ])("answers HTTP %i with a ServiceError carrying Ollama's error", async (status, text) => {
+    ollama.setBehaviour({ kind: "status", status, error: text }, { times: 1, path: "/api/chat" });
+    await expect(client.chat("x", messages)).rejects.toEqual(expect.objectContaining({ name: "ServiceError", status, description: text }));
+  });
+
+  it("a malformed body gives a ServiceError with status 0", async () => {
+    ollama.setBehaviour({ kind: "malformed" }, { times: 1, path: "/api/chat" });
+    const error = await client.chat("llama3.2:1b", messages).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).status).toBe(0);
+  });
+
+  it("chatStream passes each piece to onDelta and returns the whole text and Ollama's figures", async () => {
+    const pieces: string[] = [];
+    const answer = await client.chatStream("llama3.2:1b", messages, (piece) => pieces.push(piece));
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join("")).toBe("You said: hello there");
+    expect(answer).toEqual(expect.objectContaining({ content: "You said: hello there", completed: true }));
+    expect(answer.evalCount).toEqual(expect.any(Number));
+    expect(ollama.chatRequests().at(-1)!.stream).toBe(true);
+  });
+
+  it("chatStream keeps what arrived when the stream is cut midway", async () => {
+    ollama.setBehaviour({ kind: "cut", afterChunks: 2 }, { times: 1, path: "/api/chat" });
+    const pieces: string[] = [];
+    const answer = await client.chatStream("llama3.2:1b", messages, (piece) => pieces.push(piece));
+    expect(answer.completed).toBe(false);
+    expect(answer.content).toBe(pieces.join(""));
+    expect(answer.content.length).toBeGreaterThan(0);
+  });
+
+  it("chatStream rejects when nothing arrived", async () => {
+    ollama.setBehaviour({ kind: "status", status: 500, error: "boom" }, { times: 1, path: "/api/chat" });
+    await expect(client.chatStream("llama3.2:1b", messages, () => undefined)).rejects.toBeInstanceOf(ServiceError);
+  });
+
+  it("listModels and version read /api/tags and /api/version", async () => {
+    ollama.setModels(["a:1", "b:2"]);
+    await expect(client.listModels()).resolves.toEqual(["a:1", "b:2"]);
+    await expect(client.version()).resolves.toEqual(expect.any(String));
+  });
+});

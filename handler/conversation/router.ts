@@ -1,0 +1,80 @@
+import type { Message } from "@grammyjs/types";
+import { handleChat, handleGroupChat } from "../chat/chat";
+import { COMMANDS } from "../commands";
+import { handleImport } from "../commands/import";
+import type { UpdateContext } from "./update-context";
+
+/** A command as the user typed it. */
+export interface ParsedCommand {
+  /** Lower-case name without the slash: `newsession`. */
+  readonly name: string;
+  /** The @suffix, when the command carried one (`/start@MyBot`). */
+  readonly botUsername: string | undefined;
+  /** Everything after the command, trimmed. */
+  readonly args: string;
+}
+
+/**
+ * Parses `/cmd`, `/cmd@Bot` and `/cmd args` at the start of a text; undefined when the text is
+ * not a command. Pure.
+ */
+export function parseCommand(text: string): ParsedCommand | undefined {
+  const match = /^\/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+([\s\S]*))?$/.exec(text.trim());
+  if (!match) return undefined;
+  return { name: match[1]!.toLowerCase(), botUsername: match[2], args: (match[3] ?? "").trim() };
+}
+
+/** What the router will do with a message, decided before touching storage. */
+export type MessageKind =
+  | { readonly kind: "command"; readonly command: ParsedCommand }
+  | { readonly kind: "chat"; readonly text: string }
+  /** A group message addressed to the bot (a mention or a reply), answered apart from the sessions. */
+  | { readonly kind: "group_chat"; readonly text: string }
+  | { readonly kind: "document" }
+  /** A group message that only mentions the bot, with nothing to answer. */
+  | { readonly kind: "mention_only" }
+  | { readonly kind: "other" };
+
+/** Classifies a message. Pure. */
+export function classifyMessage(message: Message): MessageKind {
+  if (typeof message.text === "string") {
+    const command = parseCommand(message.text);
+    if (command) return { kind: "command", command };
+    return { kind: "chat", text: message.text };
+  }
+  if (message.document) return { kind: "document" };
+  return { kind: "other" };
+}
+
+/** Handles one classified message: a command, a chat message or an archive file. */
+export async function routeMessage(ctx: UpdateContext, kind: MessageKind): Promise<void> {
+  switch (kind.kind) {
+    case "command": {
+      const command = COMMANDS.get(kind.command.name);
+      if (!command) {
+        await ctx.reply(`Unknown command /${kind.command.name}. Send /help to see what I can do.`);
+        return;
+      }
+      ctx.log.info("command", { action: "handle_command", command: kind.command.name });
+      await command.run(ctx, kind.command.args);
+      return;
+    }
+    case "chat":
+      await handleChat(ctx, kind.text);
+      return;
+    case "group_chat":
+      await handleGroupChat(ctx, kind.text);
+      return;
+    case "document":
+      await handleImport(ctx);
+      return;
+    case "mention_only":
+      await ctx.reply("Yes? Mention me together with your question, or reply to one of my messages. /help lists the commands.");
+      return;
+    case "other":
+      if (ctx.message.chat.type === "private") {
+        await ctx.reply("I understand text messages, commands (/help) and JSON archive files.");
+      }
+      return;
+  }
+}

@@ -1,0 +1,77 @@
+import type { Message } from "@grammyjs/types";
+import type { ArchiveStore } from "../store/archives";
+import type { BotApi } from "../telegram/bot-api";
+import type { BotConfig } from "../config";
+import type { Logger } from "../observability/log";
+import type { ChatAnswer, ChatMessage, StreamedAnswer } from "../model/ollama";
+import type { SessionStore } from "../store/sessions";
+
+/** What the chat path and /status need from Ollama (OllamaClient implements it). */
+export interface ModelApi {
+  chat(model: string, messages: readonly ChatMessage[]): Promise<ChatAnswer>;
+  chatStream(
+    model: string,
+    messages: readonly ChatMessage[],
+    onDelta: (text: string) => void,
+    signal?: AbortSignal,
+  ): Promise<StreamedAnswer>;
+  listModels(): Promise<string[]>;
+  version(): Promise<string>;
+}
+
+/** The Bot API plus file downloads (TelegramClient implements it). */
+export interface TelegramApi extends BotApi {
+  downloadFile(filePath: string, maxBytes: number): Promise<Uint8Array>;
+  /**
+   * The same Bot API without the client's own retry of a 429, for callers that pace themselves
+   * (streamed replies skip stale frames instead of waiting to resend them).
+   * @default - the API itself
+   */
+  readonly withoutRetry?: BotApi;
+}
+
+/**
+ * Everything a command needs while handling one update: the sender, the stores, the clients,
+ * a logger carrying the update's ids, and `reply` (plain text, split at Telegram's limit).
+ */
+export interface UpdateContext {
+  readonly config: BotConfig;
+  readonly message: Message;
+  /** The Telegram update_id: names this update's claims (see {@link leaseMs}). */
+  readonly updateId: number;
+  /**
+   * How long this update's handling may still run, plus a margin, in ms: the lease of what it
+   * claims (its idempotency mark, a session being archived), after which a claim it left
+   * behind because it died can be taken over.
+   */
+  readonly leaseMs: number;
+  readonly userId: number;
+  readonly chatId: number;
+  readonly sessions: SessionStore;
+  /** Undefined when S3_BUCKET_NAME is not set. */
+  readonly archives: ArchiveStore | undefined;
+  readonly bot: TelegramApi;
+  /** Undefined when OLLAMA_URL is not set. */
+  readonly ollama: ModelApi | undefined;
+  readonly log: Logger;
+  /** Clock, epoch ms. */
+  readonly now: () => number;
+  /** New session ids (imports). */
+  readonly newId: () => string;
+  /** Sends plain text to the chat, split on line boundaries at 4,096 characters. */
+  reply(text: string): Promise<void>;
+  /**
+   * The profile's active session id, read while the update was being claimed (a read has no
+   * effect, so it may start before the claim). Set for chat messages only.
+   * @default - the chat path reads it itself
+   */
+  readonly activeSessionId?: Promise<string | undefined>;
+  /**
+   * Completes the update's idempotency mark; called again, it returns the first call's promise,
+   * and it never rejects (a failure is logged: the lease expires on its own). The chat path
+   * calls it once its answer is delivered, overlapping the mark with its last write; the
+   * handler calls it after routing in every case.
+   * @default - the handler completes the mark after routing
+   */
+  readonly completeUpdate?: () => Promise<void>;
+}

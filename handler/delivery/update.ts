@@ -1,0 +1,97 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { Message } from "@grammyjs/types";
+import type { APIGatewayProxyEvent } from "aws-lambda";
+import { TELEGRAM_SECRET_HEADER } from "../../config/defaults";
+
+/**
+ * From an API Gateway proxy event to a Telegram message the bot can act on: the secret-token
+ * check, body decoding and a shape check of the fields the bot reads. Pure, so any body
+ * (invalid JSON, base64, wrong shapes) is tested without a network.
+ */
+
+/** A header's value by name in any case (REST APIs keep the sender's case); the last of repeats. */
+export function headerValue(event: Pick<APIGatewayProxyEvent, "headers" | "multiValueHeaders">, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted && typeof value === "string") return value;
+  }
+  for (const [key, values] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (key.toLowerCase() === wanted && Array.isArray(values) && values.length > 0) return values[values.length - 1];
+  }
+  return undefined;
+}
+
+/**
+ * True when the request carries the expected secret in X-Telegram-Bot-Api-Secret-Token.
+ * Both sides are hashed first, so the comparison is constant-time and equal-length whatever
+ * was sent, and the secret's length does not leak either.
+ */
+export function secretTokenMatches(event: Pick<APIGatewayProxyEvent, "headers" | "multiValueHeaders">, expected: string): boolean {
+  const received = headerValue(event, TELEGRAM_SECRET_HEADER);
+  if (received === undefined) return false;
+  const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
+  return timingSafeEqual(digest(received), digest(expected));
+}
+
+/** The outcome of decoding a webhook body. */
+export type DecodedBody =
+  | { readonly ok: true; readonly update: Record<string, unknown>; readonly updateId: number }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * True for an event built by the async delivery mode's request template (it says
+ * `deliveryMode: "async"`), false for a Lambda proxy event (sync mode, local mode, tests).
+ */
+export function isAsyncDelivery(event: object): boolean {
+  return (event as { deliveryMode?: unknown }).deliveryMode === "async";
+}
+
+/** Decodes the body (base64 when isBase64Encoded) as a JSON object with a numeric update_id. */
+export function decodeBody(event: Pick<APIGatewayProxyEvent, "body" | "isBase64Encoded">): DecodedBody {
+  if (typeof event.body !== "string" || event.body.length === 0) return { ok: false, reason: "empty body" };
+  let text = event.body;
+  if (event.isBase64Encoded === true) text = Buffer.from(text, "base64").toString("utf8");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: "body is not JSON" };
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { ok: false, reason: "body is not a JSON object" };
+  const update = parsed as Record<string, unknown>;
+  if (typeof update.update_id !== "number" || !Number.isSafeInteger(update.update_id)) {
+    return { ok: false, reason: "update_id is missing or not an integer" };
+  }
+  return { ok: true, update, updateId: update.update_id };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isId = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value);
+
+/**
+ * The update's `message` when it has the fields the bot relies on (message_id, from.id,
+ * chat.id and chat.type; text a string and document.file_id a string when present);
+ * undefined for other update types (edited_message, callback_query, channel_post...) and
+ * for malformed messages, which the bot ignores.
+ */
+export function readMessage(update: Record<string, unknown>): Message | undefined {
+  const message = update.message;
+  if (!isObject(message) || !isId(message.message_id)) return undefined;
+  const from = message.from;
+  const chat = message.chat;
+  if (!isObject(from) || !isId(from.id) || !isObject(chat) || !isId(chat.id) || typeof chat.type !== "string") return undefined;
+  if (message.text !== undefined && typeof message.text !== "string") return undefined;
+  if (message.document !== undefined) {
+    const document = message.document;
+    if (!isObject(document) || typeof document.file_id !== "string") return undefined;
+    if (document.file_size !== undefined && typeof document.file_size !== "number") return undefined;
+    if (document.file_name !== undefined && typeof document.file_name !== "string") return undefined;
+  }
+  if (from.first_name !== undefined && typeof from.first_name !== "string") return undefined;
+  return message as unknown as Message;
+}
+
+/** The keys of an update other than update_id, for logging which type was ignored. */
+export function updateType(update: Record<string, unknown>): string {
+  return Object.keys(update).filter((k) => k !== "update_id").join(",").slice(0, 100) || "empty";
+}

@@ -1,0 +1,253 @@
+import type { Dispatcher } from "undici";
+import { OLLAMA_API_KEY_HEADER, SYNC_OLLAMA_TIMEOUT_MS } from "../../config/defaults";
+import { ConnectionError, ServiceError } from "../net/errors";
+import { timedRequest, type TimedCall } from "../net/http";
+import { createRedactor } from "../observability/log";
+
+/** One message of a chat as Ollama takes it. */
+export interface ChatMessage {
+  readonly role: "system" | "user" | "assistant";
+  readonly content: string;
+}
+
+/** A whole answer and Ollama's own figures about it. */
+export interface ChatAnswer {
+  readonly content: string;
+  /** Tokens generated (Ollama `eval_count`). */
+  readonly evalCount: number | undefined;
+  /** Time spent generating, in nanoseconds (Ollama `eval_duration`). */
+  readonly evalDurationNs: number | undefined;
+}
+
+/** What a streamed answer ended with. */
+export interface StreamedAnswer extends ChatAnswer {
+  /** True when Ollama sent its final `done: true` line; false when the stream broke off. */
+  readonly completed: boolean;
+}
+
+/** Options of {@link OllamaClient}. */
+export interface OllamaClientOptions {
+  /** Base URL, e.g. http://10.0.0.5:11434 (nginx in front of Ollama). */
+  readonly baseUrl: string;
+  /** Sent as X-API-Key when set. @default - no header */
+  readonly apiKey?: string;
+  /** undici dispatcher. @default undici's global dispatcher */
+  readonly dispatcher?: Dispatcher;
+  /** Whole-call timeout of chat and chatStream, in ms. @default SYNC_OLLAMA_TIMEOUT_MS (22000) */
+  readonly timeoutMs?: number;
+  /** Timeout of listModels and version, in ms. @default 3000 */
+  readonly statusTimeoutMs?: number;
+  /** A first attempt that failed to connect faster than this is retried once, in ms. @default 5000 */
+  readonly fastFailureMs?: number;
+}
+
+interface OllamaChatBody {
+  message?: { content?: unknown };
+  done?: unknown;
+  eval_count?: unknown;
+  eval_duration?: unknown;
+  error?: unknown;
+}
+
+const asNumber = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
+
+/**
+ * Ollama's HTTP API over undici: /api/chat (whole or streamed NDJSON), /api/tags and
+ * /api/version. Non-200 answers and malformed bodies reject with a ServiceError (status 404
+ * means the model is missing); refusals and timeouts with a ConnectionError.
+ */
+export class OllamaClient {
+  private readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly statusTimeoutMs: number;
+  private readonly fastFailureMs: number;
+  private readonly redact: (text: string) => string;
+
+  constructor(private readonly options: OllamaClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.timeoutMs = options.timeoutMs ?? SYNC_OLLAMA_TIMEOUT_MS;
+    this.statusTimeoutMs = options.statusTimeoutMs ?? 3_000;
+    this.fastFailureMs = options.fastFailureMs ?? 5_000;
+    this.redact = createRedactor([options.apiKey]);
+  }
+
+  /**
+   * Asks for a whole answer (stream: false). Retries once, with what is left of the timeout,
+   * only when the first attempt failed to connect within `fastFailureMs`; never after a timeout.
+   */
+  async chat(model: string, messages: readonly ChatMessage[]): Promise<ChatAnswer> {
+    const started = Date.now();
+    try {
+      return await this.chatOnce(model, messages, this.timeoutMs);
+    } catch (err) {
+      const remaining = this.timeoutMs - (Date.now() - started);
+      if (err instanceof ConnectionError && !err.timedOut && err.elapsedMs < this.fastFailureMs && remaining > 0) {
+        return await this.chatOnce(model, messages, remaining);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Asks for a streamed answer and calls `onDelta` with each piece of text as it arrives.
+   * Resolves with the whole text and whether Ollama finished (`completed`); a stream that
+   * breaks after some text resolves with what arrived and `completed: false`. A failure
+   * before any text rejects like {@link chat} (no retry: the caller may already show output).
+   */
+  async chatStream(
+    model: string,
+    messages: readonly ChatMessage[],
+    onDelta: (text: string) => void,
+    signal?: AbortSignal,
+  ): Promise<StreamedAnswer> {
+    const call = await this.post("/api/chat", { model, messages, stream: true }, this.timeoutMs, signal);
+    let content = "";
+    let evalCount: number | undefined;
+    let evalDurationNs: number | undefined;
+    let completed = false;
+    let buffer = "";
+    const handleLine = (line: string) => {
+      if (!line.trim()) return;
+      let parsed: OllamaChatBody;
+      try {
+        parsed = JSON.parse(line) as OllamaChatBody;
+      } catch {
+        throw new ServiceError({ service: "ollama", operation: "chat", status: 0, description: "malformed stream line" });
+      }
+      if (typeof parsed.error === "string") {
+        throw new ServiceError({ service: "ollama", operation: "chat", status: 0, description: this.redact(parsed.error) });
+      }
+      const piece = parsed.message?.content;
+      if (typeof piece === "string" && piece.length > 0) {
+        content += piece;
+        onDelta(piece);
+      }
+      if (parsed.done === true) {
+        completed = true;
+        evalCount = asNumber(parsed.eval_count);
+        evalDurationNs = asNumber(parsed.eval_duration);
+      }
+    };
+    try {
+      await this.expectOk(call, "chat");
+      const decoder = new TextDecoder();
+      for await (const chunk of call.response.body) {
+        buffer += decoder.decode(chunk as Buffer, { stream: true });
+        let newline = buffer.indexOf("\n");
+        while (newline >= 0) {
+          handleLine(buffer.slice(0, newline));
+          buffer = buffer.slice(newline + 1);
+          newline = buffer.indexOf("\n");
+        }
+        if (completed) break;
+      }
+      buffer += decoder.decode();
+      if (!completed) handleLine(buffer);
+    } catch (err) {
+      if (err instanceof ServiceError && content.length === 0) throw err;
+      if (!(err instanceof ServiceError) && content.length === 0) throw call.wrap(err);
+      // Text already arrived: keep it and report the stream as cut off.
+      return { content, evalCount, evalDurationNs, completed: false };
+    } finally {
+      call.done();
+      call.response.body.destroy();
+    }
+    return { content, evalCount, evalDurationNs, completed };
+  }
+
+  /** The names of the models Ollama has (GET /api/tags), with the short status timeout. */
+  async listModels(): Promise<string[]> {
+    const body = await this.getJson("/api/tags", "tags");
+    const models = (body as { models?: unknown }).models;
+    if (!Array.isArray(models)) {
+      throw new ServiceError({ service: "ollama", operation: "tags", status: 0, description: "no models list in the answer" });
+    }
+    return models
+      .map((m) => (m as { name?: unknown; model?: unknown }).name ?? (m as { model?: unknown }).model)
+      .filter((name): name is string => typeof name === "string");
+  }
+
+  /** Ollama's version (GET /api/version), with the short status timeout. */
+  async version(): Promise<string> {
+    const body = await this.getJson("/api/version", "version");
+    const version = (body as { version?: unknown }).version;
+    return typeof version === "string" ? version : "unknown";
+  }
+
+  private headers(): Record<string, string> {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (this.options.apiKey) headers[OLLAMA_API_KEY_HEADER] = this.options.apiKey;
+    return headers;
+  }
+
+  private post(path: string, payload: unknown, timeoutMs: number, signal?: AbortSignal): Promise<TimedCall> {
+    return timedRequest(`${this.baseUrl}${path}`, {
+      service: "ollama",
+      operation: "chat",
+      method: "POST",
+      headers: this.headers(),
+      body: JSON.stringify(payload),
+      dispatcher: this.options.dispatcher,
+      timeoutMs,
+      signal,
+      redact: this.redact,
+    });
+  }
+
+  /** Rejects (and drains the body) unless the status is 200; the error text says what Ollama said. */
+  private async expectOk(call: TimedCall, operation: string): Promise<void> {
+    const { statusCode, body } = call.response;
+    if (statusCode === 200) return;
+    let description = `HTTP ${statusCode}`;
+    try {
+      const text = await body.text();
+      const parsed = JSON.parse(text) as { error?: unknown };
+      if (typeof parsed.error === "string") description = parsed.error;
+    } catch {
+      // The status alone says enough.
+    }
+    throw new ServiceError({ service: "ollama", operation, status: statusCode, description: this.redact(description.slice(0, 300)) });
+  }
+
+  private async chatOnce(model: string, messages: readonly ChatMessage[], timeoutMs: number): Promise<ChatAnswer> {
+    const call = await this.post("/api/chat", { model, messages, stream: false }, timeoutMs);
+    const parsed = (await this.readJson(call, "chat")) as OllamaChatBody;
+    const content = parsed.message?.content;
+    if (typeof content !== "string") {
+      throw new ServiceError({ service: "ollama", operation: "chat", status: 0, description: "answer had no message content" });
+    }
+    return { content, evalCount: asNumber(parsed.eval_count), evalDurationNs: asNumber(parsed.eval_duration) };
+  }
+
+  private async getJson(path: string, operation: string): Promise<unknown> {
+    const call = await timedRequest(`${this.baseUrl}${path}`, {
+      service: "ollama",
+      operation,
+      method: "GET",
+      headers: this.headers(),
+      dispatcher: this.options.dispatcher,
+      timeoutMs: this.statusTimeoutMs,
+      redact: this.redact,
+    });
+    return this.readJson(call, operation);
+  }
+
+  /** The JSON body of a 200 answer; a ServiceError for another status or a body that is not JSON. */
+  private async readJson(call: TimedCall, operation: string): Promise<unknown> {
+    let text: string;
+    try {
+      await this.expectOk(call, operation);
+      text = await call.response.body.text();
+    } catch (err) {
+      if (err instanceof ServiceError) throw err;
+      throw call.wrap(err);
+    } finally {
+      call.done();
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new ServiceError({ service: "ollama", operation, status: 0, description: "answer was not JSON" });
+    }
+  }
+}
