@@ -221,7 +221,7 @@ export function renderReport(r: BenchResults): string {
   else {
     const s = r.streaming;
     if (!s.streamed) {
-      out.push("NOTE: handler/chat.ts does not stream yet (no drafts or edits seen): the figures below are the whole-answer wait.");
+      out.push("NOTE: handler/chat/chat.ts does not stream yet (no drafts or edits seen): the figures below are the whole-answer wait.");
     }
     out.push(
       formatTable(

@@ -72,7 +72,7 @@ export function undiciLlhttpSimdOnly(): Plugin {
 
 /**
  * The function speaks HTTP/1.1 only (undici's default: `allowH2` is off), and builds its own
- * multipart bodies (handler/telegram.ts), so two modules undici loads for other cases are
+ * multipart bodies (handler/telegram/client.ts), so two modules undici loads for other cases are
  * replaced by stubs that throw if ever reached: the HTTP/2 client, and the fetch Body module
  * undici's HTTP/1 client requires only to encode a FormData body (which drags in the whole
  * WHATWG layer: webidl, FormData, data: URLs). 50 KB.

@@ -9,7 +9,7 @@ import type { BotApi } from "../handler/telegram/bot-api";
 import { ServiceError } from "../handler/net/errors";
 import type { OffsetStore } from "./offset-store";
 
-/** The update types the handler acts on (handler/update.ts readMessage reads `message` only). */
+/** The update types the handler acts on (handler/delivery/update.ts readMessage reads `message` only). */
 export const HANDLED_UPDATE_TYPES: readonly ("message")[] = Object.freeze(["message"] as const);
 
 /** Long-poll timeout of getUpdates, in seconds. */

@@ -65,7 +65,7 @@ describe("aws-sdk-schema-keys", () => {
 });
 
 describe("undici plugins", () => {
-  /** Bundles a snippet that uses undici the way handler/undici.ts does, with the plugins, and runs it. */
+  /** Bundles a snippet that uses undici the way handler/net/undici.ts does, with the plugins, and runs it. */
   async function bundleAndLoad(snippet: string): Promise<unknown> {
     const result = await build({
       stdin: { contents: snippet, resolveDir: join(__dirname, "../.."), loader: "js" },

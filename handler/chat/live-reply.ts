@@ -12,7 +12,7 @@ export type { Clock } from "./clock";
 
 /** Options of {@link LiveReply}. */
 export interface LiveReplyOptions {
-  /** Where Bot API calls go; failures are ServiceError / ConnectionError (handler/errors.ts). */
+  /** Where Bot API calls go; failures are ServiceError / ConnectionError (handler/net/errors.ts). */
   readonly api: BotApi;
   /** The chat the answer goes to. */
   readonly chatId: number;
