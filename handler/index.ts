@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
-import { buildDeps, createHandler } from "./app";
+import { createHandler } from "./app";
+import { buildDeps } from "./deps";
 import { loadConfig } from "./config";
 import { isObservabilityTestEvent, runObservabilityTest, type ObservabilityTestEvent } from "./observability/observability-test";
 

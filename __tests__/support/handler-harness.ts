@@ -12,7 +12,8 @@
 import type { Update } from "@grammyjs/types";
 import type { DocumentClient } from "../../handler/store/document-client";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import { createHandler, type BotDeps, type WebhookHandler } from "../../handler/app";
+import { createHandler, type WebhookHandler } from "../../handler/app";
+import type { BotDeps } from "../../handler/deps";
 import { ArchiveStore, type S3ClientFactory } from "../../handler/store/archives";
 import { createDocumentClient, createS3ClientFactory } from "../../handler/store/aws";
 import { configWith, type BotConfig, type LogLevel } from "../../handler/config";

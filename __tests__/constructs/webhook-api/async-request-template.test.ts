@@ -1,5 +1,5 @@
 import { ASYNC_REQUEST_TEMPLATE } from "../../../constructs/webhook-api/async-request-template";
-import { isAsyncDelivery } from "../../../handler/delivery/update";
+import { isAsyncDelivery } from "../../../handler/delivery/decode";
 
 /**
  * Stands in for API Gateway's evaluation of this one template with sample values. Not a VTL

@@ -1,37 +1,11 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { Message } from "@grammyjs/types";
 import type { APIGatewayProxyEvent } from "aws-lambda";
-import { TELEGRAM_SECRET_HEADER } from "../../config/defaults";
 
 /**
- * From an API Gateway proxy event to a Telegram message the bot can act on: the secret-token
- * check, body decoding and a shape check of the fields the bot reads. Pure, so any body
- * (invalid JSON, base64, wrong shapes) is tested without a network.
+ * Step 2 of the webhook pipeline: from a request body to a Telegram message the bot can act
+ * on, with a shape check of the fields the bot reads. Pure, so any body (invalid JSON, base64,
+ * wrong shapes) is tested without a network.
  */
-
-/** A header's value by name in any case (REST APIs keep the sender's case); the last of repeats. */
-export function headerValue(event: Pick<APIGatewayProxyEvent, "headers" | "multiValueHeaders">, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === wanted && typeof value === "string") return value;
-  }
-  for (const [key, values] of Object.entries(event.multiValueHeaders ?? {})) {
-    if (key.toLowerCase() === wanted && Array.isArray(values) && values.length > 0) return values[values.length - 1];
-  }
-  return undefined;
-}
-
-/**
- * True when the request carries the expected secret in X-Telegram-Bot-Api-Secret-Token.
- * Both sides are hashed first, so the comparison is constant-time and equal-length whatever
- * was sent, and the secret's length does not leak either.
- */
-export function secretTokenMatches(event: Pick<APIGatewayProxyEvent, "headers" | "multiValueHeaders">, expected: string): boolean {
-  const received = headerValue(event, TELEGRAM_SECRET_HEADER);
-  if (received === undefined) return false;
-  const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
-  return timingSafeEqual(digest(received), digest(expected));
-}
 
 /** The outcome of decoding a webhook body. */
 export type DecodedBody =

@@ -1,0 +1,62 @@
+import type { MessageKind } from "../conversation/router";
+import type { Logger } from "../observability/log";
+import type { SessionStore } from "../store/sessions";
+import type { UpdateMarks } from "../store/update-marks";
+import { storeErrorText } from "./complete";
+
+/**
+ * Step 5 of the webhook pipeline: claim the update's idempotency mark, so a redelivered update
+ * has no second effect. Nothing is written or sent before the claim succeeds.
+ */
+
+/** What the claim step decided. */
+export type ClaimStep =
+  /** This invocation owns the update; `activeSessionId` is the profile read made meanwhile (chat messages). */
+  | { readonly kind: "claimed"; readonly activeSessionId?: Promise<string | undefined> }
+  /** An earlier delivery finished it: nothing to do. */
+  | { readonly kind: "completed" }
+  /** Another delivery holds its lease: it may finish, or it died; ask for a later delivery. */
+  | { readonly kind: "in_progress" }
+  /** The mark could not be written; the user was told to send it again. */
+  | { readonly kind: "failed" };
+
+/** What {@link claimUpdate} works with. */
+export interface ClaimInput {
+  readonly marks: UpdateMarks;
+  readonly sessions: SessionStore;
+  readonly userId: number;
+  readonly updateId: number;
+  readonly kind: MessageKind;
+  /** Lease of the claim: the invocation's remaining time plus a margin, in ms. */
+  readonly leaseMs: number;
+  readonly log: Logger;
+  readonly reply: (text: string) => Promise<void>;
+}
+
+/**
+ * Claims the update. A chat message's first read (the profile) goes with the claim: a read has
+ * no effect, so a duplicate delivery still has none.
+ */
+export async function claimUpdate(input: ClaimInput): Promise<ClaimStep> {
+  const { marks, log } = input;
+  const activeSessionId = input.kind.kind === "chat" ? input.sessions.getActiveSessionId(input.userId) : undefined;
+  // Observed at once (no unhandled rejection); the chat path awaits it and sees its error.
+  const readSettled = activeSessionId?.then(
+    () => undefined,
+    () => undefined,
+  );
+  let claimed: Awaited<ReturnType<UpdateMarks["claim"]>>;
+  try {
+    claimed = await marks.claim(input.userId, input.updateId, input.leaseMs);
+  } catch (err) {
+    log.error("could not record the update", err, { action: "claim_update", outcome: "failure" });
+    await Promise.all([input.reply(storeErrorText(err)).catch(() => undefined), readSettled]);
+    return { kind: "failed" };
+  }
+  if (claimed !== "claimed") {
+    log.info("duplicate delivery ignored", { action: "claim_update", outcome: "ignored", found: claimed });
+    await readSettled; // leave no request running after returning
+    return { kind: claimed };
+  }
+  return { kind: "claimed", ...(activeSessionId ? { activeSessionId } : {}) };
+}

@@ -1,0 +1,81 @@
+import { randomUUID } from "node:crypto";
+import type { BotConfig } from "./config";
+import type { ModelApi, TelegramApi } from "./conversation/update-context";
+import { OllamaClient } from "./model/ollama";
+import { createLogger, type Logger } from "./observability/log";
+import type { S3ClientFactory } from "./store/archives";
+import { createDocumentClient, createS3ClientFactory, type StaticCredentials } from "./store/aws";
+import type { DocumentClient } from "./store/document-client";
+import { TelegramClient } from "./telegram/client";
+
+/** The handler's collaborators; tests and local mode pass their own, the Lambda builds them from config. */
+export interface BotDeps {
+  /** DynamoDB document client. @default - built from config (region, AWS_ENDPOINT_URL_DYNAMODB) */
+  readonly doc: DocumentClient;
+  /** Lazy S3 client. @default - built from config on first archive command */
+  readonly s3: S3ClientFactory;
+  /** Bot API client. @default - a TelegramClient on config.telegramApiUrl */
+  readonly bot: TelegramApi;
+  /** Ollama client; undefined when OLLAMA_URL is not set. @default - an OllamaClient on config.ollamaUrl */
+  readonly ollama: ModelApi | undefined;
+  /** Clock, epoch ms. @default Date.now */
+  readonly now: () => number;
+  /** New session ids. @default crypto.randomUUID */
+  readonly newId: () => string;
+  /** Structured logger. @default - JSON lines on stdout at config.logLevel, redacting the secrets */
+  readonly logger: Logger;
+  /** Static credentials for the default AWS clients (emulators). @default - the SDK's default chain */
+  readonly credentials: StaticCredentials | undefined;
+}
+
+/** The stdout sink: one line per entry without console.log's prefix, so CloudWatch sees pure JSON. */
+const stdoutSink = (line: string) => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** The logger of a config: JSON lines on stdout at its level, redacting its secrets. */
+function defaultLogger(config: BotConfig): Logger {
+  return createLogger({
+    level: config.logLevel,
+    secrets: [config.telegramToken, config.telegramSecretToken, config.ollamaApiKey],
+    sink: stdoutSink,
+  });
+}
+
+/** The Ollama client of a config, or undefined when OLLAMA_URL is not set. */
+function defaultOllama(config: BotConfig): ModelApi | undefined {
+  if (!config.ollamaUrl) return undefined;
+  return new OllamaClient({
+    baseUrl: config.ollamaUrl,
+    apiKey: config.ollamaApiKey,
+    timeoutMs: config.ollamaTimeoutMs,
+    statusTimeoutMs: config.ollamaStatusTimeoutMs,
+  });
+}
+
+/**
+ * Builds every default collaborator from a config, keeping the given ones. Called once per
+ * container (at cold start): warm invocations reuse the clients and their connections.
+ */
+export function buildDeps(config: BotConfig, given: Partial<BotDeps> = {}): BotDeps {
+  const logger = given.logger ?? defaultLogger(config);
+  const credentials = given.credentials;
+  return {
+    doc: given.doc ?? createDocumentClient(config, credentials),
+    s3: given.s3 ?? createS3ClientFactory(config, credentials),
+    bot:
+      given.bot ??
+      new TelegramClient({
+        token: config.telegramToken,
+        apiUrl: config.telegramApiUrl,
+        timeoutMs: config.telegramTimeoutMs,
+        maxRetryWaitMs: config.telegramMaxRetryWaitMs,
+        logger,
+      }),
+    ollama: "ollama" in given ? given.ollama : defaultOllama(config),
+    now: given.now ?? Date.now,
+    newId: given.newId ?? randomUUID,
+    logger,
+    credentials,
+  };
+}
