@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { BotConfig } from "./config";
-import type { ModelApi, TelegramApi } from "./conversation/update-context";
+import type { ModelApi } from "./model/model-api";
+import type { TelegramApi } from "./telegram/bot-api";
 import { OllamaClient } from "./model/ollama";
 import { createLogger, type Logger } from "./observability/log";
 import type { S3ClientFactory } from "./store/archives";

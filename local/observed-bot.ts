@@ -3,8 +3,7 @@
  * (method, params, result) to a listener. The terminal chat uses it to print the bot's replies
  * as they are sent, while the calls still travel over HTTP to a real Bot API endpoint.
  */
-import type { BotMethods, BotParams, BotResult } from "../handler/telegram/bot-api";
-import type { TelegramApi } from "../handler/conversation/update-context";
+import type { BotMethods, BotParams, BotResult, TelegramApi } from "../handler/telegram/bot-api";
 
 /** One successful Bot API call. */
 export interface ObservedCall {

@@ -14,7 +14,7 @@ import { createHandler, type WebhookHandler } from "../handler/app";
 import { createDocumentClient } from "../handler/store/aws";
 import { loadConfig, type BotConfig } from "../handler/config";
 import { createLogger, type LogSink } from "../handler/observability/log";
-import type { TelegramApi } from "../handler/conversation/update-context";
+import type { TelegramApi } from "../handler/telegram/bot-api";
 import { startEmulators, type RunningEmulators } from "./emulators";
 import { endpointsOf, removeEndpointsFile, writeEndpointsFile } from "./endpoints-file";
 import { lambdaContext, proxyEventFromUpdate } from "./lambda-event";

@@ -3,21 +3,18 @@ import { selectContext, type ContextWindow } from "./context-window";
 import { ConnectionError, ServiceError } from "../net/errors";
 import { EMPTY_ANSWER, NOTE_CONTEXT_TRIMMED } from "../format/answer";
 import { separateThinking } from "../format/thinking";
-import type { ChatMessage, StreamedAnswer } from "../model/ollama";
+import type { StreamedAnswer } from "../model/ollama";
 import type { ModelSpeed, SessionFacts, StoredMessage } from "../store/sessions";
 import { LiveReply, type LiveReplyOutcome, type LiveReplyResult } from "./live-reply";
-import type { ModelApi, UpdateContext } from "../conversation/update-context";
+import type { UpdateContext } from "../conversation/update-context";
+import type { ModelApi } from "../model/model-api";
+import { streamAnswer } from "../model/stream-answer";
 import { unavailableModelWarning } from "../format/views";
 
 /** How often the typing indicator is repeated until the first text shows (Telegram shows it ~5 s). */
 export const TYPING_INTERVAL_MS = 4_500;
 /** Least time between two visible updates of a streamed answer in one chat, in ms. */
 export const STREAM_UPDATE_INTERVAL_MS = 1_000;
-/**
- * A model call that failed to connect faster than this, before any text, is tried once more
- * (as OllamaClient.chat does), within what is left of the timeout. In ms.
- */
-export const FAST_FAILURE_MS = 5_000;
 /**
  * Longest wait before a final message of the answer (a 429's retry_after, the update
  * interval), so that in sync delivery mode the reply ends soon after OLLAMA_TIMEOUT_MS. In ms.
@@ -218,46 +215,6 @@ function liveReplyFor(ctx: UpdateContext): LiveReply {
     typingIntervalMs: TYPING_INTERVAL_MS,
     maxFinalWaitMs: FINAL_WAIT_LIMIT_MS,
   });
-}
-
-/**
- * Streams the answer, passing each piece to `onDelta`. A connection refused or reset quickly,
- * before any text, is tried once more with what is left of `timeoutMs`; a timeout or an answer
- * from Ollama is never retried.
- */
-export async function streamAnswer(
-  ollama: ModelApi,
-  model: string,
-  messages: readonly ChatMessage[],
-  onDelta: (text: string) => void,
-  timeoutMs: number,
-): Promise<StreamedAnswer> {
-  const started = Date.now();
-  let received = false;
-  const track = (text: string) => {
-    received = true;
-    onDelta(text);
-  };
-  try {
-    return await ollama.chatStream(model, messages, track);
-  } catch (err) {
-    const remaining = timeoutMs - (Date.now() - started);
-    const fast = err instanceof ConnectionError && !err.timedOut && err.elapsedMs < FAST_FAILURE_MS;
-    if (!fast || received || remaining <= 0) throw err;
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), remaining);
-    try {
-      return await ollama.chatStream(model, messages, track, deadline.signal);
-    } catch (retryErr) {
-      // Our deadline ended the retry: that is the overall timeout, not a refused connection.
-      if (deadline.signal.aborted && retryErr instanceof ConnectionError && !retryErr.timedOut) {
-        throw new ConnectionError({ service: "ollama", operation: "chat", timedOut: true, elapsedMs: Date.now() - started, cause: retryErr });
-      }
-      throw retryErr;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
 }
 
 /** Ollama's figures of a complete answer, when it gave usable ones. Pure. */

@@ -1,34 +1,10 @@
 import type { Message } from "@grammyjs/types";
 import type { ArchiveStore } from "../store/archives";
-import type { BotApi } from "../telegram/bot-api";
+import type { TelegramApi } from "../telegram/bot-api";
+import type { ModelApi } from "../model/model-api";
 import type { BotConfig } from "../config";
 import type { Logger } from "../observability/log";
-import type { ChatAnswer, ChatMessage, StreamedAnswer } from "../model/ollama";
 import type { SessionStore } from "../store/sessions";
-
-/** What the chat path and /status need from Ollama (OllamaClient implements it). */
-export interface ModelApi {
-  chat(model: string, messages: readonly ChatMessage[]): Promise<ChatAnswer>;
-  chatStream(
-    model: string,
-    messages: readonly ChatMessage[],
-    onDelta: (text: string) => void,
-    signal?: AbortSignal,
-  ): Promise<StreamedAnswer>;
-  listModels(): Promise<string[]>;
-  version(): Promise<string>;
-}
-
-/** The Bot API plus file downloads (TelegramClient implements it). */
-export interface TelegramApi extends BotApi {
-  downloadFile(filePath: string, maxBytes: number): Promise<Uint8Array>;
-  /**
-   * The same Bot API without the client's own retry of a 429, for callers that pace themselves
-   * (streamed replies skip stale frames instead of waiting to resend them).
-   * @default - the API itself
-   */
-  readonly withoutRetry?: BotApi;
-}
 
 /**
  * Everything a command needs while handling one update: the sender, the stores, the clients,

@@ -1,6 +1,6 @@
 import type { Dispatcher } from "undici";
 import { OLLAMA_API_KEY_HEADER, SYNC_OLLAMA_TIMEOUT_MS } from "../../config/defaults";
-import { ConnectionError, ServiceError } from "../net/errors";
+import { ServiceError } from "../net/errors";
 import { timedRequest, type TimedCall } from "../net/http";
 import { createRedactor } from "../observability/log";
 
@@ -10,17 +10,13 @@ export interface ChatMessage {
   readonly content: string;
 }
 
-/** A whole answer and Ollama's own figures about it. */
-export interface ChatAnswer {
+/** What a streamed answer ended with: the whole text and Ollama's own figures about it. */
+export interface StreamedAnswer {
   readonly content: string;
   /** Tokens generated (Ollama `eval_count`). */
   readonly evalCount: number | undefined;
   /** Time spent generating, in nanoseconds (Ollama `eval_duration`). */
   readonly evalDurationNs: number | undefined;
-}
-
-/** What a streamed answer ended with. */
-export interface StreamedAnswer extends ChatAnswer {
   /** True when Ollama sent its final `done: true` line; false when the stream broke off. */
   readonly completed: boolean;
 }
@@ -33,12 +29,10 @@ export interface OllamaClientOptions {
   readonly apiKey?: string;
   /** undici dispatcher. @default undici's global dispatcher */
   readonly dispatcher?: Dispatcher;
-  /** Whole-call timeout of chat and chatStream, in ms. @default SYNC_OLLAMA_TIMEOUT_MS (22000) */
+  /** Whole-call timeout of chatStream, in ms. @default SYNC_OLLAMA_TIMEOUT_MS (22000) */
   readonly timeoutMs?: number;
   /** Timeout of listModels and version, in ms. @default 3000 */
   readonly statusTimeoutMs?: number;
-  /** A first attempt that failed to connect faster than this is retried once, in ms. @default 5000 */
-  readonly fastFailureMs?: number;
 }
 
 interface OllamaChatBody {
@@ -52,7 +46,7 @@ interface OllamaChatBody {
 const asNumber = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
 
 /**
- * Ollama's HTTP API over undici: /api/chat (whole or streamed NDJSON), /api/tags and
+ * Ollama's HTTP API over undici: /api/chat (streamed NDJSON), /api/tags and
  * /api/version. Non-200 answers and malformed bodies reject with a ServiceError (status 404
  * means the model is missing); refusals and timeouts with a ConnectionError.
  */
@@ -60,39 +54,22 @@ export class OllamaClient {
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
   private readonly statusTimeoutMs: number;
-  private readonly fastFailureMs: number;
   private readonly redact: (text: string) => string;
 
   constructor(private readonly options: OllamaClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.timeoutMs = options.timeoutMs ?? SYNC_OLLAMA_TIMEOUT_MS;
     this.statusTimeoutMs = options.statusTimeoutMs ?? 3_000;
-    this.fastFailureMs = options.fastFailureMs ?? 5_000;
     this.redact = createRedactor([options.apiKey]);
-  }
-
-  /**
-   * Asks for a whole answer (stream: false). Retries once, with what is left of the timeout,
-   * only when the first attempt failed to connect within `fastFailureMs`; never after a timeout.
-   */
-  async chat(model: string, messages: readonly ChatMessage[]): Promise<ChatAnswer> {
-    const started = Date.now();
-    try {
-      return await this.chatOnce(model, messages, this.timeoutMs);
-    } catch (err) {
-      const remaining = this.timeoutMs - (Date.now() - started);
-      if (err instanceof ConnectionError && !err.timedOut && err.elapsedMs < this.fastFailureMs && remaining > 0) {
-        return await this.chatOnce(model, messages, remaining);
-      }
-      throw err;
-    }
   }
 
   /**
    * Asks for a streamed answer and calls `onDelta` with each piece of text as it arrives.
    * Resolves with the whole text and whether Ollama finished (`completed`); a stream that
    * breaks after some text resolves with what arrived and `completed: false`. A failure
-   * before any text rejects like {@link chat} (no retry: the caller may already show output).
+   * before any text rejects: a ServiceError when Ollama answered with an error, a
+   * ConnectionError when it could not be reached in time. No retry here: the one retry of a
+   * fast connection failure is streamAnswer's (model/stream-answer.ts).
    */
   async chatStream(
     model: string,
@@ -207,16 +184,6 @@ export class OllamaClient {
       // The status alone says enough.
     }
     throw new ServiceError({ service: "ollama", operation, status: statusCode, description: this.redact(description.slice(0, 300)) });
-  }
-
-  private async chatOnce(model: string, messages: readonly ChatMessage[], timeoutMs: number): Promise<ChatAnswer> {
-    const call = await this.post("/api/chat", { model, messages, stream: false }, timeoutMs);
-    const parsed = (await this.readJson(call, "chat")) as OllamaChatBody;
-    const content = parsed.message?.content;
-    if (typeof content !== "string") {
-      throw new ServiceError({ service: "ollama", operation: "chat", status: 0, description: "answer had no message content" });
-    }
-    return { content, evalCount: asNumber(parsed.eval_count), evalDurationNs: asNumber(parsed.eval_duration) };
   }
 
   private async getJson(path: string, operation: string): Promise<unknown> {

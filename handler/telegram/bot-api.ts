@@ -27,3 +27,14 @@ export type BotResult<M extends keyof BotMethods> = ReturnType<BotMethods[M]>;
 export interface BotApi {
   call<M extends keyof BotMethods>(method: M, params: BotParams[M]): Promise<BotResult<M>>;
 }
+
+/** The Bot API plus file downloads (TelegramClient implements it). */
+export interface TelegramApi extends BotApi {
+  downloadFile(filePath: string, maxBytes: number): Promise<Uint8Array>;
+  /**
+   * The same Bot API without the client's own retry of a 429, for callers that pace themselves
+   * (streamed replies skip stale frames instead of waiting to resend them).
+   * @default - the API itself
+   */
+  readonly withoutRetry?: BotApi;
+}

@@ -19,55 +19,50 @@ describe("OllamaClient", () => {
     client = new OllamaClient({ baseUrl: ollama.url, apiKey: TEST_OLLAMA_API_KEY, timeoutMs: 1_000, statusTimeoutMs: 500 });
   });
 
-  it("chat posts stream:false with the API key and returns the content and figures", async () => {
-    const answer = await client.chat("llama3.2:1b", messages);
-    expect(answer.content).toBe("You said: hello there");
+  const noDelta = () => undefined;
+
+  it("chatStream posts stream:true with the API key", async () => {
+    await client.chatStream("llama3.2:1b", messages, noDelta);
     expect(ollama.requests.at(-1)!.headers["x-api-key"]).toBe(TEST_OLLAMA_API_KEY);
-    expect(ollama.chatRequests().at(-1)).toEqual(expect.objectContaining({ model: "llama3.2:1b", stream: false }));
+    expect(ollama.chatRequests().at(-1)).toEqual(expect.objectContaining({ model: "llama3.2:1b", stream: true, messages }));
   });
 
   it("a wrong API key gives a ServiceError 401", async () => {
     const wrong = new OllamaClient({ baseUrl: ollama.url, apiKey: "nope-nope", timeoutMs: 1_000 });
-    await expect(wrong.chat("llama3.2:1b", messages)).rejects.toEqual(expect.objectContaining({ name: "ServiceError", status: 401 }));
+    await expect(wrong.chatStream("llama3.2:1b", messages, noDelta)).rejects.toEqual(expect.objectContaining({ name: "ServiceError", status: 401 }));
   });
 
-  it("a refused connection is retried once, then rejects with a ConnectionError", async () => {
+  it("a refused connection rejects with a ConnectionError, without a retry of its own", async () => {
     const refused = new OllamaClient({ baseUrl: await closedPortUrl(), timeoutMs: 1_000 });
-    const error = await refused.chat("m", messages).catch((e: unknown) => e);
+    const error = await refused.chatStream("m", messages, noDelta).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionError);
     expect((error as ConnectionError).timedOut).toBe(false);
   });
 
-  it("retries a fast connection failure once", async () => {
+  it("a connection cut before any text is a ConnectionError, tried once", async () => {
     ollama.setBehaviour({ kind: "cut", afterChunks: 0 }, { times: 1, path: "/api/chat" });
     const before = ollama.chatRequests().length;
-    await expect(client.chat("llama3.2:1b", messages)).resolves.toEqual(expect.objectContaining({ content: "You said: hello there" }));
-    expect(ollama.chatRequests().length - before).toBe(2);
-  });
-
-  it("gives up after the single retry", async () => {
-    ollama.setBehaviour({ kind: "cut", afterChunks: 0 }, { times: 2, path: "/api/chat" });
-    const before = ollama.chatRequests().length;
-    await expect(client.chat("llama3.2:1b", messages)).rejects.toBeInstanceOf(ConnectionError);
-    expect(ollama.chatRequests().length - before).toBe(2);
-  });
-
-  it("does not retry a slow failure", async () => {
-    const slowFailure = new OllamaClient({ baseUrl: ollama.url, apiKey: TEST_OLLAMA_API_KEY, timeoutMs: 1_000, fastFailureMs: 0 });
-    ollama.setBehaviour({ kind: "cut", afterChunks: 0 }, { times: 1, path: "/api/chat" });
-    const before = ollama.chatRequests().length;
-    await expect(slowFailure.chat("llama3.2:1b", messages)).rejects.toBeInstanceOf(ConnectionError);
+    await expect(client.chatStream("llama3.2:1b", messages, noDelta)).rejects.toBeInstanceOf(ConnectionError);
     expect(ollama.chatRequests().length - before).toBe(1);
   });
 
-  it("times out a hanging call without retrying", async () => {
+  it("times out a hanging call", async () => {
     ollama.setBehaviour({ kind: "hang" }, { times: 1, path: "/api/chat" });
-    const before = ollama.chatRequests().length;
-    const error = (await client.chat("llama3.2:1b", messages).catch((e: unknown) => e)) as ConnectionError;
+    const error = (await client.chatStream("llama3.2:1b", messages, noDelta).catch((e: unknown) => e)) as ConnectionError;
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error.timedOut).toBe(true);
     expect(error.elapsedMs).toBeGreaterThanOrEqual(950);
-    expect(ollama.chatRequests().length - before).toBe(1);
+  });
+
+  it("an outside signal ends the call", async () => {
+    ollama.setBehaviour({ kind: "hang" }, { times: 1, path: "/api/chat" });
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 100);
+    const started = Date.now();
+    const error = (await client.chatStream("llama3.2:1b", messages, noDelta, stop.signal).catch((e: unknown) => e)) as ConnectionError;
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error.timedOut).toBe(false);
+    expect(Date.now() - started).toBeLessThan(900);
   });
 
   it.each([
@@ -75,14 +70,16 @@ describe("OllamaClient", () => {
     [500, "llama runner process has terminated"],
   ])("answers HTTP %i with a ServiceError carrying Ollama's error", async (status, text) => {
     ollama.setBehaviour({ kind: "status", status, error: text }, { times: 1, path: "/api/chat" });
-    await expect(client.chat("x", messages)).rejects.toEqual(expect.objectContaining({ name: "ServiceError", status, description: text }));
+    await expect(client.chatStream("x", messages, noDelta)).rejects.toEqual(expect.objectContaining({ name: "ServiceError", status, description: text }));
   });
 
-  it("a malformed body gives a ServiceError with status 0", async () => {
+  it("a malformed line after some text keeps that text and reports the stream cut off", async () => {
     ollama.setBehaviour({ kind: "malformed" }, { times: 1, path: "/api/chat" });
-    const error = await client.chat("llama3.2:1b", messages).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ServiceError);
-    expect((error as ServiceError).status).toBe(0);
+    const pieces: string[] = [];
+    const answer = await client.chatStream("llama3.2:1b", messages, (piece) => pieces.push(piece));
+    expect(answer.completed).toBe(false);
+    expect(answer.content).toBe(pieces.join(""));
+    expect(answer.content.length).toBeGreaterThan(0);
   });
 
   it("chatStream passes each piece to onDelta and returns the whole text and Ollama's figures", async () => {

@@ -1,0 +1,58 @@
+import { ConnectionError } from "../net/errors";
+import type { ModelApi } from "./model-api";
+import type { ChatMessage, StreamedAnswer } from "./ollama";
+
+/**
+ * The one retry of a model call: a connection refused or reset quickly, before any text, is
+ * tried once more within what is left of the timeout. Nothing else is retried: a timeout or an
+ * error Ollama answered would only fail again, and once text was shown a second answer would
+ * not continue it.
+ */
+
+/**
+ * A model call that failed to connect faster than this, before any text, is tried once more
+ * within what is left of the timeout. In ms.
+ */
+export const FAST_FAILURE_MS = 5_000;
+
+/**
+ * Streams the answer, passing each piece to `onDelta`. A connection refused or reset quickly,
+ * before any text (faster than `fastFailureMs`, which tests lower), is tried once more with what
+ * is left of `timeoutMs`; a timeout or an answer from Ollama is never retried.
+ */
+export async function streamAnswer(
+  ollama: ModelApi,
+  model: string,
+  messages: readonly ChatMessage[],
+  onDelta: (text: string) => void,
+  timeoutMs: number,
+  fastFailureMs: number = FAST_FAILURE_MS,
+): Promise<StreamedAnswer> {
+  const started = Date.now();
+  let received = false;
+  const track = (text: string) => {
+    received = true;
+    onDelta(text);
+  };
+  try {
+    return await ollama.chatStream(model, messages, track);
+  } catch (err) {
+    const remaining = timeoutMs - (Date.now() - started);
+    const fast = err instanceof ConnectionError && !err.timedOut && err.elapsedMs < fastFailureMs;
+    if (!fast || received || remaining <= 0) throw err;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), remaining);
+    try {
+      return await ollama.chatStream(model, messages, track, deadline.signal);
+    } catch (retryErr) {
+      // Our deadline ended the retry: that is the overall timeout, not a refused connection.
+      if (deadline.signal.aborted && retryErr instanceof ConnectionError && !retryErr.timedOut) {
+        throw new ConnectionError({ service: "ollama", operation: "chat", timedOut: true, elapsedMs: Date.now() - started, cause: retryErr });
+      }
+      throw retryErr;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
