@@ -1,5 +1,5 @@
-import { updateSk } from "../../handler/store/update-marks";
-import { SESSION_PREFIX } from "../../handler/store/sessions";
+import { updateSk } from "../../handler/store/table-layout";
+import { SESSION_PREFIX } from "../../handler/store/table-layout";
 import { injectFault, sortKeyOf, throttlingError, type InjectedFault } from "../support/aws-faults";
 import { startHarness, type Harness } from "../support/handler-harness";
 import { textUpdate, TEST_USER_ID } from "../support/updates";

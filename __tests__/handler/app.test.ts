@@ -1,6 +1,6 @@
 import { TELEGRAM_SECRET_HEADER } from "../../config/defaults";
 import { RedeliverLaterError, RETRY_IN_PROGRESS_AFTER_SECONDS } from "../../handler/app";
-import { updateSk } from "../../handler/store/update-marks";
+import { updateSk } from "../../handler/store/table-layout";
 import { lambdaContext, proxyEventFromUpdate } from "../../local/lambda-event";
 import { startHarness, type Harness } from "../support/handler-harness";
 import { resetUpdateIds, TEST_SECRET_TOKEN, TEST_USER_ID, textUpdate } from "../support/updates";

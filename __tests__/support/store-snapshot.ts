@@ -4,7 +4,7 @@
  * "nothing that was stored is gone".
  */
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { UPDATE_PREFIX } from "../../handler/store/update-marks";
+import { UPDATE_PREFIX } from "../../handler/store/table-layout";
 import type { Harness } from "./handler-harness";
 
 /** The stored state. */

@@ -1,5 +1,5 @@
 import { isConditionFailed } from "../store/dynamo";
-import type { Session, StoredMessage } from "../store/sessions";
+import type { Session, StoredMessage } from "../store/session-items";
 import type { UpdateContext } from "../conversation/update-context";
 
 /** The active session and whether this call had to create it. */

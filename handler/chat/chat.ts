@@ -4,7 +4,7 @@ import { ConnectionError, ServiceError } from "../net/errors";
 import { EMPTY_ANSWER, NOTE_CONTEXT_TRIMMED } from "../format/answer";
 import { separateThinking } from "../format/thinking";
 import type { StreamedAnswer } from "../model/ollama";
-import type { ModelSpeed, SessionFacts, StoredMessage } from "../store/sessions";
+import type { ModelSpeed, SessionFacts, StoredMessage } from "../store/session-items";
 import { LiveReply, type LiveReplyOutcome, type LiveReplyResult } from "./live-reply";
 import type { UpdateContext } from "../conversation/update-context";
 import type { ModelApi } from "../model/model-api";

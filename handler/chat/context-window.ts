@@ -1,5 +1,5 @@
 import type { ChatMessage } from "../model/ollama";
-import type { StoredMessage } from "../store/sessions";
+import type { StoredMessage } from "../store/session-items";
 
 /** The messages a model sees and whether older ones were left out. */
 export interface ContextWindow {

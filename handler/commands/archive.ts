@@ -1,6 +1,6 @@
 import { buildArchive, exportFileName } from "../store/archive-format";
 import type { ArchiveStore } from "../store/archives";
-import { SessionChangedError, type Session, type StoredMessage } from "../store/sessions";
+import { SessionChangedError, type Session, type StoredMessage } from "../store/session-items";
 import type { UpdateContext } from "../conversation/update-context";
 import { formatArchiveList, formatSessionList, parsePosition, shortId } from "../format/views";
 import type { Command } from "./command";

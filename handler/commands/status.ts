@@ -1,6 +1,6 @@
 import { modelAvailable } from "../chat/active-session";
 import { formatSpeed } from "../format/answer";
-import type { Session } from "../store/sessions";
+import type { Session } from "../store/session-items";
 import type { UpdateContext } from "../conversation/update-context";
 import { shortId } from "../format/views";
 import type { Command } from "./command";

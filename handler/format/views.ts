@@ -1,5 +1,5 @@
 import type { ArchiveEntry } from "../store/archives";
-import type { Session, StoredMessage } from "../store/sessions";
+import type { Session, StoredMessage } from "../store/session-items";
 
 /**
  * The bot's plain-text replies that show data: pure functions from stored records to text,

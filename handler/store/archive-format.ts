@@ -1,5 +1,5 @@
 import type { ErrorObject, ValidateFunction } from "ajv";
-import type { Session, StoredMessage } from "./sessions";
+import type { Session, StoredMessage } from "./session-items";
 
 /**
  * The archive file: the seed's format (what /archive writes to S3, /export sends and an

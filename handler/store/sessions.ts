@@ -1,98 +1,25 @@
 import { randomUUID } from "node:crypto";
 import type { DocumentClient, Item, UpdateInput, WriteRequest } from "./document-client";
 import { batchWriteAll, isConditionFailed } from "./dynamo";
+import {
+  SessionChangedError,
+  compareSessions,
+  toMessage,
+  toSession,
+  type ActiveLookup,
+  type AppendedMessage,
+  type ArchivingClaim,
+  type MessageRole,
+  type Session,
+  type SessionFacts,
+  type StoredMessage,
+} from "./session-items";
+import { PROFILE_SK, SESSION_PREFIX, messagePrefix, messageSk, sessionSk } from "./table-layout";
 
 /**
- * Live sessions in the sessions table. Layout under pk = Telegram user id:
- * - `PROFILE`: `active_session_id` — the truth about which session is active;
- * - `SESSION#<id>`: model_name, session_id, is_active (1/0, the index copy), created_at,
- *   last_message_ts (epoch seconds), message_count (also the message sequence counter);
- * - `MSG#<id>#<seq, 10 digits>`: role, content, ts — no model_name/is_active, so messages
- *   stay out of both GSIs, and no item grows with the conversation.
+ * Live sessions in the sessions table (the item layout is in table-layout.ts, the items' shapes
+ * in session-items.ts).
  */
-
-/** Sort key of the profile item. */
-export const PROFILE_SK = "PROFILE";
-/** Sort key prefix of session items. */
-export const SESSION_PREFIX = "SESSION#";
-/** Sort key prefix of message items. */
-export const MESSAGE_PREFIX = "MSG#";
-
-/** The sort key of a session item. */
-export const sessionSk = (sessionId: string) => `${SESSION_PREFIX}${sessionId}`;
-/** The prefix of a session's message items. */
-export const messagePrefix = (sessionId: string) => `${MESSAGE_PREFIX}${sessionId}#`;
-/** The sort key of message `seq` (1-based) of a session; zero-padded so keys sort by seq. */
-export const messageSk = (sessionId: string, seq: number) => `${messagePrefix(sessionId)}${String(seq).padStart(10, "0")}`;
-
-/** Who wrote a message. */
-export type MessageRole = "user" | "assistant";
-
-/** A session as the commands see it. */
-export interface Session {
-  readonly userId: number;
-  readonly sessionId: string;
-  readonly modelName: string;
-  /** The index copy; the profile's active_session_id decides. */
-  readonly isActive: boolean;
-  /** Creation time, epoch ms. */
-  readonly createdAt: number;
-  /** Last message time, epoch seconds (0 before the first message). */
-  readonly lastMessageTs: number;
-  /** Messages written so far (the sequence counter). */
-  readonly messageCount: number;
-  /** True once a reply said that older messages were left out of the model's context. @default false */
-  readonly contextNoteShown?: boolean;
-  /** Ollama's figures for the session's last complete answer. @default - none measured yet */
-  readonly lastSpeed?: ModelSpeed;
-}
-
-/** Ollama's own figures for one answer (`eval_count`, `eval_duration` in ns). */
-export interface ModelSpeed {
-  readonly evalCount: number;
-  readonly evalDurationNs: number;
-}
-
-/** Facts about the session recorded with a message, in the same request (see {@link SessionStore.appendMessage}). */
-export interface SessionFacts {
-  /** Sets `context_note_shown`. @default - unchanged */
-  readonly contextNoteShown?: true;
-  /** Sets `last_eval_count` / `last_eval_duration_ns`. @default - unchanged */
-  readonly speed?: ModelSpeed;
-}
-
-/** One stored message. */
-export interface StoredMessage {
-  readonly seq: number;
-  readonly role: MessageRole;
-  readonly content: string;
-  /** Epoch seconds. */
-  readonly ts: number;
-}
-
-/** A message appended by {@link SessionStore.appendMessageWithSession}, with its session as the append left it. */
-export interface AppendedMessage {
-  readonly message: StoredMessage;
-  /** The session item after the append (its message_count includes the message). */
-  readonly session: Session;
-}
-
-/** The user's active session, when there is one, as read in one request. */
-export interface ActiveLookup {
-  readonly activeSessionId: string | undefined;
-  readonly session: Session | undefined;
-}
-
-/** What {@link SessionStore.claimArchiving} found: the claim is ours, someone else's, or the session is gone. */
-export type ArchivingClaim = "claimed" | "busy" | "gone";
-
-/** A session changed (a message was added) between reading it and deleting it. */
-export class SessionChangedError extends Error {
-  override readonly name = "SessionChangedError";
-  constructor(readonly sessionId: string) {
-    super(`session ${sessionId} changed while it was being removed`);
-  }
-}
 
 /** Options of {@link SessionStore}. */
 export interface SessionStoreOptions {
@@ -102,38 +29,6 @@ export interface SessionStoreOptions {
   readonly now?: () => number;
   /** Session id factory. @default crypto.randomUUID */
   readonly newId?: () => string;
-}
-
-
-function toSession(item: Item): Session {
-  const evalCount = Number(item.last_eval_count);
-  const evalDurationNs = Number(item.last_eval_duration_ns);
-  return {
-    userId: Number(item.pk),
-    sessionId: String(item.session_id),
-    modelName: String(item.model_name),
-    isActive: Number(item.is_active) === 1,
-    createdAt: Number(item.created_at ?? 0),
-    lastMessageTs: Number(item.last_message_ts ?? 0),
-    messageCount: Number(item.message_count ?? 0),
-    ...(item.context_note_shown === true ? { contextNoteShown: true } : {}),
-    ...(evalCount > 0 && evalDurationNs > 0 ? { lastSpeed: { evalCount, evalDurationNs } } : {}),
-  };
-}
-
-function toMessage(item: Item): StoredMessage {
-  const sk = String(item.sk);
-  return {
-    seq: Number(sk.slice(sk.lastIndexOf("#") + 1)),
-    role: item.role === "assistant" ? "assistant" : "user",
-    content: String(item.content ?? ""),
-    ts: Number(item.ts ?? 0),
-  };
-}
-
-/** Orders sessions the way every numbered list shows them: oldest first. */
-export function compareSessions(a: Session, b: Session): number {
-  return a.createdAt - b.createdAt || a.sessionId.localeCompare(b.sessionId);
 }
 
 /**

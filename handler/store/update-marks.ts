@@ -1,5 +1,6 @@
 import type { DocumentClient } from "./document-client";
 import { isConditionFailed } from "./dynamo";
+import { TTL_ATTRIBUTE, expiresAfter, updateSk } from "./table-layout";
 
 /**
  * Update marks: one item per Telegram update_id (sk `UPDATE#<update_id>` under the user's pk),
@@ -8,10 +9,6 @@ import { isConditionFailed } from "./dynamo";
  * `ttl` (epoch seconds) and disappear through the table's TTL.
  */
 
-/** Sort key prefix of update marks. */
-export const UPDATE_PREFIX = "UPDATE#";
-/** The sort key of an update's mark. */
-export const updateSk = (updateId: number) => `${UPDATE_PREFIX}${updateId}`;
 
 /** What a claim found. */
 export type ClaimOutcome =
@@ -61,7 +58,7 @@ export class UpdateMarks {
           status: "IN_PROGRESS",
           lease_expires_at: now + leaseMs,
           claimed_at: now,
-          ttl: Math.floor(now / 1000) + this.ttlSeconds,
+          [TTL_ATTRIBUTE]: expiresAfter(now, this.ttlSeconds),
         },
         ConditionExpression: "attribute_not_exists(sk) OR (#status = :progress AND lease_expires_at < :now)",
         ExpressionAttributeNames: { "#status": "status" },

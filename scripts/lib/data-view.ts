@@ -9,7 +9,9 @@ import type { DocumentClient } from "../../handler/store/document-client";
 import { ARCHIVES_PREFIX } from "../../config/defaults";
 import { parseArchive, type ArchiveDocument } from "../../handler/store/archive-format";
 import { ArchiveStore, type ArchiveEntry, type S3ClientFactory } from "../../handler/store/archives";
-import { PROFILE_SK, SESSION_PREFIX, SessionStore, type Session, type StoredMessage } from "../../handler/store/sessions";
+import { PROFILE_SK, SESSION_PREFIX } from "../../handler/store/table-layout";
+import { SessionStore } from "../../handler/store/sessions";
+import { type Session, type StoredMessage } from "../../handler/store/session-items";
 import { formatSize, formatTime, shortId } from "../../handler/format/views";
 
 /** One user's live sessions. */

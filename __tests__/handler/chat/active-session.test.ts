@@ -1,5 +1,5 @@
 import { contextEndingWith } from "../../../handler/chat/active-session";
-import type { StoredMessage } from "../../../handler/store/sessions";
+import type { StoredMessage } from "../../../handler/store/session-items";
 
 const msg = (seq: number, content = `m${seq}`): StoredMessage => ({ seq, role: seq % 2 === 1 ? "user" : "assistant", content, ts: seq });
 const seqs = (messages: readonly StoredMessage[]) => messages.map((m) => m.seq);

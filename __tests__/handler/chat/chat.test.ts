@@ -2,7 +2,7 @@ import { TELEGRAM_MESSAGE_LIMIT } from "../../../config/defaults";
 import { startHarness, type Harness } from "../../support/handler-harness";
 import { closedPortUrl } from "../../support/net";
 import { echoReply, OllamaStandIn } from "../../support/ollama-stand-in";
-import { sessionSk } from "../../../handler/store/sessions";
+import { sessionSk } from "../../../handler/store/table-layout";
 import { resetUpdateIds, TEST_USER_ID } from "../../support/updates";
 
 describe("chat path", () => {

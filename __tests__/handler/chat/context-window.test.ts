@@ -1,5 +1,5 @@
 import { selectContext } from "../../../handler/chat/context-window";
-import type { StoredMessage } from "../../../handler/store/sessions";
+import type { StoredMessage } from "../../../handler/store/session-items";
 
 const msg = (seq: number, content: string): StoredMessage => ({ seq, role: seq % 2 ? "user" : "assistant", content, ts: seq });
 

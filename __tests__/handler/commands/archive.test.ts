@@ -1,7 +1,7 @@
 import { ARCHIVE_VERSION } from "../../../handler/store/archive-format";
 import { archiveKey } from "../../../handler/store/archives";
 import { gapsSettled, MAX_WRITE_IN_FLIGHT_MS, missingSeqs } from "../../../handler/commands/archive";
-import { messageSk, sessionSk } from "../../../handler/store/sessions";
+import { messageSk, sessionSk } from "../../../handler/store/table-layout";
 import { startHarness, type Harness } from "../../support/handler-harness";
 import { documentUpdate, resetUpdateIds, TEST_USER_ID } from "../../support/updates";
 

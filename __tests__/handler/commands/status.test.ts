@@ -1,5 +1,5 @@
 import { formatSessionStatus } from "../../../handler/commands/status";
-import type { Session } from "../../../handler/store/sessions";
+import type { Session } from "../../../handler/store/session-items";
 import { startHarness, type Harness } from "../../support/handler-harness";
 import { OllamaStandIn } from "../../support/ollama-stand-in";
 import { resetUpdateIds, TEST_OLLAMA_API_KEY, TEST_USER_ID } from "../../support/updates";

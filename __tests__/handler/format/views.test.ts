@@ -1,4 +1,4 @@
-import type { Session } from "../../../handler/store/sessions";
+import type { Session } from "../../../handler/store/session-items";
 import { formatArchiveList, formatHistory, formatSessionList, formatSize, formatTime, parsePosition, preview } from "../../../handler/format/views";
 
 const session = (id: string, model: string, count: number, ts: number): Session => ({

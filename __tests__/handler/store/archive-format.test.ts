@@ -1,5 +1,5 @@
 import { buildArchive, exportFileName, importedArchive, parseArchive, serialiseArchive } from "../../../handler/store/archive-format";
-import type { Session } from "../../../handler/store/sessions";
+import type { Session } from "../../../handler/store/session-items";
 
 const session: Session = { userId: 7, sessionId: "0123456789abcdef", modelName: "qwen2.5:1.5b-instruct-q4_K_M", isActive: true, createdAt: 0, lastMessageTs: 5, messageCount: 2 };
 const archive = buildArchive(

@@ -1,6 +1,8 @@
 import { createDocumentClient } from "../../../handler/store/aws";
 import { configWith } from "../../../handler/config";
-import { SessionChangedError, SessionStore, messageSk } from "../../../handler/store/sessions";
+import { SessionChangedError } from "../../../handler/store/session-items";
+import { SessionStore } from "../../../handler/store/sessions";
+import { messageSk } from "../../../handler/store/table-layout";
 import { startEmulators, type RunningEmulators } from "../../../local/emulators";
 
 describe("SessionStore", () => {
