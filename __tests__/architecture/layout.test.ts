@@ -47,3 +47,46 @@ describe("source layout", () => {
     expect(missing).toEqual([]);
   });
 });
+
+/**
+ * Which handler/ folders each folder may import (the "May import" line of its README); "top"
+ * is handler/config.ts. Lower layers never import higher ones.
+ */
+const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
+  net: [],
+  observability: ["top"],
+  telegram: ["net", "observability", "top"],
+  model: ["net", "observability", "top"],
+  store: ["net", "observability", "generated", "top"],
+  format: ["store"],
+  chat: ["conversation", "store", "model", "telegram", "format", "net", "observability", "top"],
+  commands: ["conversation", "chat", "store", "telegram", "format", "net", "observability", "top"],
+  conversation: ["chat", "commands", "store", "model", "telegram", "observability", "top"],
+  delivery: ["conversation", "store", "telegram", "format", "net", "observability", "top"],
+};
+
+describe("handler/ layering", () => {
+  it.each(Object.keys(MAY_IMPORT))("%s/ imports only what its README allows", (folder) => {
+    const allowed = new Set([folder, ...MAY_IMPORT[folder]!]);
+    const offending = sourceFiles(`handler/${folder}`).flatMap((file) =>
+      importedHandlerFolders(file)
+        .filter((target) => !allowed.has(target))
+        .map((target) => `${file} imports handler/${target}`),
+    );
+    expect(offending).toEqual([]);
+  });
+});
+
+/** The handler/ folders a file imports ("top" for handler/*.ts), from its relative imports. */
+function importedHandlerFolders(file: string): string[] {
+  const text = readFileSync(join(REPO_ROOT, file), "utf8");
+  const handlerRoot = join(REPO_ROOT, "handler");
+  const folders = new Set<string>();
+  for (const match of text.matchAll(/from "(\.{1,2}\/[^"]+)"/g)) {
+    const target = join(REPO_ROOT, file, "..", match[1]!);
+    if (!target.startsWith(`${handlerRoot}/`)) continue;
+    const rest = target.slice(handlerRoot.length + 1);
+    folders.add(rest.includes("/") ? rest.split("/")[0]! : "top");
+  }
+  return [...folders];
+}

@@ -1,5 +1,6 @@
 import type { Dispatcher } from "undici";
 import { OLLAMA_API_KEY_HEADER, SYNC_OLLAMA_TIMEOUT_MS } from "../../config/defaults";
+import { CONFIG_DEFAULTS } from "../config";
 import { ServiceError } from "../net/errors";
 import { timedRequest, type TimedCall } from "../net/http";
 import { createRedactor } from "../observability/log";
@@ -31,7 +32,7 @@ export interface OllamaClientOptions {
   readonly dispatcher?: Dispatcher;
   /** Whole-call timeout of chatStream, in ms. @default SYNC_OLLAMA_TIMEOUT_MS (22000) */
   readonly timeoutMs?: number;
-  /** Timeout of listModels and version, in ms. @default 3000 */
+  /** Timeout of listModels and version, in ms. @default CONFIG_DEFAULTS.ollamaStatusTimeoutMs (3000) */
   readonly statusTimeoutMs?: number;
 }
 
@@ -59,7 +60,7 @@ export class OllamaClient {
   constructor(private readonly options: OllamaClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.timeoutMs = options.timeoutMs ?? SYNC_OLLAMA_TIMEOUT_MS;
-    this.statusTimeoutMs = options.statusTimeoutMs ?? 3_000;
+    this.statusTimeoutMs = options.statusTimeoutMs ?? CONFIG_DEFAULTS.ollamaStatusTimeoutMs;
     this.redact = createRedactor([options.apiKey]);
   }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Dispatcher } from "undici";
+import { CONFIG_DEFAULTS } from "../config";
 import type { BotApi, BotMethods, BotParams, BotResult, InputFileBytes } from "./bot-api";
 import { ConnectionError, ServiceError } from "../net/errors";
 import { timedRequest } from "../net/http";
@@ -9,15 +10,16 @@ import { createRedactor, type Logger } from "../observability/log";
 export interface TelegramClientOptions {
   /** The bot token; only ever placed in request URLs, never in an error or a log line. */
   readonly token: string;
-  /** Bot API base URL. @default "https://api.telegram.org" */
+  /** Bot API base URL. @default CONFIG_DEFAULTS.telegramApiUrl ("https://api.telegram.org") */
   readonly apiUrl?: string;
   /** undici dispatcher (connection pool). @default undici's global dispatcher */
   readonly dispatcher?: Dispatcher;
-  /** Per-call timeout, in ms. @default 10000 */
+  /** Per-call timeout, in ms. @default CONFIG_DEFAULTS.telegramTimeoutMs (10000) */
   readonly timeoutMs?: number;
   /**
    * Longest retry_after a 429 may ask for and still be retried (once), in ms; a longer wait
-   * fails at once, since waiting less than asked only earns another 429. @default 5000
+   * fails at once, since waiting less than asked only earns another 429.
+   * @default CONFIG_DEFAULTS.telegramMaxRetryWaitMs (5000)
    */
   readonly maxRetryWaitMs?: number;
   /** Where failed calls are logged (method, code, description). @default - not logged */
@@ -100,9 +102,9 @@ export class TelegramClient implements BotApi {
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: TelegramClientOptions) {
-    this.apiUrl = (options.apiUrl ?? "https://api.telegram.org").replace(/\/+$/, "");
-    this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.maxRetryWaitMs = options.maxRetryWaitMs ?? 5_000;
+    this.apiUrl = (options.apiUrl ?? CONFIG_DEFAULTS.telegramApiUrl).replace(/\/+$/, "");
+    this.timeoutMs = options.timeoutMs ?? CONFIG_DEFAULTS.telegramTimeoutMs;
+    this.maxRetryWaitMs = options.maxRetryWaitMs ?? CONFIG_DEFAULTS.telegramMaxRetryWaitMs;
     this.redact = createRedactor([options.token]);
     this.sleep = options.sleep ?? sleepFor;
   }
