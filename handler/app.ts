@@ -1,6 +1,7 @@
 import type { Message } from "@grammyjs/types";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { BotConfig } from "./config";
+import { UpdateJournal } from "./conversation/journal";
 import { classifyMessage } from "./conversation/router";
 import type { UpdateContext } from "./conversation/update-context";
 import { buildDeps, type BotDeps } from "./deps";
@@ -8,23 +9,34 @@ import { addressedKind, ownIdentityOf, type OwnIdentity } from "./delivery/addre
 import { authenticate } from "./delivery/authenticate";
 import { allowListOf, isAllowed, NOT_ALLOWED_TEXT, type AllowList } from "./delivery/authorise";
 import { claimUpdate } from "./delivery/claim";
-import { completionOf } from "./delivery/complete";
+import { completeUpdate, releaseUpdate } from "./delivery/complete";
 import { decodeBody, isAsyncDelivery, readMessage, updateType } from "./delivery/decode";
 import { replierFor } from "./delivery/reply";
-import { routeUpdate } from "./delivery/route";
+import { routeUpdate, type RoutePolicy } from "./delivery/route";
+import { consumeBatch, type QueueRecord, type RecordOutcome } from "./delivery/sqs";
 import type { Logger } from "./observability/log";
 import { ArchiveStore } from "./store/archives";
 import { SessionStore } from "./store/sessions";
 import { UpdateMarks } from "./store/update-marks";
 
 /**
- * The composition root: the webhook pipeline, authenticate → decode → address → authorise →
- * claim → route → complete, one step per module of delivery/. Nothing here decides anything
- * itself; it passes each step's outcome to the next and turns the outcome into an HTTP answer.
+ * The composition root: the update pipeline, authenticate → decode → address → authorise →
+ * claim → route → complete, one step per module of delivery/, behind its two doors: an API
+ * Gateway proxy event (sync mode, local mode), whose outcome becomes an HTTP answer, and a
+ * batch of SQS records (queue mode), whose outcomes become the batch's item failures. Nothing
+ * here decides anything itself; it passes each step's outcome to the next.
  */
 
 /** The Lambda handler's signature: an API Gateway REST proxy event in, a proxy result out. */
 export type WebhookHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult>;
+/** The queue consumer's signature: a batch of SQS records in, the records to deliver again out. */
+export type QueueHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
+
+/** The bot behind both doors. */
+export interface Bot {
+  readonly webhook: WebhookHandler;
+  readonly consume: QueueHandler;
+}
 
 /** Added to the invocation's remaining time to form an update mark's lease, in ms. */
 export const LEASE_MARGIN_MS = 10_000;
@@ -59,12 +71,10 @@ const ok = (): APIGatewayProxyResult => ({ statusCode: 200, body: "" });
 const status = (statusCode: number, body: string): APIGatewayProxyResult => ({ statusCode, body });
 
 /**
- * Creates the webhook handler. It always resolves: 401 for a bad secret, 400 for a body that is
- * not an update, 503 for an update another delivery holds (sync mode), 200 for every other
- * update (handled, ignored or failed), so Telegram never redelivers forever. The same handler
- * serves synchronous and asynchronous invocation (the return value carries no reply).
+ * Creates the bot: the same pipeline behind the webhook and the queue consumer, with its clients
+ * and stores built once (per container in Lambda).
  */
-export function createHandler(config: BotConfig, given: Partial<BotDeps> = {}): WebhookHandler {
+export function createBot(config: BotConfig, given: Partial<BotDeps> = {}): Bot {
   const deps = buildDeps(config, given);
   for (const problem of config.problems) {
     deps.logger.warn(problem.message, { action: "load_config", outcome: "warning", variable: problem.variable });
@@ -78,7 +88,7 @@ export function createHandler(config: BotConfig, given: Partial<BotDeps> = {}): 
     allowed: allowListOf(config.allowedUserIds),
     ownIdentity: ownIdentityOf(deps.bot),
   };
-  return async (event, context) => {
+  const webhook: WebhookHandler = async (event, context) => {
     const log = deps.logger.child({ request_id: context?.awsRequestId ?? event?.requestContext?.requestId });
     try {
       return await handleRequest(pipeline, event, context, log);
@@ -88,6 +98,27 @@ export function createHandler(config: BotConfig, given: Partial<BotDeps> = {}): 
       return ok();
     }
   };
+  const consume: QueueHandler = (event, context) => {
+    const log = deps.logger.child({ request_id: context?.awsRequestId });
+    const remaining = () => context?.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS;
+    let started = 0;
+    return consumeBatch(event, {
+      // The first record always starts; a later one only with time left for a whole answer.
+      mayStart: () => started++ === 0 || remaining() >= config.ollamaTimeoutMs + LEASE_MARGIN_MS,
+      process: (record) => handleRecord(pipeline, record, remaining() + LEASE_MARGIN_MS, log),
+    });
+  };
+  return { webhook, consume };
+}
+
+/**
+ * Creates the webhook handler. It always resolves: 401 for a bad secret, 400 for a body that is
+ * not an update, 503 for an update another delivery holds or whose answer could not be
+ * delivered yet (sync mode: Telegram delivers it again), 200 for every other update (handled,
+ * ignored or failed), so Telegram never redelivers forever.
+ */
+export function createHandler(config: BotConfig, given: Partial<BotDeps> = {}): WebhookHandler {
+  return createBot(config, given).webhook;
 }
 
 /** authenticate → decode, then the message's own steps. */
@@ -107,7 +138,37 @@ async function handleRequest(p: Pipeline, event: APIGatewayProxyEvent, context: 
     return ok();
   }
   const remainingMs = context?.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS;
-  return handleMessage(p, { event, message, updateId: decoded.updateId, leaseMs: remainingMs + LEASE_MARGIN_MS }, log);
+  const outcome = await handleMessage(p, { message, updateId: decoded.updateId, leaseMs: remainingMs + LEASE_MARGIN_MS }, log);
+  if (outcome === "done") return ok();
+  // Another delivery holds the lease (it may finish, or it died before its lease ends), or the
+  // answer could not be delivered yet: ask for a later delivery instead of dropping the update.
+  // Telegram redelivers after a 503 (sync mode); Lambda retries a failed asynchronous
+  // invocation (async mode).
+  if (isAsyncDelivery(event)) throw new RedeliverLaterError(decoded.updateId);
+  return { statusCode: 503, headers: { "Retry-After": String(RETRY_IN_PROGRESS_AFTER_SECONDS) }, body: "in progress" };
+}
+
+/**
+ * One SQS record: its body is the update exactly as Telegram sent it (the authorizer checked
+ * the secret before it was queued). A body that is not an update can never succeed: logged and
+ * dropped. A record SQS delivers again (receive count above 1) comes after the visibility
+ * timeout, when the earlier attempt is certainly gone: its mark is taken over at once.
+ */
+async function handleRecord(p: Pipeline, record: QueueRecord, leaseMs: number, log: Logger): Promise<RecordOutcome> {
+  const recordLog = log.child({ sqs_message_id: record.messageId, receive_count: record.receiveCount });
+  const decoded = decodeBody({ body: record.body, isBase64Encoded: false });
+  if (!decoded.ok) {
+    recordLog.warn("queued record is not a Telegram update; dropped", { action: "decode_update", outcome: "failure", reason: decoded.reason });
+    return "done";
+  }
+  const message = readMessage(decoded.update);
+  if (!message || !hasSender(message)) {
+    recordLog.info("update ignored", { action: "decode_update", outcome: "ignored", update_id: decoded.updateId, update_type: updateType(decoded.update) });
+    return "done";
+  }
+  const incoming: IncomingMessage = { message, updateId: decoded.updateId, leaseMs, takeOver: record.receiveCount > 1 };
+  const outcome = await handleMessage(p, incoming, recordLog, { retryStorage: true });
+  return outcome === "done" ? "done" : "retry";
 }
 
 /** A message with a sender (channel posts and some service messages have none). */
@@ -116,40 +177,50 @@ const hasSender = (message: Message): message is SentMessage => message.from !==
 
 /** One decoded message on its way through the pipeline. */
 interface IncomingMessage {
-  readonly event: APIGatewayProxyEvent;
   readonly message: SentMessage;
   readonly updateId: number;
   readonly leaseMs: number;
+  /** Take over a mark in progress whatever its lease. @default false */
+  readonly takeOver?: boolean;
 }
 
+/** What the message's steps concluded. */
+type MessageOutcome = "done" | "in_progress" | "retry";
+
 /** address → authorise → claim → route → complete. */
-async function handleMessage(p: Pipeline, incoming: IncomingMessage, log: Logger): Promise<APIGatewayProxyResult> {
+async function handleMessage(p: Pipeline, incoming: IncomingMessage, log: Logger, policy: RoutePolicy = {}): Promise<MessageOutcome> {
   const { message, updateId, leaseMs } = incoming;
   const userId = message.from.id;
   const updateLog = log.child({ update_id: updateId, user_id: userId, chat_id: message.chat.id, message_id: message.message_id });
-  const reply = replierFor(p.deps.bot, message);
+  const notify = replierFor(p.deps.bot, message);
 
   const kind = await addressedKind(message, classifyMessage(message), p.ownIdentity);
   if (!kind) {
     updateLog.debug("message not addressed to this bot", { action: "route", outcome: "ignored" });
-    return ok();
+    return "done";
   }
   if (!isAllowed(p.allowed, userId)) {
     updateLog.warn("user not allowed", { action: "check_user", outcome: "failure" });
-    await reply(NOT_ALLOWED_TEXT).catch(() => undefined);
-    return ok();
+    await notify(NOT_ALLOWED_TEXT).catch(() => undefined);
+    return "done";
   }
-  const claim = await claimUpdate({ marks: p.marks, sessions: p.sessions, userId, updateId, kind, leaseMs, log: updateLog, reply });
-  if (claim.kind === "in_progress") {
-    // Another delivery holds the lease: it may finish, or it may have died (a crash before its
-    // lease ends). Ask for a later delivery instead of dropping the update: Telegram redelivers
-    // after a 503 (sync mode); Lambda retries a failed asynchronous invocation (async mode).
-    if (isAsyncDelivery(incoming.event)) throw new RedeliverLaterError(updateId);
-    return { statusCode: 503, headers: { "Retry-After": String(RETRY_IN_PROGRESS_AFTER_SECONDS) }, body: "in progress" };
-  }
-  if (claim.kind !== "claimed") return ok();
+  const claim = await claimUpdate({
+    marks: p.marks,
+    sessions: p.sessions,
+    userId,
+    updateId,
+    kind,
+    leaseMs,
+    takeOver: incoming.takeOver,
+    log: updateLog,
+    reply: notify,
+    retryOnFailure: policy.retryStorage,
+  });
+  if (claim.kind === "in_progress") return "in_progress";
+  if (claim.kind === "failed") return policy.retryStorage ? "retry" : "done";
+  if (claim.kind !== "claimed") return "done";
 
-  const completeUpdate = completionOf(p.marks, userId, updateId, updateLog);
+  const journal = new UpdateJournal(p.marks, userId, updateId, claim.journal);
   const ctx: UpdateContext = {
     config: p.config,
     message,
@@ -163,12 +234,19 @@ async function handleMessage(p: Pipeline, incoming: IncomingMessage, log: Logger
     ollama: p.deps.ollama,
     log: updateLog,
     now: p.deps.now,
-    newId: p.deps.newId,
-    reply,
+    journal,
+    reply: replierFor(p.deps.bot, message, journal),
+    notify: (text) =>
+      notify(text).catch((err: unknown) => {
+        updateLog.warn("could not send the failure message", { action: "reply", outcome: "failure", error_kind: err instanceof Error ? err.name : "unknown" });
+      }),
     ...(claim.activeSessionId ? { activeSessionId: claim.activeSessionId } : {}),
-    completeUpdate,
   };
-  await routeUpdate(ctx, kind);
-  await completeUpdate();
-  return ok();
+  const routed = await routeUpdate(ctx, kind, policy);
+  if (routed === "retry") {
+    await releaseUpdate(p.marks, userId, updateId, updateLog);
+    return "retry";
+  }
+  await completeUpdate(p.marks, userId, updateId, updateLog);
+  return "done";
 }

@@ -35,7 +35,7 @@ const stdoutSink = (line: string) => {
 };
 
 /** The logger of a config: JSON lines on stdout at its level, redacting its secrets. */
-function defaultLogger(config: BotConfig): Logger {
+export function defaultLogger(config: BotConfig): Logger {
   return createLogger({
     level: config.logLevel,
     secrets: [config.telegramToken, config.telegramSecretToken, config.ollamaApiKey],

@@ -4,6 +4,9 @@ import { injectFault, sortKeyOf, throttlingError, type InjectedFault } from "../
 import { startHarness, type Harness } from "../support/handler-harness";
 import { textUpdate, TEST_USER_ID } from "../support/updates";
 
+/** The update's claim: the UpdateItem on its mark that returns the journal. */
+const isClaim = (input: Record<string, unknown>) => sortKeyOf(input)?.startsWith("UPDATE#") === true && input.ReturnValues === "ALL_NEW";
+
 describe("DynamoDB faults", () => {
   let h: Harness;
   let user = TEST_USER_ID + 600_000;
@@ -28,7 +31,7 @@ describe("DynamoDB faults", () => {
 
   describe("throttling (ProvisionedThroughputExceededException)", () => {
     it("is retried by the SDK: two throttled attempts of the update's claim, then the update is handled normally", async () => {
-      fault = injectFault(h.doc, { operation: "PutItem", when: (input) => sortKeyOf(input)?.startsWith("UPDATE#") === true, times: 2, error: throttlingError });
+      fault = injectFault(h.doc, { operation: "UpdateItem", when: isClaim, times: 2, error: throttlingError });
       const result = await h.sendText("throttled at first", { userId: user });
       expect(result.statusCode).toBe(200);
       expect(fault.attempts()).toBe(3);
@@ -58,7 +61,7 @@ describe("DynamoDB faults", () => {
     }, 20_000);
 
     it("on the update's claim gets the same plain message and leaves no mark, so a redelivery is handled", async () => {
-      fault = injectFault(h.doc, { operation: "PutItem", when: (input) => sortKeyOf(input)?.startsWith("UPDATE#") === true, error: throttlingError });
+      fault = injectFault(h.doc, { operation: "UpdateItem", when: isClaim, error: throttlingError });
       const update = textUpdate("claim me later", { userId: user });
       const result = await h.send(update);
       expect(result.statusCode).toBe(200);

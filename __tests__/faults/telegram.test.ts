@@ -1,5 +1,5 @@
 import { startHarness, type Harness } from "../support/handler-harness";
-import { TEST_OLLAMA_API_KEY, TEST_SECRET_TOKEN, TEST_TOKEN, TEST_USER_ID } from "../support/updates";
+import { TEST_OLLAMA_API_KEY, TEST_SECRET_TOKEN, TEST_TOKEN, TEST_USER_ID, textUpdate } from "../support/updates";
 
 describe("Telegram faults", () => {
   let h: Harness;
@@ -50,32 +50,43 @@ describe("Telegram faults", () => {
   it.each([
     [500, "Internal Server Error"],
     [502, "Bad Gateway"],
-  ])("%i: logged with method, code and description; the update completes with stored data intact and a 200", async (code, description) => {
+  ])("%i on the answer: logged; the answer is neither stored nor marked done, Telegram redelivers, and the redelivery sends it once", async (code, description) => {
     h.telegram.failNext("sendMessage", { errorCode: code, description });
-    const result = await h.sendText(`answer me despite ${code}`, { userId: user });
-    expect(result.statusCode).toBe(200);
+    const update = textUpdate(`answer me despite ${code}`, { userId: user });
+    const result = await h.send(update);
+    expect(result.statusCode).toBe(503);
     const failure = newLogs().find((e) => e.message === "telegram call failed");
     expect(failure).toEqual(expect.objectContaining({ level: "WARNING", method: "sendMessage", error_code: code, description }));
+    expect(await stored()).toEqual(["user:hello", "assistant:You said: hello", `user:answer me despite ${code}`]);
+
+    expect((await h.send(update)).statusCode).toBe(200);
+    expect(h.repliesTo(user).filter((r) => r === `You said: answer me despite ${code}`)).toHaveLength(1);
     expect(await stored()).toEqual([
       "user:hello",
       "assistant:You said: hello",
       `user:answer me despite ${code}`,
       `assistant:You said: answer me despite ${code}`,
     ]);
-    const mark = newLogs().find((e) => e.action === "complete_update" && e.outcome === "failure");
-    expect(mark).toBeUndefined();
-
     await h.sendText("and the next one", { userId: user });
     expect(h.repliesTo(user).at(-1)).toBe("You said: and the next one");
   });
 
-  it("a 5xx on a command's reply leaves the command's effect in place", async () => {
-    h.telegram.failNext("sendMessage", { errorCode: 500, description: "Internal Server Error" });
-    const result = await h.sendText("/newsession 2", { userId: user });
+  it("403 on the answer (the user blocked the bot): nothing to retry; the update completes with a 200", async () => {
+    h.telegram.failNext("sendMessage", { errorCode: 403, description: "Forbidden: bot was blocked by the user" });
+    const result = await h.sendText("blocked", { userId: user });
     expect(result.statusCode).toBe(200);
-    const sessions = await h.sessions.listSessions(user);
-    expect(sessions).toHaveLength(2);
+    expect(await stored()).toEqual(["user:hello", "assistant:You said: hello", "user:blocked"]);
+  });
+
+  it("a 5xx on a command's reply leaves the command's effect in place, and the redelivery replies without a second effect", async () => {
+    h.telegram.failNext("sendMessage", { errorCode: 500, description: "Internal Server Error" });
+    const update = textUpdate("/newsession 2", { userId: user });
+    expect((await h.send(update)).statusCode).toBe(503);
+    expect(await h.sessions.listSessions(user)).toHaveLength(2);
     expect((await h.sessions.getActive(user)).session!.modelName).toBe(h.config.ollamaModels[1]);
+    expect((await h.send(update)).statusCode).toBe(200);
+    expect(await h.sessions.listSessions(user)).toHaveLength(2);
+    expect(h.repliesTo(user).at(-1)).toMatch(/^New session .* is now active/);
   });
 
   it("never writes the token, the webhook secret or the Ollama key into a log line while failing", async () => {

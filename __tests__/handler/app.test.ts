@@ -144,14 +144,14 @@ describe("webhook handler", () => {
 
     it("an update whose earlier handling died is handled again once its lease expired", async () => {
       const update = textUpdate("/echo again", { userId: user });
-      expect(await h.marks.claim(user, update.update_id, -1)).toBe("claimed");
+      expect((await h.marks.claim(user, update.update_id, { leaseMs: -1 })).outcome).toBe("claimed");
       await h.send(update);
       expect(h.repliesTo(user)).toEqual(["again"]);
     });
 
     it("an update in progress within its lease is not handled twice, and Telegram is asked to redeliver it later", async () => {
       const update = textUpdate("/echo busy", { userId: user });
-      expect(await h.marks.claim(user, update.update_id, 60_000)).toBe("claimed");
+      expect((await h.marks.claim(user, update.update_id, { leaseMs: 60_000 })).outcome).toBe("claimed");
       const result = await h.send(update);
       expect(result.statusCode).toBe(503);
       expect(result.headers).toEqual({ "Retry-After": String(RETRY_IN_PROGRESS_AFTER_SECONDS) });
@@ -160,7 +160,7 @@ describe("webhook handler", () => {
 
     it("in async delivery, an update in progress fails the invocation so Lambda retries it (nothing else happens)", async () => {
       const update = textUpdate("/echo busy async", { userId: user });
-      expect(await h.marks.claim(user, update.update_id, 60_000)).toBe("claimed");
+      expect((await h.marks.claim(user, update.update_id, { leaseMs: 60_000 })).outcome).toBe("claimed");
       const event = { ...proxyEventFromUpdate(update, { secretToken: TEST_SECRET_TOKEN }), deliveryMode: "async" };
       await expect(h.handler(event, lambdaContext())).rejects.toBeInstanceOf(RedeliverLaterError);
       expect(h.repliesTo(user)).toEqual([]);
@@ -178,17 +178,23 @@ describe("webhook handler", () => {
     it("a command costs only the mark's claim and completion (the profile is read early for chat messages only)", async () => {
       h.awsRequests.reset();
       await h.sendText("/echo cheap", { userId: user });
-      expect(h.awsRequests.byCommand()).toEqual({ PutItemCommand: 1, UpdateItemCommand: 1 });
+      // The claim, the reply's send in the journal, the completion.
+      expect(h.awsRequests.byCommand()).toEqual({ UpdateItemCommand: 3 });
     });
 
-    it("a chat update is marked completed when the handler returns, also when the answer could not be delivered", async () => {
+    it("an answer that could not be delivered is neither stored nor marked done: Telegram is asked to redeliver, and the redelivery delivers it once", async () => {
       h.telegram.failNext("sendMessage", { errorCode: 500, description: "Internal Server Error" });
       const update = textUpdate("deliver me", { userId: user });
-      expect((await h.send(update)).statusCode).toBe(200);
+      const first = await h.send(update);
+      expect(first.statusCode).toBe(503);
       const mark = await h.doc.get({ TableName: h.config.tableName, Key: { pk: user, sk: updateSk(update.update_id) } });
-      expect(mark.Item?.status).toBe("COMPLETED");
-      const { session } = await h.sessions.getActive(user);
-      expect((await h.sessions.allMessages(user, session!.sessionId)).map((m) => m.content)).toEqual(["deliver me", "You said: deliver me"]);
+      expect(mark.Item?.status).toBe("IN_PROGRESS");
+      expect(await h.conversationOf(user)).toEqual(["user:deliver me"]);
+      const asked = h.ollama.chatRequests().length;
+      expect((await h.send(update)).statusCode).toBe(200);
+      expect(h.ollama.chatRequests().length).toBe(asked); // the recorded answer, not a new one
+      expect(h.repliesTo(user)).toEqual(["You said: deliver me"]);
+      expect(await h.conversationOf(user)).toEqual(["user:deliver me", "assistant:You said: deliver me"]);
     });
 
     it("marks carry a ttl about a week ahead for DynamoDB's TTL", async () => {
@@ -220,7 +226,7 @@ describe("webhook handler", () => {
       const handler = h.createBotHandler({ telegramApiUrl: await closedPortUrl() });
       const before = h.logs.length;
       const result = await h.sendText("/echo nobody hears", { userId: user, handler });
-      expect(result.statusCode).toBe(200);
+      expect(result.statusCode).toBe(503); // Telegram unreachable: the reply is retried on redelivery
       const lines = h.logs.slice(before).join("\n");
       expect(lines).toContain("ConnectionError");
       expect(lines).not.toContain(h.config.telegramToken);

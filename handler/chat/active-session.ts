@@ -2,6 +2,12 @@ import { isConditionFailed } from "../store/dynamo";
 import type { Session, StoredMessage } from "../store/session-items";
 import type { UpdateContext } from "../conversation/update-context";
 
+/** What a session created by an update is, for its id derived from the update (the same on a rerun). */
+export const NEW_SESSION = "session";
+
+/** The key the update's user message is stored under: a rerun rewrites the same message. */
+const userMessageKey = (ctx: UpdateContext) => `${ctx.updateId}:user`;
+
 /** The active session and whether this call had to create it. */
 export interface EnsuredSession {
   readonly session: Session;
@@ -16,7 +22,7 @@ export async function ensureActiveSession(ctx: UpdateContext): Promise<EnsuredSe
   const { activeSessionId, session } = await ctx.sessions.getActive(ctx.userId);
   if (session) return { session, created: false };
   const model = ctx.config.ollamaModels[0]!;
-  const created = await ctx.sessions.createSession(ctx.userId, model, activeSessionId);
+  const created = await ctx.sessions.createSession(ctx.userId, model, activeSessionId, ctx.journal.idFor(NEW_SESSION));
   ctx.log.info("session created", { action: "create_session", outcome: "success", session_id: created.sessionId });
   return { session: created, created: true };
 }
@@ -54,7 +60,7 @@ export async function storeUserMessage(
 ): Promise<StoredTurn> {
   if (activeSessionId) {
     const [appended, recent] = await Promise.allSettled([
-      ctx.sessions.appendMessageWithSession(ctx.userId, activeSessionId, "user", text),
+      ctx.sessions.appendMessageWithSession(ctx.userId, activeSessionId, "user", text, userMessageKey(ctx)),
       ctx.sessions.recentMessages(ctx.userId, activeSessionId, limit),
     ]);
     if (appended.status === "fulfilled") {
@@ -66,9 +72,9 @@ export async function storeUserMessage(
     // The profile named a session that no longer exists: start a new one below.
   }
   const model = ctx.config.ollamaModels[0]!;
-  const session = await ctx.sessions.createSession(ctx.userId, model, activeSessionId);
+  const session = await ctx.sessions.createSession(ctx.userId, model, activeSessionId, ctx.journal.idFor(NEW_SESSION));
   ctx.log.info("session created", { action: "create_session", outcome: "success", session_id: session.sessionId });
-  const message = await ctx.sessions.appendMessage(ctx.userId, session.sessionId, "user", text);
+  const message = await ctx.sessions.appendMessage(ctx.userId, session.sessionId, "user", text, {}, userMessageKey(ctx));
   return { session: { ...session, messageCount: message.seq, lastMessageTs: message.ts }, message, recent: [message], created: true };
 }
 

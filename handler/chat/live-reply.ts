@@ -42,6 +42,17 @@ export interface LiveReplyOptions {
    * interval to pass; keeps `finish` inside a synchronous webhook's time. @default 30000
    */
   readonly maxFinalWaitMs?: number;
+  /**
+   * Told each message of the answer that stays in the chat while it still streams (the edited
+   * message, a completed part of a long answer), once sent; awaited. The update's journal
+   * records them, so a rerun after a crash can take them back. @default - none
+   */
+  readonly onLiveMessage?: (messageId: number) => Promise<void>;
+  /**
+   * Awaited before each final part is sent: part `index` (0-based) of `total`, of the answer
+   * `shownText`. The update's journal records it, so a rerun never sends it again. @default - none
+   */
+  readonly beforeFinalPart?: (index: number, total: number, shownText: string) => Promise<void>;
 }
 
 /** How the stream ended, for {@link LiveReply.finish}. */
@@ -115,6 +126,8 @@ export class LiveReply {
   private visible = false;
   private dirty = false;
   private stopped = false;
+  /** True once finish() sends the final parts (they are not live messages). */
+  private finishing = false;
   private nextFrameAt = 0;
   private blockedUntil = 0;
   private pump: Promise<void> | undefined;
@@ -165,11 +178,19 @@ export class LiveReply {
     // update in the chat: only a 429 is waited out, not the update interval.
     const unchanged = rendered.html.length === 1 && this.current?.html === rendered.html[0];
     await this.waitForSlot(this.strategy === "edit" && !unchanged);
+    this.finishing = true;
     for (const [index, html] of rendered.html.entries()) {
       const plain = rendered.plain.length === rendered.html.length ? rendered.plain[index] : undefined;
+      await this.options.beforeFinalPart?.(index, rendered.html.length, answer);
       await this.sendFinal(html, plain ?? visibleText(html), index === 0);
     }
     return { shownText: answer, messageIds: [...this.messageIds], apiCalls: this.apiCalls };
+  }
+
+  /** Delivers a whole answer known in advance (a rerun's recorded one) without streaming it. */
+  async finishWith(text: string, result: LiveReplyResult): Promise<LiveReplyOutcome> {
+    this.raw = text;
+    return this.finish(result);
   }
 
   /**
@@ -335,6 +356,7 @@ export class LiveReply {
         : {};
     const message = await this.call("sendMessage", { chat_id: this.options.chatId, text, ...format, ...thread, ...reply });
     this.markVisible();
+    if (!this.finishing) await this.options.onLiveMessage?.(message.message_id);
     if (this.strategy === "draft") {
       this.draftIndex += 1; // the draft is gone once a message is sent; the next preview starts afresh
       this.current = undefined;

@@ -29,15 +29,24 @@ export const archiveCommand: Command = {
       await ctx.reply("You have no sessions to archive.");
       return;
     }
-    const position = args.length > 0 ? parsePosition(args, sessions.length) : undefined;
-    if (position === undefined) {
+    // The position is resolved once: a rerun of this update archives the same session.
+    const sessionId = await ctx.journal.resolve("session", async () => {
+      const position = args.length > 0 ? parsePosition(args, sessions.length) : undefined;
+      return position === undefined ? undefined : sessions[position - 1]!.sessionId;
+    });
+    if (sessionId === undefined) {
       const prefix = args.length > 0 ? `"${args.slice(0, 20)}" is not a session number.\n\n` : "";
       await ctx.reply(
         `${prefix}${formatSessionList(sessions, activeSessionId, ctx.config.ollamaModels, "Sessions you can archive:")}\n\nArchive one with /archive <number>.`,
       );
       return;
     }
-    const listed = sessions[position - 1]!;
+    const position = sessions.findIndex((s) => s.sessionId === sessionId) + 1;
+    const listed = sessions[position - 1];
+    if (!listed) {
+      await ctx.reply(await archivedEarlier(ctx, archives, sessionId, sessions, activeSessionId));
+      return;
+    }
     // One /archive per session at a time: two would write, and withdraw, the same S3 object.
     const owner = `update:${ctx.updateId}`;
     const claim = await ctx.sessions.claimArchiving(ctx.userId, listed.sessionId, owner, ctx.leaseMs);
@@ -154,7 +163,29 @@ async function archiveClaimed(ctx: UpdateContext, archives: ArchiveStore, listed
   return lines;
 }
 
-const goneText = (session: Session) => `Session ${shortId(session.sessionId)} is no longer there; see /listsessions and /listarchives.`;
+const goneText = (session: Pick<Session, "sessionId">) =>
+  `Session ${shortId(session.sessionId)} is no longer there; see /listsessions and /listarchives.`;
+
+/**
+ * The reply for a session that this update resolved but that is no longer live: when an earlier
+ * attempt of the update archived it (its archive exists) and died before answering, the answer
+ * it would have given, after finishing what it left (a new active session); otherwise that
+ * the session is gone.
+ */
+async function archivedEarlier(
+  ctx: UpdateContext,
+  archives: ArchiveStore,
+  sessionId: string,
+  sessions: readonly Session[],
+  activeSessionId: string | undefined,
+): Promise<string> {
+  const archive = ctx.journal.rerun ? await archives.find(ctx.userId, sessionId) : undefined;
+  if (!archive) return goneText({ sessionId });
+  const what = [archive.modelName, archive.messageCount !== undefined ? `${archive.messageCount} messages` : undefined].filter(Boolean).join(", ");
+  const lines = [`Archived session ${shortId(sessionId)}${what ? ` (${what})` : ""}.`];
+  if (activeSessionId === sessionId) lines.push(await activateNext(ctx, sessions, sessionId));
+  return lines.join("\n");
+}
 
 const changedText = (session: Session, position: number) =>
   `Session ${shortId(session.sessionId)} got a new message while I archived it, so I kept it. Send /archive ${position} again.`;
@@ -294,12 +325,20 @@ export const exportCommand: Command = {
       await ctx.reply("You have no archives yet. Use /archive to archive a session.");
       return;
     }
-    const position = parsePosition(args, entries.length);
-    if (position === undefined) {
+    // The position is resolved once: a rerun of this update sends the same archive.
+    const key = await ctx.journal.resolve("archive", async () => {
+      const position = parsePosition(args, entries.length);
+      return position === undefined ? undefined : entries[position - 1]!.key;
+    });
+    if (key === undefined) {
       await ctx.reply(`Usage: /export <number>, a number from 1 to ${entries.length} (see /listarchives).`);
       return;
     }
-    const entry = entries[position - 1]!;
+    const entry = entries.find((e) => e.key === key);
+    if (!entry) {
+      await ctx.reply("That archive is no longer there; see /listarchives.");
+      return;
+    }
     const bytes = await ctx.archives.get(entry.key);
     let model = "unknown";
     let count: number | undefined;
@@ -310,11 +349,13 @@ export const exportCommand: Command = {
     } catch {
       // Sent as stored anyway; the name just says "unknown".
     }
-    await ctx.bot.call("sendDocument", {
-      chat_id: ctx.chatId,
-      document: { filename: exportFileName(entry.sessionId, model), data: bytes, contentType: "application/json" },
-      caption: `Archive ${shortId(entry.sessionId)} (${model}${count !== undefined ? `, ${count} messages` : ""}). Send this file back to me to import it.`,
-    });
+    await ctx.journal.send(() =>
+      ctx.bot.call("sendDocument", {
+        chat_id: ctx.chatId,
+        document: { filename: exportFileName(entry.sessionId, model), data: bytes, contentType: "application/json" },
+        caption: `Archive ${shortId(entry.sessionId)} (${model}${count !== undefined ? `, ${count} messages` : ""}). Send this file back to me to import it.`,
+      }),
+    );
     ctx.log.info("archive exported", { action: "export_archive", outcome: "success", session_id: entry.sessionId, bytes: bytes.byteLength });
   },
 };

@@ -51,7 +51,7 @@ export async function handleImport(ctx: UpdateContext): Promise<void> {
     await ctx.reply(["That file is not a valid archive:", ...result.problems.map((p) => `- ${p}`)].join("\n"));
     return;
   }
-  const archive = importedArchive(result.archive, ctx.userId, ctx.newId(), new Date(ctx.now()));
+  const archive = importedArchive(result.archive, ctx.userId, ctx.journal.idFor("import"), new Date(ctx.now()));
   await archives.put(archive);
   ctx.log.info("archive imported", { action: "import_archive", outcome: "success", session_id: archive.session_id });
   await ctx.reply(

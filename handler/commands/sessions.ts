@@ -1,4 +1,4 @@
-import { ensureActiveSession, modelAvailable } from "../chat/active-session";
+import { NEW_SESSION, ensureActiveSession, modelAvailable } from "../chat/active-session";
 import {
   formatHistory,
   formatModelList,
@@ -30,7 +30,7 @@ export const newSessionCommand: Command = {
     }
     const model = models[position - 1]!;
     const { activeSessionId } = await ctx.sessions.getActive(ctx.userId);
-    const session = await ctx.sessions.createSession(ctx.userId, model, activeSessionId);
+    const session = await ctx.sessions.createSession(ctx.userId, model, activeSessionId, ctx.journal.idFor(NEW_SESSION));
     ctx.log.info("session created", { action: "create_session", outcome: "success", session_id: session.sessionId });
     await ctx.reply(`New session ${shortId(session.sessionId)} with ${model} is now active. Send a message to start.`);
   },
@@ -65,14 +65,23 @@ export const switchCommand: Command = {
       await ctx.reply("You have no sessions yet. Send a message or use /newsession to start one.");
       return;
     }
-    const position = parsePosition(args, sessions.length);
-    if (position === undefined) {
+    // The position is resolved once: a rerun of this update switches to the same session.
+    const targetId = await ctx.journal.resolve("session", async () => {
+      const position = parsePosition(args, sessions.length);
+      return position === undefined ? undefined : sessions[position - 1]!.sessionId;
+    });
+    if (targetId === undefined) {
       await ctx.reply(
         `Usage: /switch <number>, a number from 1 to ${sessions.length}.\n\n${formatSessionList(sessions, activeSessionId, ctx.config.ollamaModels)}`,
       );
       return;
     }
-    const target = sessions[position - 1]!;
+    const position = sessions.findIndex((s) => s.sessionId === targetId) + 1;
+    const target = sessions[position - 1];
+    if (!target) {
+      await ctx.reply(`Session ${shortId(targetId)} is no longer there; see /listsessions.`);
+      return;
+    }
     await ctx.sessions.activate(ctx.userId, target.sessionId, activeSessionId);
     const lines = [`Switched to session ${position} (${shortId(target.sessionId)}, ${target.modelName}).`];
     if (!modelAvailable(ctx, target)) lines.push(unavailableModelWarning(target.modelName));

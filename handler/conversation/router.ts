@@ -1,5 +1,6 @@
 import type { Message } from "@grammyjs/types";
-import { handleChat, handleGroupChat } from "../chat/chat";
+import { handleChat } from "../chat/chat";
+import { handleGroupChat } from "../chat/group-chat";
 import { COMMANDS } from "../commands";
 import { handleImport } from "../commands/import";
 import type { UpdateContext } from "./update-context";

@@ -5,10 +5,12 @@ import type { ModelApi } from "../model/model-api";
 import type { BotConfig } from "../config";
 import type { Logger } from "../observability/log";
 import type { SessionStore } from "../store/sessions";
+import type { UpdateJournal } from "./journal";
 
 /**
  * Everything a command needs while handling one update: the sender, the stores, the clients,
- * a logger carrying the update's ids, and `reply` (plain text, split at Telegram's limit).
+ * a logger carrying the update's ids, the update's journal, and `reply` (plain text, split at
+ * Telegram's limit).
  */
 export interface UpdateContext {
   readonly config: BotConfig;
@@ -32,22 +34,25 @@ export interface UpdateContext {
   readonly log: Logger;
   /** Clock, epoch ms. */
   readonly now: () => number;
-  /** New session ids (imports). */
-  readonly newId: () => string;
-  /** Sends plain text to the chat, split on line boundaries at 4,096 characters. */
+  /**
+   * The update's journal: what earlier attempts of it did, and how this one records its
+   * decisions and sends, so a rerun after a crash repeats no effect.
+   */
+  readonly journal: UpdateJournal;
+  /**
+   * Sends plain text to the chat, split on line boundaries at 4,096 characters; each part is a
+   * numbered send of the journal (a rerun skips the parts an earlier attempt began).
+   */
   reply(text: string): Promise<void>;
+  /**
+   * Sends plain text outside the journal, best effort: for telling the user that something
+   * failed, when the journal itself may be what failed.
+   */
+  notify(text: string): Promise<void>;
   /**
    * The profile's active session id, read while the update was being claimed (a read has no
    * effect, so it may start before the claim). Set for chat messages only.
    * @default - the chat path reads it itself
    */
   readonly activeSessionId?: Promise<string | undefined>;
-  /**
-   * Completes the update's idempotency mark; called again, it returns the first call's promise,
-   * and it never rejects (a failure is logged: the lease expires on its own). The chat path
-   * calls it once its answer is delivered, overlapping the mark with its last write; the
-   * handler calls it after routing in every case.
-   * @default - the handler completes the mark after routing
-   */
-  readonly completeUpdate?: () => Promise<void>;
 }

@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { APIGatewayProxyEvent } from "aws-lambda";
 import { TELEGRAM_SECRET_HEADER } from "../../config/defaults";
 
 /**
@@ -7,8 +6,11 @@ import { TELEGRAM_SECRET_HEADER } from "../../config/defaults";
  * given to setWebhook in X-Telegram-Bot-Api-Secret-Token. Pure.
  */
 
-/** The parts of a proxy event the secret check reads. */
-export type HeaderSource = Pick<APIGatewayProxyEvent, "headers" | "multiValueHeaders">;
+/** The parts of a proxy event (or an authorizer's request event) the secret check reads. */
+export interface HeaderSource {
+  readonly headers?: Readonly<Record<string, string | undefined>> | null;
+  readonly multiValueHeaders?: Readonly<Record<string, readonly string[] | undefined>> | null;
+}
 
 /** A header's value by name in any case (REST APIs keep the sender's case); the last of repeats. */
 export function headerValue(event: HeaderSource, name: string): string | undefined {

@@ -1,8 +1,8 @@
 import type { MessageKind } from "../conversation/router";
 import type { Logger } from "../observability/log";
 import type { SessionStore } from "../store/sessions";
-import type { UpdateMarks } from "../store/update-marks";
-import { storeErrorText } from "./complete";
+import type { MarkJournal, UpdateMarks } from "../store/update-marks";
+import { storeErrorText, WILL_RETRY_TEXT } from "./complete";
 
 /**
  * Step 5 of the webhook pipeline: claim the update's idempotency mark, so a redelivered update
@@ -12,7 +12,7 @@ import { storeErrorText } from "./complete";
 /** What the claim step decided. */
 export type ClaimStep =
   /** This invocation owns the update; `activeSessionId` is the profile read made meanwhile (chat messages). */
-  | { readonly kind: "claimed"; readonly activeSessionId?: Promise<string | undefined> }
+  | { readonly kind: "claimed"; readonly journal: MarkJournal; readonly activeSessionId?: Promise<string | undefined> }
   /** An earlier delivery finished it: nothing to do. */
   | { readonly kind: "completed" }
   /** Another delivery holds its lease: it may finish, or it died; ask for a later delivery. */
@@ -29,8 +29,15 @@ export interface ClaimInput {
   readonly kind: MessageKind;
   /** Lease of the claim: the invocation's remaining time plus a margin, in ms. */
   readonly leaseMs: number;
+  /** Take over a mark in progress whatever its lease (the earlier attempt is known to be gone). @default false */
+  readonly takeOver?: boolean;
   readonly log: Logger;
   readonly reply: (text: string) => Promise<void>;
+  /**
+   * The update will be delivered again when the claim fails (queue mode): the user is told it
+   * will be answered, not asked to send it again (and only on its first delivery). @default false
+   */
+  readonly retryOnFailure?: boolean;
 }
 
 /**
@@ -47,16 +54,20 @@ export async function claimUpdate(input: ClaimInput): Promise<ClaimStep> {
   );
   let claimed: Awaited<ReturnType<UpdateMarks["claim"]>>;
   try {
-    claimed = await marks.claim(input.userId, input.updateId, input.leaseMs);
+    claimed = await marks.claim(input.userId, input.updateId, { leaseMs: input.leaseMs, takeOver: input.takeOver });
   } catch (err) {
     log.error("could not record the update", err, { action: "claim_update", outcome: "failure" });
-    await Promise.all([input.reply(storeErrorText(err)).catch(() => undefined), readSettled]);
+    const text = input.retryOnFailure ? (input.takeOver ? undefined : WILL_RETRY_TEXT) : storeErrorText(err);
+    await Promise.all([text ? input.reply(text).catch(() => undefined) : undefined, readSettled]);
     return { kind: "failed" };
   }
-  if (claimed !== "claimed") {
-    log.info("duplicate delivery ignored", { action: "claim_update", outcome: "ignored", found: claimed });
+  if (claimed.outcome !== "claimed") {
+    log.info("duplicate delivery ignored", { action: "claim_update", outcome: "ignored", found: claimed.outcome });
     await readSettled; // leave no request running after returning
-    return { kind: claimed };
+    return { kind: claimed.outcome };
   }
-  return { kind: "claimed", ...(activeSessionId ? { activeSessionId } : {}) };
+  if (claimed.journal.attempts > 1) {
+    log.info("update handled again after an earlier attempt", { action: "claim_update", outcome: "success", attempts: claimed.journal.attempts });
+  }
+  return { kind: "claimed", journal: claimed.journal, ...(activeSessionId ? { activeSessionId } : {}) };
 }

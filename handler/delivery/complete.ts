@@ -5,23 +5,37 @@ import { isConditionFailed, isThrottling } from "../store/dynamo";
 import type { UpdateMarks } from "../store/update-marks";
 
 /**
- * Step 7 of the webhook pipeline: the update is done. Its mark is completed (once, whoever asks
- * first: the chat path as soon as its answer is delivered, the pipeline after routing), and a
- * failed update is logged once and explained to the user in plain words.
+ * Step 7 of the webhook pipeline: the update is done, and its mark is completed; or it must be
+ * delivered again, and its lease is given up. A failed update is logged once and explained to
+ * the user in plain words.
  */
 
 /**
- * The update's completion: called again, it returns the first call's promise, and it never
- * rejects (a failure is logged: the lease expires on its own, and a redelivery after that is
- * handled again).
+ * Completes the update's mark. Never rejects: a failure is logged (the lease expires on its
+ * own, and a redelivery after that is handled again, with the journal saying what was done).
  */
-export function completionOf(marks: UpdateMarks, userId: number, updateId: number, log: Logger): () => Promise<void> {
-  let completion: Promise<void> | undefined;
-  return () =>
-    (completion ??= marks.complete(userId, updateId).catch((err: unknown) => {
-      log.error("could not mark the update completed", err, { action: "complete_update", outcome: "failure" });
-    }));
+export async function completeUpdate(marks: UpdateMarks, userId: number, updateId: number, log: Logger): Promise<void> {
+  await marks.complete(userId, updateId).catch((err: unknown) => {
+    log.error("could not mark the update completed", err, { action: "complete_update", outcome: "failure" });
+  });
 }
+
+/**
+ * Gives up the update's lease so its next delivery is handled at once. Never rejects: without
+ * it, the next delivery waits for the lease to end.
+ */
+export async function releaseUpdate(marks: UpdateMarks, userId: number, updateId: number, log: Logger): Promise<void> {
+  await marks.release(userId, updateId).catch((err: unknown) => {
+    log.warn("could not give up the update's lease; it ends on its own", {
+      action: "release_update",
+      outcome: "warning",
+      error_kind: err instanceof Error ? err.name : "unknown",
+    });
+  });
+}
+
+/** Said when a passing storage failure hands the update back to the queue. */
+export const WILL_RETRY_TEXT = "My database is busy right now. I will answer this as soon as I can; no need to send it again.";
 
 /** Plain words for a storage failure. */
 export function storeErrorText(err: unknown): string {
@@ -39,13 +53,11 @@ export async function reportFailure(ctx: UpdateContext, err: unknown): Promise<v
     // A write conditioned on the session existing: it was archived (or replaced) while this
     // update was being handled, e.g. an answer that finished after /archive.
     ctx.log.warn("the session changed while the update was handled", { action: "handle_update", outcome: "failure" });
-    await ctx.reply("That session was archived while I was answering, so this answer was not saved to it.").catch(() => undefined);
+    await ctx.notify("That session was archived while I was answering, so this answer was not saved to it.");
     return;
   }
   const storage = isThrottling(err) || (err as { $metadata?: unknown } | null)?.$metadata !== undefined;
   ctx.log.error(storage ? "storage request failed" : "update failed", err, { action: "handle_update", outcome: "failure" });
   const text = storage ? storeErrorText(err) : "Something went wrong on my side. Please try again.";
-  await ctx.reply(text).catch((replyErr: unknown) => {
-    ctx.log.warn("could not send the failure message", { action: "reply", outcome: "failure", error_kind: replyErr instanceof Error ? replyErr.name : "unknown" });
-  });
+  await ctx.notify(text);
 }

@@ -1,20 +1,24 @@
 import type { Message } from "@grammyjs/types";
 import { splitText } from "../format/split";
+import type { UpdateJournal } from "../conversation/journal";
 import type { BotApi } from "../telegram/bot-api";
 
 /**
  * The plain-text reply of an update: split at Telegram's limit on line boundaries, and in
- * groups sent as a reply to the user's message, so it is clear whom it answers.
+ * groups sent as a reply to the user's message, so it is clear whom it answers. With a
+ * journal, each part is one of its numbered sends (a rerun skips those an earlier attempt began).
  */
-export function replierFor(bot: BotApi, message: Message): (text: string) => Promise<void> {
+export function replierFor(bot: BotApi, message: Message, journal?: UpdateJournal): (text: string) => Promise<void> {
   const inGroup = message.chat.type !== "private";
   return async (text) => {
     for (const part of splitText(text)) {
-      await bot.call("sendMessage", {
-        chat_id: message.chat.id,
-        text: part,
-        ...(inGroup ? { reply_parameters: { message_id: message.message_id, allow_sending_without_reply: true } } : {}),
-      });
+      const send = () =>
+        bot.call("sendMessage", {
+          chat_id: message.chat.id,
+          text: part,
+          ...(inGroup ? { reply_parameters: { message_id: message.message_id, allow_sending_without_reply: true } } : {}),
+        });
+      await (journal ? journal.send(send) : send());
     }
   };
 }

@@ -3,7 +3,7 @@ import type { LogLevel } from "../config";
 /** Fields every log line may carry besides level/timestamp/message. */
 export interface LogFields {
   readonly action?: string;
-  readonly outcome?: "success" | "failure" | "warning" | "ignored";
+  readonly outcome?: "success" | "failure" | "warning" | "ignored" | "retry";
   readonly request_id?: string;
   readonly user_id?: number;
   readonly chat_id?: number;

@@ -15,6 +15,17 @@ export type S3ClientFactory = () => Promise<S3Client>;
 /** The key of an archive: archives/<user_id>/<session_id>.json. */
 export const archiveKey = (userId: number, sessionId: string) => `${ARCHIVES_PREFIX}${userId}/${sessionId}.json`;
 
+/** An entry with the model and message count its object's metadata holds. Pure. */
+function withMetadata(entry: ArchiveEntry, metadata: Record<string, string> | undefined): ArchiveEntry {
+  const model = metadata?.model;
+  const messages = Number(metadata?.messages);
+  return {
+    ...entry,
+    modelName: model ? decodeURIComponent(model) : undefined,
+    messageCount: Number.isFinite(messages) ? messages : undefined,
+  };
+}
+
 /** One archive as a listing shows it. */
 export interface ArchiveEntry {
   readonly key: string;
@@ -108,17 +119,28 @@ export class ArchiveStore {
       await Promise.all(
         out.slice(start, start + concurrency).map(async (entry, offset) => {
           const head = await s3.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: entry.key }));
-          const model = head.Metadata?.model;
-          const messages = Number(head.Metadata?.messages);
-          out[start + offset] = {
-            ...entry,
-            modelName: model ? decodeURIComponent(model) : undefined,
-            messageCount: Number.isFinite(messages) ? messages : undefined,
-          };
+          out[start + offset] = withMetadata(entry, head.Metadata);
         }),
       );
     }
     return out;
+  }
+
+  /**
+   * The archive of one session with its model and message count (one HEAD request), or
+   * undefined when there is none.
+   */
+  async find(userId: number, sessionId: string): Promise<ArchiveEntry | undefined> {
+    const s3 = await this.options.s3();
+    const key = archiveKey(userId, sessionId);
+    try {
+      const head = await s3.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }));
+      return withMetadata({ key, sessionId, sizeBytes: head.ContentLength ?? 0, lastModified: head.LastModified ?? new Date(0) }, head.Metadata);
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404 || (err as { name?: string }).name === "NotFound") return undefined;
+      throw err;
+    }
   }
 
   /** The stored bytes of an archive, unchanged (what /export sends). */

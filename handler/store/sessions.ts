@@ -82,27 +82,13 @@ export class SessionStore {
 
   /**
    * Creates a session with `modelName` and makes it the active one. Crash-safe order: the
-   * session item (inactive), then the profile (the truth), then the index copies.
+   * session item (inactive), then the profile (the truth), then the index copies. With a
+   * `sessionId` derived from the update, a rerun of the update finds the session its earlier
+   * attempt created and only makes it active (again): one session, however often it runs.
    */
-  async createSession(userId: number, modelName: string, previousActiveId?: string): Promise<Session> {
-    const sessionId = this.newId();
+  async createSession(userId: number, modelName: string, previousActiveId?: string, sessionId = this.newId()): Promise<Session> {
     const createdAt = this.now();
-    await this.doc.put({
-      TableName: this.table,
-      Item: {
-        pk: userId,
-        sk: sessionSk(sessionId),
-        session_id: sessionId,
-        model_name: modelName,
-        is_active: 0,
-        created_at: createdAt,
-        last_message_ts: Math.floor(createdAt / 1000),
-        message_count: 0,
-      },
-      ConditionExpression: "attribute_not_exists(sk)",
-    });
-    await this.activate(userId, sessionId, previousActiveId);
-    return {
+    const fresh: Session = {
       userId,
       sessionId,
       modelName,
@@ -111,6 +97,29 @@ export class SessionStore {
       lastMessageTs: Math.floor(createdAt / 1000),
       messageCount: 0,
     };
+    let session = fresh;
+    try {
+      await this.doc.put({
+        TableName: this.table,
+        Item: {
+          pk: userId,
+          sk: sessionSk(sessionId),
+          session_id: sessionId,
+          model_name: modelName,
+          is_active: 0,
+          created_at: createdAt,
+          last_message_ts: fresh.lastMessageTs,
+          message_count: 0,
+        },
+        ConditionExpression: "attribute_not_exists(sk)",
+      });
+    } catch (err) {
+      const existing = isConditionFailed(err) ? await this.getSession(userId, sessionId) : undefined;
+      if (!existing) throw err;
+      session = { ...existing, isActive: true };
+    }
+    await this.activate(userId, sessionId, previousActiveId);
+    return session;
   }
 
   /**
@@ -131,10 +140,16 @@ export class SessionStore {
   }
 
   /**
-   * Appends a message: an atomic ADD on the session's counter gives its sequence number (and
-   * fails with ConditionalCheckFailedException if the session no longer exists), then the
+   * Appends a message: an atomic increment of the session's counter gives its sequence number
+   * (and fails with ConditionalCheckFailedException if the session no longer exists), then the
    * message item is written. `facts` are set on the session item by the same counter update,
    * so they cost no extra request.
+   *
+   * With an `appendKey` (the update and the role: `<update_id>:user`), the counter update also
+   * binds the key to the seq it gave out, in the same atomic write; appending with the same key
+   * again (a rerun of the update) gives the same seq and rewrites the same item, never a
+   * second copy. Only the session's last append is remembered, which is enough where one
+   * update's appends are not interleaved with another's (queue mode: one chat at a time).
    */
   async appendMessage(
     userId: number,
@@ -142,8 +157,9 @@ export class SessionStore {
     role: MessageRole,
     content: string,
     facts: SessionFacts = {},
+    appendKey?: string,
   ): Promise<StoredMessage> {
-    const { message } = await this.append(userId, sessionId, role, content, facts, "UPDATED_NEW");
+    const { message } = await this.append(userId, sessionId, { role, content, facts, appendKey }, "UPDATED_NEW");
     return message;
   }
 
@@ -152,22 +168,33 @@ export class SessionStore {
    * the chat path learns the session's model and flags from its first write instead of
    * reading the session item first. Same two requests, same failure when the session is gone.
    */
-  async appendMessageWithSession(userId: number, sessionId: string, role: MessageRole, content: string): Promise<AppendedMessage> {
-    const { message, attributes } = await this.append(userId, sessionId, role, content, {}, "ALL_NEW");
+  async appendMessageWithSession(
+    userId: number,
+    sessionId: string,
+    role: MessageRole,
+    content: string,
+    appendKey?: string,
+  ): Promise<AppendedMessage> {
+    const { message, attributes } = await this.append(userId, sessionId, { role, content, facts: {}, appendKey }, "ALL_NEW");
     return { message, session: toSession(attributes) };
   }
 
   private async append(
     userId: number,
     sessionId: string,
-    role: MessageRole,
-    content: string,
-    facts: SessionFacts,
+    entry: { role: MessageRole; content: string; facts: SessionFacts; appendKey: string | undefined },
     returnValues: "UPDATED_NEW" | "ALL_NEW",
   ): Promise<{ message: StoredMessage; attributes: Item }> {
+    const { role, content, facts, appendKey } = entry;
     const ts = Math.floor(this.now() / 1000);
-    let set = "last_message_ts = :ts";
-    const values: Item = { ":one": 1, ":ts": ts };
+    let set = "message_count = if_not_exists(message_count, :zero) + :one, last_message_ts = :ts";
+    const values: Item = { ":zero": 0, ":one": 1, ":ts": ts };
+    let condition = "attribute_exists(sk)";
+    if (appendKey !== undefined) {
+      set += ", last_append_key = :key, last_append_seq = if_not_exists(message_count, :zero) + :one";
+      values[":key"] = appendKey;
+      condition += " AND (attribute_not_exists(last_append_key) OR last_append_key <> :key)";
+    }
     if (facts.contextNoteShown) {
       set += ", context_note_shown = :noted";
       values[":noted"] = true;
@@ -177,21 +204,57 @@ export class SessionStore {
       values[":ec"] = facts.speed.evalCount;
       values[":ed"] = facts.speed.evalDurationNs;
     }
-    const counter = await this.doc.update({
-      TableName: this.table,
-      Key: { pk: userId, sk: sessionSk(sessionId) },
-      UpdateExpression: `ADD message_count :one SET ${set}`,
-      ConditionExpression: "attribute_exists(sk)",
-      ExpressionAttributeValues: values,
-      ReturnValues: returnValues,
-    });
+    let counter: { Attributes?: Item };
+    try {
+      counter = await this.doc.update({
+        TableName: this.table,
+        Key: { pk: userId, sk: sessionSk(sessionId) },
+        UpdateExpression: `SET ${set}`,
+        ConditionExpression: condition,
+        ExpressionAttributeValues: values,
+        ReturnValues: returnValues,
+      });
+    } catch (err) {
+      if (appendKey === undefined || !isConditionFailed(err)) throw err;
+      const earlier = await this.earlierAppend(userId, sessionId, appendKey);
+      if (!earlier) throw err;
+      // The same update appended this message before: write the same item again, keeping the first one's.
+      await this.putMessageOnce(userId, sessionId, earlier.seq, { role, content, ts, appendKey });
+      return { message: { seq: earlier.seq, role, content, ts }, attributes: earlier.attributes };
+    }
     const attributes: Item = { pk: userId, session_id: sessionId, ...counter.Attributes };
     const seq = Number(attributes.message_count);
     await this.doc.put({
       TableName: this.table,
-      Item: { pk: userId, sk: messageSk(sessionId, seq), role, content, ts },
+      Item: { pk: userId, sk: messageSk(sessionId, seq), role, content, ts, ...(appendKey ? { append_key: appendKey } : {}) },
     });
     return { message: { seq, role, content, ts }, attributes };
+  }
+
+  /** The seq (and session item) an append with `appendKey` got, when it was the session's last append. */
+  private async earlierAppend(userId: number, sessionId: string, appendKey: string): Promise<{ seq: number; attributes: Item } | undefined> {
+    const result = await this.doc.get({ TableName: this.table, Key: { pk: userId, sk: sessionSk(sessionId) }, ConsistentRead: true });
+    const item = result.Item;
+    if (!item || item.last_append_key !== appendKey) return undefined;
+    return { seq: Number(item.last_append_seq), attributes: item };
+  }
+
+  /** Writes a message item unless it exists (an earlier attempt's copy stays as it was). */
+  private async putMessageOnce(
+    userId: number,
+    sessionId: string,
+    seq: number,
+    message: { role: MessageRole; content: string; ts: number; appendKey: string },
+  ): Promise<void> {
+    try {
+      await this.doc.put({
+        TableName: this.table,
+        Item: { pk: userId, sk: messageSk(sessionId, seq), role: message.role, content: message.content, ts: message.ts, append_key: message.appendKey },
+        ConditionExpression: "attribute_not_exists(sk)",
+      });
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
   }
 
   /** The newest `limit` messages, returned oldest first: one Query whatever the session's length. */

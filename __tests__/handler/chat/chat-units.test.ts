@@ -1,4 +1,4 @@
-import { speedOf, storedAnswer } from "../../../handler/chat/chat";
+import { speedOf, storedAnswer } from "../../../handler/chat/answer";
 import { EMPTY_ANSWER } from "../../../handler/format/answer";
 
 describe("chat helpers", () => {

@@ -78,7 +78,8 @@ describe("chat path", () => {
       await h.sendText("first", { userId: user });
       h.awsRequests.reset();
       await h.sendText("second", { userId: user });
-      expect(h.awsRequests.byCommand()).toEqual({ GetItemCommand: 1, PutItemCommand: 3, UpdateItemCommand: 3, QueryCommand: 1 });
+      // Claim, user message (counter + item), the answer's delivery in the journal, the answer (counter + item), completion.
+      expect(h.awsRequests.byCommand()).toEqual({ GetItemCommand: 1, PutItemCommand: 2, UpdateItemCommand: 5, QueryCommand: 1 });
     });
 
     it("starts a new session when the profile names one that is gone, with the message as its first", async () => {

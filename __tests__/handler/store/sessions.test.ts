@@ -123,4 +123,51 @@ describe("SessionStore", () => {
     expect(sessions.filter((s) => s.isActive).map((s) => s.sessionId)).toEqual([first.sessionId]);
     expect((await store.getActive(user)).activeSessionId).toBe(first.sessionId);
   });
+
+  describe("appends keyed by update (a rerun of an update stores nothing twice)", () => {
+    it("gives the same seq and one item when the same key is appended again", async () => {
+      const session = await store.createSession(user, "m");
+      const first = await store.appendMessage(user, session.sessionId, "user", "hello", {}, "101:user");
+      const again = await store.appendMessage(user, session.sessionId, "user", "hello", {}, "101:user");
+      expect(again.seq).toBe(first.seq);
+      expect((await store.allMessages(user, session.sessionId)).map((m) => m.content)).toEqual(["hello"]);
+      expect((await store.getSession(user, session.sessionId))?.messageCount).toBe(1);
+    });
+
+    it("writes the message item of a rerun whose first attempt died between the counter and the item", async () => {
+      const session = await store.createSession(user, "m");
+      const first = await store.appendMessage(user, session.sessionId, "user", "lost", {}, "102:user");
+      await doc.delete({ TableName: emulators.tableName, Key: { pk: user, sk: messageSk(session.sessionId, first.seq) } });
+      const again = await store.appendMessageWithSession(user, session.sessionId, "user", "lost", "102:user");
+      expect(again.message.seq).toBe(first.seq);
+      expect(again.session.messageCount).toBe(1);
+      expect((await store.allMessages(user, session.sessionId)).map((m) => `${m.seq}:${m.content}`)).toEqual([`${first.seq}:lost`]);
+    });
+
+    it("appends different keys one after another", async () => {
+      const session = await store.createSession(user, "m");
+      await store.appendMessage(user, session.sessionId, "user", "q", {}, "103:user");
+      await store.appendMessage(user, session.sessionId, "assistant", "a", {}, "103:assistant");
+      await store.appendMessage(user, session.sessionId, "user", "q2", {}, "104:user");
+      expect((await store.allMessages(user, session.sessionId)).map((m) => `${m.seq}:${m.role}`)).toEqual(["1:user", "2:assistant", "3:user"]);
+    });
+
+    it("still fails when the session is gone", async () => {
+      const session = await store.createSession(user, "m");
+      await store.deleteSession(user, session.sessionId);
+      await expect(store.appendMessage(user, session.sessionId, "user", "late", {}, "105:user")).rejects.toEqual(
+        expect.objectContaining({ name: "ConditionalCheckFailedException" }),
+      );
+    });
+  });
+
+  it("creating a session with an id that exists makes that session active instead of a second one", async () => {
+    const first = await store.createSession(user, "m", undefined, "derived-id-1");
+    await store.appendMessage(user, first.sessionId, "user", "kept");
+    const again = await store.createSession(user, "m", undefined, "derived-id-1");
+    expect(again.sessionId).toBe("derived-id-1");
+    expect(again.messageCount).toBe(1);
+    expect(await store.listSessions(user)).toHaveLength(1);
+    expect(await store.getActiveSessionId(user)).toBe("derived-id-1");
+  });
 });

@@ -1,0 +1,196 @@
+import { notDelivered } from "../conversation/journal";
+import type { UpdateContext } from "../conversation/update-context";
+import { EMPTY_ANSWER } from "../format/answer";
+import type { ModelApi } from "../model/model-api";
+import type { StreamedAnswer } from "../model/ollama";
+import { streamAnswer } from "../model/stream-answer";
+import { ConnectionError, ServiceError } from "../net/errors";
+import type { ModelSpeed } from "../store/session-items";
+import type { ContextWindow } from "./context-window";
+import { LiveReply, type LiveReplyOutcome, type LiveReplyResult } from "./live-reply";
+
+/**
+ * What the private and the group chat paths share: asking the model and streaming its answer
+ * into Telegram, and delivering the answer so that every attempt of the update shows it once.
+ * The update's journal records each message of the answer that stays in the chat while it
+ * streams, and each final part before it is sent; a rerun after a crash takes back the first
+ * kind ({@link takeBackLiveMessages}) and never sends the second again.
+ */
+
+/** How often the typing indicator is repeated until the first text shows (Telegram shows it ~5 s). */
+export const TYPING_INTERVAL_MS = 4_500;
+/** Least time between two visible updates of a streamed answer in one chat, in ms. */
+export const STREAM_UPDATE_INTERVAL_MS = 1_000;
+/**
+ * Longest wait before a final message of the answer (a 429's retry_after, the update
+ * interval), so that in sync delivery mode the reply ends soon after OLLAMA_TIMEOUT_MS. In ms.
+ */
+export const FINAL_WAIT_LIMIT_MS = 3_000;
+
+/** A LiveReply whose answer is recorded in the update's journal as it is delivered. */
+export interface JournaledReply {
+  readonly live: LiveReply;
+  /** Sends the final answer (the streamed one, or `recordedText`); see {@link journaledReply}. */
+  finish(result: LiveReplyResult, recordedText?: string): Promise<LiveReplyOutcome>;
+}
+
+/**
+ * The LiveReply for the update's chat (replies to the user's message in groups, stays in its
+ * forum topic), recording in the journal each live message once sent and each final part
+ * before it is sent. A final part that certainly did not reach the chat (Telegram refused it,
+ * or could not be reached) is taken back from the journal, so a rerun sends the answer; the
+ * error is rethrown.
+ */
+export function journaledReply(ctx: UpdateContext): JournaledReply {
+  const { message } = ctx;
+  const inGroup = message.chat.type !== "private";
+  let begun = { index: -1, total: 0, text: "" };
+  const live = new LiveReply({
+    // LiveReply backs off on 429 itself (skipping stale frames); the client's retry would wait to resend them.
+    api: ctx.bot.withoutRetry ?? ctx.bot,
+    chatId: ctx.chatId,
+    chatType: message.chat.type,
+    draftId: message.message_id,
+    ...(inGroup ? { replyToMessageId: message.message_id } : {}),
+    ...(message.is_topic_message && message.message_thread_id !== undefined ? { messageThreadId: message.message_thread_id } : {}),
+    minIntervalMs: STREAM_UPDATE_INTERVAL_MS,
+    typingIntervalMs: TYPING_INTERVAL_MS,
+    maxFinalWaitMs: FINAL_WAIT_LIMIT_MS,
+    onLiveMessage: (messageId) => ctx.journal.recordLiveMessage(messageId),
+    beforeFinalPart: async (index, total, text) => {
+      await ctx.journal.recordAnswerBegun(text, index + 1, total);
+      begun = { index, total, text };
+    },
+  });
+  return {
+    live,
+    async finish(result, recordedText) {
+      try {
+        return recordedText === undefined ? await live.finish(result) : await live.finishWith(recordedText, result);
+      } catch (err) {
+        if (begun.index >= 0 && notDelivered(err)) {
+          await ctx.journal.recordAnswerBegun(begun.text, begun.index, begun.total).catch(() => undefined);
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+/**
+ * On a rerun, deletes the messages an earlier attempt's answer left in the chat while it
+ * streamed (before its final delivery began), so the new answer is the only one. Best effort:
+ * a message that cannot be deleted is logged and left.
+ */
+export async function takeBackLiveMessages(ctx: UpdateContext): Promise<void> {
+  for (const messageId of ctx.journal.recorded.liveMessageIds) {
+    await ctx.bot.call("deleteMessage", { chat_id: ctx.chatId, message_id: messageId }).catch((err: unknown) => {
+      ctx.log.warn("could not delete an interrupted answer's message", {
+        action: "deliver_answer",
+        outcome: "warning",
+        error_kind: err instanceof Error ? err.name : "unknown",
+      });
+    });
+  }
+}
+
+/** A model's answer as {@link askModel} streamed it. */
+export interface AskedAnswer {
+  readonly answer: StreamedAnswer;
+  readonly speed: ModelSpeed | undefined;
+  /** When the model was asked, epoch ms. */
+  readonly started: number;
+}
+
+/**
+ * Asks the model with `window` and streams its answer into `live` (typing first). When the
+ * model fails before any text, the user gets the specific message of {@link modelErrorMessage}
+ * (saying the message was saved when `saved`) and the result is undefined.
+ */
+export async function askModel(
+  ctx: UpdateContext,
+  ollama: ModelApi,
+  live: LiveReply,
+  model: string,
+  window: ContextWindow,
+  saved: boolean,
+): Promise<AskedAnswer | undefined> {
+  live.start();
+  const started = Date.now();
+  let answer: StreamedAnswer;
+  try {
+    answer = await streamAnswer(ollama, model, window.messages, (delta) => live.push(delta), ctx.config.ollamaTimeoutMs);
+  } catch (err) {
+    // Wait for a typing indicator in flight: it would otherwise show "typing…" under the error.
+    await live.abort();
+    ctx.log.warn("model call failed", {
+      action: "ollama_chat",
+      outcome: "failure",
+      model,
+      error_kind: err instanceof Error ? err.name : "unknown",
+      status: err instanceof ServiceError ? err.status : undefined,
+      timed_out: err instanceof ConnectionError ? err.timedOut : undefined,
+      elapsed_ms: Date.now() - started,
+    });
+    if (!(err instanceof ServiceError) && !(err instanceof ConnectionError)) throw err;
+    await ctx.reply(modelErrorMessage(err, model, ctx.config.ollamaTimeoutMs, saved));
+    return undefined;
+  }
+  const speed = speedOf(answer);
+  ctx.log.info(answer.completed ? "model answered" : "model answer cut off", {
+    action: "ollama_chat",
+    outcome: answer.completed ? "success" : "warning",
+    model,
+    context_messages: window.messages.length,
+    context_omitted: window.omitted,
+    answer_chars: answer.content.length,
+    eval_count: speed?.evalCount,
+    eval_duration_ms: speed ? Math.round(speed.evalDurationNs / 1e6) : undefined,
+    elapsed_ms: Date.now() - started,
+  });
+  return { answer, speed, started };
+}
+
+/** The log line of an answer that reached the chat. */
+export function logDelivered(ctx: UpdateContext, outcome: LiveReplyOutcome, started: number): void {
+  ctx.log.info("answer delivered", {
+    action: "deliver_answer",
+    outcome: "success",
+    messages: outcome.messageIds.length,
+    bot_calls: outcome.apiCalls,
+    duration_ms: Date.now() - started,
+  });
+}
+
+/** Ollama's figures of a complete answer, when it gave usable ones. Pure. */
+export function speedOf(answer: StreamedAnswer): ModelSpeed | undefined {
+  const { evalCount, evalDurationNs } = answer;
+  if (!answer.completed || evalCount === undefined || evalDurationNs === undefined) return undefined;
+  return evalCount > 0 && evalDurationNs > 0 ? { evalCount, evalDurationNs } : undefined;
+}
+
+/** The assistant message to store for the text shown: the empty-answer words when nothing was. Pure. */
+export function storedAnswer(shown: string): string {
+  return shown.trim().length > 0 ? shown : EMPTY_ANSWER;
+}
+
+/** A short, specific message for each way the model call can fail; `saved` says the user's message was stored. Pure. */
+export function modelErrorMessage(err: ServiceError | ConnectionError, modelName: string, timeoutMs: number, saved = true): string {
+  const savedNote = saved ? " Your message was saved." : "";
+  if (err instanceof ConnectionError) {
+    if (err.timedOut) {
+      return `The model took too long to answer (more than ${Math.round(timeoutMs / 1000)} s).${savedNote} Try again, or ask something shorter.`;
+    }
+    return `I cannot reach the AI server right now (it may be stopped or starting).${savedNote} Please try again in a minute.`;
+  }
+  if (err.status === 404) {
+    return `The model ${modelName} is not installed on the AI server.${savedNote} Pick another with /newsession, or ask the admin to pull it.`;
+  }
+  if (err.status === 401 || err.status === 403) {
+    return `The AI server refused the bot's API key.${savedNote} Please tell the admin (OLLAMA_API_KEY).`;
+  }
+  if (err.status === 0) {
+    return `The AI server sent an answer I could not read.${savedNote} Please try again.`;
+  }
+  return `The AI server had an error (HTTP ${err.status}).${savedNote} Please try again in a moment.`;
+}

@@ -1,0 +1,37 @@
+import type { UpdateContext } from "../conversation/update-context";
+import type { StoredMessage } from "../store/session-items";
+import { askModel, journaledReply, logDelivered, takeBackLiveMessages } from "./answer";
+import { selectContext } from "./context-window";
+
+/**
+ * A chat message in a group (one that mentions the bot or replies to it), answered apart from
+ * the sender's sessions: a group is not a private conversation, so the model sees only this
+ * message and, when it replies to one of the bot's messages, that message; nothing is stored,
+ * and no private session's history can surface in the group. The first configured model answers.
+ * As in private chats, a rerun of the update never shows a second answer (see answer.ts).
+ */
+export async function handleGroupChat(ctx: UpdateContext, text: string): Promise<void> {
+  const ollama = ctx.ollama;
+  if (!ollama) {
+    await ctx.reply("The AI server is not configured (OLLAMA_URL), so I cannot answer.");
+    return;
+  }
+  const recorded = ctx.journal.recorded.answer;
+  if (recorded && recorded.partsBegun > 0) return; // delivered by an earlier attempt
+  if (ctx.journal.rerun) await takeBackLiveMessages(ctx);
+  const reply = journaledReply(ctx);
+  if (recorded) {
+    await reply.finish({ complete: true }, recorded.text);
+    return;
+  }
+  const earlier = ctx.message.reply_to_message?.text;
+  const thread: StoredMessage[] = [
+    ...(earlier ? [{ seq: 1, role: "assistant" as const, content: earlier, ts: 0 }] : []),
+    { seq: 2, role: "user", content: text, ts: 0 },
+  ];
+  const window = selectContext(thread, ctx.config.contextCharBudget);
+  const asked = await askModel(ctx, ollama, reply.live, ctx.config.ollamaModels[0]!, window, false);
+  if (!asked) return;
+  const delivered = await reply.finish({ complete: asked.answer.completed, speed: ctx.config.showModelSpeed ? asked.speed : undefined });
+  logDelivered(ctx, delivered, asked.started);
+}
