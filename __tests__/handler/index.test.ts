@@ -3,7 +3,9 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { authorizerEvent, webhookMethodArn } from "../../local/authorizer-event";
 import { proxyEventFromUpdate } from "../../local/lambda-event";
+import { sqsEventFromUpdates } from "../../local/sqs-event";
 import { startHarness, type Harness } from "../support/handler-harness";
 import { TEST_SECRET_TOKEN, TEST_USER_ID, documentUpdate, textUpdate } from "../support/updates";
 
@@ -11,9 +13,9 @@ const run = promisify(execFile);
 
 /** Loads the bundle in a fresh node process with `env`, invokes handler(event, context) once and prints the result. */
 const RUNNER = `
-const { handler } = require(process.argv[1]);
+const entry = require(process.argv[1])[process.argv[3] || "handler"];
 const context = { awsRequestId: "dist-test", getRemainingTimeInMillis: () => 30000 };
-handler(JSON.parse(process.argv[2]), context).then((r) => process.stdout.write("RESULT " + JSON.stringify(r) + "\\n"));
+entry(JSON.parse(process.argv[2]), context).then((r) => process.stdout.write("RESULT " + JSON.stringify(r) + "\\n"));
 `;
 
 describe("dist/handler/index.js (the built Lambda bundle)", () => {
@@ -43,14 +45,36 @@ describe("dist/handler/index.js (the built Lambda bundle)", () => {
     return { result, logs: lines.filter((l) => !l.startsWith("RESULT ")) };
   }
 
-  it("is one self-contained CommonJS file exporting handler", async () => {
+  it("is one self-contained CommonJS file exporting handler and authorizer, loaded without a word", async () => {
     expect((await stat(bundle)).isFile()).toBe(true);
-    const { stdout } = await run(process.execPath, ["-e", `process.stdout.write(typeof require(${JSON.stringify(bundle)}).handler)`], {
+    const { stdout } = await run(process.execPath, ["-e", `const m = require(${JSON.stringify(bundle)}); process.stdout.write(typeof m.handler + " " + typeof m.authorizer)`], {
       cwd: outDir,
       env: { PATH: process.env.PATH ?? "" },
     });
-    // The config warnings of an empty environment come first, one JSON line each.
-    expect(stdout.split("\n").at(-1)).toBe("function");
+    // Each function builds what it needs on its first invocation: loading logs nothing.
+    expect(stdout).toBe("function function");
+  });
+
+  it("consumes an SQS batch (queue mode) and answers its records", async () => {
+    const userId = TEST_USER_ID + 60_030;
+    const event = sqsEventFromUpdates([textUpdate("/start", { userId }), textUpdate("queued to the bundle", { userId })]);
+    const { TELEGRAM_SECRET_TOKEN: _secret, ...env } = h.env;
+    const { stdout } = await run(process.execPath, ["-e", RUNNER, bundle, JSON.stringify(event)], { env: { PATH: process.env.PATH ?? "", ...env } });
+    expect(stdout.trim().split("\n").find((l) => l.startsWith("RESULT "))).toBe('RESULT {"batchItemFailures":[]}');
+    expect(h.repliesTo(userId)[1]).toBe("You said: queued to the bundle");
+  });
+
+  it("authorizes a webhook request with the right secret and denies any other", async () => {
+    const methodArn = webhookMethodArn();
+    const policy = async (secretToken: string) => {
+      const { stdout } = await run(process.execPath, ["-e", RUNNER, bundle, JSON.stringify(authorizerEvent({ secretToken, methodArn })), "authorizer"], {
+        env: { PATH: process.env.PATH ?? "", TELEGRAM_SECRET_TOKEN: TEST_SECRET_TOKEN },
+      });
+      const result = JSON.parse(stdout.trim().split("\n").find((l) => l.startsWith("RESULT "))!.slice("RESULT ".length)) as { policyDocument: { Statement: { Effect: string; Resource: string }[] } };
+      return result.policyDocument.Statement[0];
+    };
+    expect(await policy(TEST_SECRET_TOKEN)).toEqual(expect.objectContaining({ Effect: "Allow", Resource: methodArn }));
+    expect(await policy("wrong")).toEqual(expect.objectContaining({ Effect: "Deny", Resource: methodArn }));
   });
 
   it("configured only by environment variables, answers /start and a chat message through the emulators", async () => {
