@@ -1,4 +1,5 @@
 import type { ErrorObject, ValidateFunction } from "ajv";
+import { ARCHIVE_JSON_BUDGET, checkJsonBudget } from "./json-budget";
 import type { Session, StoredMessage } from "./session-items";
 
 /**
@@ -109,8 +110,27 @@ export function describeSchemaError(error: ErrorObject): string {
   }
 }
 
-/** Parses and validates the bytes of an archive file; the problems name what is wrong (at most 5). */
+/** S3's limit on an object's user-defined metadata (keys and values, UTF-8), in bytes. */
+export const S3_METADATA_LIMIT_BYTES = 2048;
+
+/** The S3 metadata an archive object carries (shown by /listarchives without reading the file). Pure. */
+export function archiveMetadata(archive: Pick<ArchiveDocument, "model_name" | "conversation">): Record<string, string> {
+  return { model: encodeURIComponent(archive.model_name), messages: String(archive.conversation.length) };
+}
+
+/** The size S3 counts for metadata, in bytes. Pure. */
+export function metadataBytes(metadata: Record<string, string>): number {
+  return Object.entries(metadata).reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value), 0);
+}
+
+/**
+ * Parses and validates the bytes of an archive file; the problems name what is wrong (at most 5).
+ * Hostile files are refused before they are decoded (see json-budget.ts), and a valid file is
+ * rebuilt from the fields of the format only, so nothing else it carried is kept or written.
+ */
 export async function parseArchive(bytes: Uint8Array): Promise<ArchiveValidation> {
+  const budget = checkJsonBudget(bytes, ARCHIVE_JSON_BUDGET);
+  if (!budget.ok) return { ok: false, problems: [`the file is not an archive I can read: ${budget.reason}`] };
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
@@ -118,9 +138,32 @@ export async function parseArchive(bytes: Uint8Array): Promise<ArchiveValidation
     return { ok: false, problems: ["the file is not valid UTF-8 JSON"] };
   }
   const validate = await validator();
-  if (validate(value)) return { ok: true, archive: value as unknown as ArchiveDocument };
-  const problems = [...new Set((validate.errors ?? []).map(describeSchemaError))];
-  return { ok: false, problems: problems.slice(0, 5) };
+  if (!validate(value)) {
+    const problems = [...new Set((validate.errors ?? []).map(describeSchemaError))];
+    return { ok: false, problems: problems.slice(0, 5) };
+  }
+  const archive = knownFieldsOf(value as unknown as ArchiveDocument);
+  if (metadataBytes(archiveMetadata(archive)) > S3_METADATA_LIMIT_BYTES) {
+    return { ok: false, problems: [`model_name is too long to store (S3 keeps at most ${S3_METADATA_LIMIT_BYTES} bytes of metadata)`] };
+  }
+  return { ok: true, archive };
+}
+
+/** The archive rebuilt from the format's fields only (a file may carry anything else). Pure. */
+export function knownFieldsOf(archive: ArchiveDocument): ArchiveDocument {
+  const origin = archive.import;
+  return {
+    user_id: archive.user_id,
+    session_id: archive.session_id,
+    model_name: archive.model_name,
+    conversation: archive.conversation.map((m) => ({ role: m.role, content: m.content, ts: m.ts })),
+    last_message_ts: archive.last_message_ts,
+    archived_at: archive.archived_at,
+    archive_version: ARCHIVE_VERSION,
+    ...(origin
+      ? { import: { original_user_id: origin.original_user_id, original_session_id: origin.original_session_id, imported_at: origin.imported_at } }
+      : {}),
+  };
 }
 
 /** Builds the archive of a live session and its whole conversation. */
@@ -157,9 +200,9 @@ export function importedArchive(source: ArchiveDocument, userId: number, newSess
   };
 }
 
-/** The serialised form written to S3 and sent by /export (pretty-printed, UTF-8). */
+/** The serialised form written to S3 and sent by /export (compact JSON, UTF-8, one line). */
 export function serialiseArchive(archive: ArchiveDocument): Uint8Array {
-  return new TextEncoder().encode(`${JSON.stringify(archive, null, 2)}\n`);
+  return new TextEncoder().encode(`${JSON.stringify(archive)}\n`);
 }
 
 /** The /export file name: archive_<first 8 of session id>_<model with unsafe characters as _>.json. */

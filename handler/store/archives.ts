@@ -7,7 +7,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { ARCHIVES_PREFIX } from "../../config/defaults";
-import { serialiseArchive, type ArchiveDocument } from "./archive-format";
+import { archiveMetadata, serialiseArchive, type ArchiveDocument } from "./archive-format";
 
 /** Builds (or returns the cached) S3 client; called only when a command needs S3. */
 export type S3ClientFactory = () => Promise<S3Client>;
@@ -68,10 +68,7 @@ export class ArchiveStore {
         Key: key,
         Body: body,
         ContentType: "application/json",
-        Metadata: {
-          model: encodeURIComponent(archive.model_name),
-          messages: String(archive.conversation.length),
-        },
+        Metadata: archiveMetadata(archive),
       }),
     );
     return { key, sizeBytes: body.byteLength };

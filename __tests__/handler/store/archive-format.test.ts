@@ -55,4 +55,34 @@ describe("archive format", () => {
   it("names export files archive_<id8>_<model>.json with unsafe characters replaced", () => {
     expect(exportFileName(session.sessionId, session.modelName)).toBe("archive_01234567_qwen2.5_1.5b-instruct-q4_K_M.json");
   });
+
+  it("keeps only the format's fields of a file, wherever it hid others", async () => {
+    const file = { ...archive, extra: { deep: [1, 2] }, conversation: [{ role: "user", content: "hi", ts: 10, secret: "x", nested: { a: 1 } }], import: { original_user_id: 1, original_session_id: "o", imported_at: "t", more: true } };
+    const result = await parseArchive(new TextEncoder().encode(JSON.stringify(file)));
+    expect(result).toEqual({
+      ok: true,
+      archive: { ...archive, conversation: [{ role: "user", content: "hi", ts: 10 }], import: { original_user_id: 1, original_session_id: "o", imported_at: "t" } },
+    });
+  });
+
+  it("refuses a schema-valid file whose extra fields nest too deep, before parsing it", async () => {
+    const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    const text = JSON.stringify({ ...archive, extra: "PLACEHOLDER" }).replace('"PLACEHOLDER"', deep);
+    const result = await parseArchive(new TextEncoder().encode(text));
+    expect(result).toEqual({ ok: false, problems: ["the file is not an archive I can read: it nests deeper than 10 levels"] });
+  });
+
+  it("refuses a lone surrogate in a message and a model name too long for S3's metadata, with a clear reason", async () => {
+    const lone = JSON.stringify({ ...archive, conversation: [{ role: "user", content: "PLACEHOLDER", ts: 1 }] }).replace("PLACEHOLDER", "bad \\ud800 text".replace("\\\\", "\\"));
+    const loneResult = await parseArchive(new TextEncoder().encode(lone));
+    expect(loneResult.ok).toBe(false);
+    expect(loneResult.ok ? [] : loneResult.problems[0]).toMatch(/lone UTF-16 surrogate/);
+    const longModel = await parseArchive(serialiseArchive({ ...archive, model_name: "🦙".repeat(200) }));
+    expect(longModel).toEqual({ ok: false, problems: ["model_name is too long to store (S3 keeps at most 2048 bytes of metadata)"] });
+  });
+
+  it("serialises compactly, on one line", () => {
+    const text = new TextDecoder().decode(serialiseArchive(archive));
+    expect(text).toBe(`${JSON.stringify(archive)}\n`);
+  });
 });
