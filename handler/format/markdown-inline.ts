@@ -1,4 +1,5 @@
 import { escapeAttribute, escapeHtml } from "./html-escape";
+import { isDeceptiveLink, safeHref } from "./link-safety";
 
 /**
  * Inline Markdown (emphasis, strike, code spans, links) to Telegram HTML.
@@ -10,7 +11,6 @@ import { escapeAttribute, escapeHtml } from "./html-escape";
  */
 
 /** Link schemes Telegram accepts and we pass on; other targets keep only their text. */
-const ALLOWED_SCHEMES = /^(https?:\/\/|tg:\/\/|mailto:)/i;
 
 type Tag = InlineTag;
 
@@ -85,8 +85,8 @@ function parseInline(source: string, allowLinks = true): InlineNode[] {
       }
     }
     if (allowLinks && ch === "<") {
-      const auto = /^<((?:https?:\/\/|mailto:|tg:\/\/)[^\s<>]+)>/i.exec(source.slice(i));
-      if (auto?.[1]) {
+      const auto = /^<(https?:\/\/[^\s<>]+)>/i.exec(source.slice(i));
+      if (auto?.[1] && safeHref(auto[1])) {
         flush();
         items.push({ kind: "link", href: auto[1], children: [{ kind: "text", value: auto[1] }] });
         i += auto[0].length;
@@ -182,8 +182,17 @@ function parseLink(source: string, at: number): { node: InlineNode; end: number 
   const url = target[1] ?? "";
   // Telegram links cannot contain links: the text is parsed without them.
   const children = parseInline(source.slice(at + 1, textEnd), false);
-  const href = ALLOWED_SCHEMES.test(url) ? url : undefined;
+  const href = safeHref(url);
+  // A text that names another address than the target shows the real target instead.
+  if (href !== undefined && isDeceptiveLink(plainTextOf(children), href)) {
+    return { node: { kind: "link", href, children: [{ kind: "text", value: href }] }, end: close + 1 };
+  }
   return { node: { kind: "link", href, children }, end: close + 1 };
+}
+
+/** The visible text of inline nodes. */
+function plainTextOf(nodes: readonly InlineNode[]): string {
+  return nodes.map((n) => (n.kind === "text" || n.kind === "code" ? n.value : plainTextOf(n.children))).join("");
 }
 
 function delimiter(source: string, at: number, run: number, char: "*" | "_" | "~"): Delimiter {

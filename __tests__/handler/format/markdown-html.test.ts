@@ -73,10 +73,25 @@ describe("markdownToTelegramHtml", () => {
     expect(markdownToTelegramHtml("[click](javascript:alert(1)) [rel](/path)")).toBe("click rel");
   });
 
-  it("allows tg and mailto links and autolinks", () => {
-    expect(markdownToTelegramHtml("[me](tg://user?id=1) [m](mailto:a@b.c) <https://x.org>")).toBe(
-      '<a href="tg://user?id=1">me</a> <a href="mailto:a@b.c">m</a> <a href="https://x.org">https://x.org</a>',
+  it("makes only http(s) links: no tg:// links (login, proxy, inline user mentions), no mailto", () => {
+    expect(markdownToTelegramHtml("[me](tg://user?id=1) [login](tg://login?token=x) [p](tg://proxy?server=e.vil&port=1) [m](mailto:a@b.c)")).toBe("me login p m");
+    expect(markdownToTelegramHtml("<tg://resolve?domain=x> <mailto:a@b.c> <https://x.org>")).toBe(
+      '&lt;tg://resolve?domain=x&gt; &lt;mailto:a@b.c&gt; <a href="https://x.org">https://x.org</a>',
     );
+  });
+
+  it("shows the real target of a link whose text names another address", () => {
+    expect(markdownToTelegramHtml("[https://accounts.google.com](https://evil.example/phish)")).toBe(
+      '<a href="https://evil.example/phish">https://evil.example/phish</a>',
+    );
+    expect(markdownToTelegramHtml("[www.paypal.com/login](http://paypa1.example)")).toBe('<a href="http://paypa1.example">http://paypa1.example</a>');
+    expect(markdownToTelegramHtml("[**bank.example**](https://other.example)")).toBe('<a href="https://other.example">https://other.example</a>');
+  });
+
+  it("keeps the text of a link that names its own host, or no address at all", () => {
+    expect(markdownToTelegramHtml("[docs.python.org](https://docs.python.org/3/)")).toBe('<a href="https://docs.python.org/3/">docs.python.org</a>');
+    expect(markdownToTelegramHtml("[www.example.com](https://example.com/a)")).toBe('<a href="https://example.com/a">www.example.com</a>');
+    expect(markdownToTelegramHtml("[the docs](https://docs.python.org/3/)")).toBe('<a href="https://docs.python.org/3/">the docs</a>');
   });
 
   it("drops code formatting inside a link, which Telegram forbids", () => {
