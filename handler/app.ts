@@ -7,7 +7,7 @@ import type { UpdateContext } from "./conversation/update-context";
 import { buildDeps, type BotDeps } from "./deps";
 import { addressedKind, ownIdentityOf, type OwnIdentity } from "./delivery/address";
 import { authenticate } from "./delivery/authenticate";
-import { allowListOf, isAllowed, NOT_ALLOWED_TEXT, type AllowList } from "./delivery/authorise";
+import { allowListOf, hasSharedIdentity, isAllowed, NOT_ALLOWED_TEXT, SHARED_IDENTITY_TEXT, type AllowList } from "./delivery/authorise";
 import { claimUpdate } from "./delivery/claim";
 import { completeUpdate, releaseUpdate } from "./delivery/complete";
 import { decodeBody, isAsyncDelivery, readMessage, updateType } from "./delivery/decode";
@@ -197,6 +197,11 @@ async function handleMessage(p: Pipeline, incoming: IncomingMessage, log: Logger
   const kind = await addressedKind(message, classifyMessage(message), p.ownIdentity);
   if (!kind) {
     updateLog.debug("message not addressed to this bot", { action: "route", outcome: "ignored" });
+    return "done";
+  }
+  if (hasSharedIdentity(message)) {
+    updateLog.info("sender has no identity of its own (anonymous admin or channel)", { action: "check_user", outcome: "ignored" });
+    await notify(SHARED_IDENTITY_TEXT).catch(() => undefined);
     return "done";
   }
   if (!isAllowed(p.allowed, userId)) {

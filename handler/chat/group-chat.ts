@@ -3,6 +3,9 @@ import type { StoredMessage } from "../store/session-items";
 import { askModel, journaledReply, logDelivered, takeBackLiveMessages } from "./answer";
 import { selectContext } from "./context-window";
 
+/** Someone else's message, quoted in the user's turn as Markdown. Pure. */
+const quotedBlock = (text: string) => text.split("\n").map((line) => `> ${line}`).join("\n");
+
 /**
  * A chat message in a group (one that mentions the bot or replies to it), answered apart from
  * the sender's sessions: a group is not a private conversation, so the model sees only this
@@ -10,7 +13,7 @@ import { selectContext } from "./context-window";
  * and no private session's history can surface in the group. The first configured model answers.
  * As in private chats, a rerun of the update never shows a second answer (see answer.ts).
  */
-export async function handleGroupChat(ctx: UpdateContext, text: string): Promise<void> {
+export async function handleGroupChat(ctx: UpdateContext, text: string, quoted?: { readonly role: "assistant" | "user"; readonly text: string }): Promise<void> {
   const ollama = ctx.ollama;
   if (!ollama) {
     await ctx.reply("The AI server is not configured (OLLAMA_URL), so I cannot answer.");
@@ -24,11 +27,11 @@ export async function handleGroupChat(ctx: UpdateContext, text: string): Promise
     await reply.finish({ complete: true }, recorded.text);
     return;
   }
-  const earlier = ctx.message.reply_to_message?.text;
-  const thread: StoredMessage[] = [
-    ...(earlier ? [{ seq: 1, role: "assistant" as const, content: earlier, ts: 0 }] : []),
-    { seq: 2, role: "user", content: text, ts: 0 },
-  ];
+  // Only the bot's own earlier answer is the assistant's turn; anyone else's words are quoted by the user.
+  const thread: StoredMessage[] =
+    quoted?.role === "assistant"
+      ? [{ seq: 1, role: "assistant", content: quoted.text, ts: 0 }, { seq: 2, role: "user", content: text, ts: 0 }]
+      : [{ seq: 1, role: "user", content: quoted ? `${quotedBlock(quoted.text)}\n\n${text}` : text, ts: 0 }];
   const window = selectContext(thread, ctx.config.contextCharBudget);
   const asked = await askModel(ctx, ollama, reply.live, ctx.config.ollamaModels[0]!, window, false);
   if (!asked) return;

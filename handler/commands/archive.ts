@@ -13,6 +13,7 @@ const NO_BUCKET = "Archives are not available: the bot has no S3 bucket configur
  */
 export const archiveCommand: Command = {
   name: "archive",
+  privateOnly: true,
   usage: "/archive [n]",
   description: "list sessions to archive; with a number, move that session to the archive",
   async run(ctx, args) {
@@ -298,6 +299,7 @@ async function activateNext(ctx: UpdateContext, remaining: readonly Session[], a
 /** /listarchives: numbered archives in a stable order. */
 export const listArchivesCommand: Command = {
   name: "listarchives",
+  privateOnly: true,
   usage: "/listarchives",
   description: "list your archived sessions",
   async run(ctx) {
@@ -313,6 +315,7 @@ export const listArchivesCommand: Command = {
 /** /export <n>: archive n as a JSON document that imports back unchanged. */
 export const exportCommand: Command = {
   name: "export",
+  privateOnly: true,
   usage: "/export <n>",
   description: "send archive n (from /listarchives) as a JSON file",
   async run(ctx, args) {

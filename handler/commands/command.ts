@@ -10,6 +10,11 @@ export interface Command {
   readonly usage: string;
   /** One line for /help. */
   readonly description: string;
+  /**
+   * The command shows or changes the user's own sessions or archives: in a group it answers
+   * PRIVATE_ONLY_TEXT instead, so nothing private is posted there. @default false
+   */
+  readonly privateOnly?: boolean;
   /** Handles the command; `args` is the trimmed text after it. */
   run(ctx: UpdateContext, args: string): Promise<void>;
 }

@@ -15,6 +15,7 @@ export const HISTORY_MESSAGES = 10;
 /** /newsession: the model list; /newsession <n>: a new active session with model n. */
 export const newSessionCommand: Command = {
   name: "newsession",
+  privateOnly: true,
   usage: "/newsession [n]",
   description: "list the models; with a number, start a new session with that model",
   async run(ctx, args) {
@@ -39,6 +40,7 @@ export const newSessionCommand: Command = {
 /** /listsessions: numbered sessions with model, short id, active marker, count, last activity. */
 export const listSessionsCommand: Command = {
   name: "listsessions",
+  privateOnly: true,
   usage: "/listsessions",
   description: "list your sessions",
   async run(ctx) {
@@ -54,6 +56,7 @@ export const listSessionsCommand: Command = {
 /** /switch <n>: session n becomes the active one. */
 export const switchCommand: Command = {
   name: "switch",
+  privateOnly: true,
   usage: "/switch <n>",
   description: "make session n (from /listsessions) the active one",
   async run(ctx, args) {
@@ -92,6 +95,7 @@ export const switchCommand: Command = {
 /** /history: the last messages of the active session. */
 export const historyCommand: Command = {
   name: "history",
+  privateOnly: true,
   usage: "/history",
   description: "show the last messages of your active session",
   async run(ctx) {

@@ -68,13 +68,17 @@ export const statusCommand: Command = {
   usage: "/status",
   description: "check the bot, the AI server and your active session",
   async run(ctx) {
-    const [probe, active] = await Promise.all([probeOllama(ctx), ctx.sessions.getActive(ctx.userId)]);
+    const inPrivate = ctx.message.chat.type === "private";
+    const [probe, active] = await Promise.all([probeOllama(ctx), inPrivate ? ctx.sessions.getActive(ctx.userId) : { activeSessionId: undefined, session: undefined }]);
     const lines = [ctx.config.environment ? `Bot: up (${ctx.config.environment}).` : "Bot: up."];
     if (ctx.config.problems.length > 0) {
       lines.push("Configuration problems:", ...ctx.config.problems.map((p) => `- ${p.variable}: ${p.message}`));
     }
     lines.push(...formatOllamaStatus(probe, ctx.config.ollamaModels));
-    lines.push(...formatSessionStatus(active.session, active.session ? modelAvailable(ctx, active.session) : true));
+    // A group sees the bot's state, never the sender's session.
+    if (inPrivate) {
+      lines.push(...formatSessionStatus(active.session, active.session ? modelAvailable(ctx, active.session) : true));
+    }
     await ctx.reply(lines.join("\n"));
   },
 };

@@ -5,6 +5,9 @@ import { COMMANDS } from "../commands";
 import { handleImport } from "../commands/import";
 import type { UpdateContext } from "./update-context";
 
+/** What a group gets instead of anything that would show, or act on, someone's private sessions. */
+export const PRIVATE_ONLY_TEXT = "That is private: send this to me in a private chat.";
+
 /** A command as the user typed it. */
 export interface ParsedCommand {
   /** Lower-case name without the slash: `newsession`. */
@@ -29,8 +32,13 @@ export function parseCommand(text: string): ParsedCommand | undefined {
 export type MessageKind =
   | { readonly kind: "command"; readonly command: ParsedCommand }
   | { readonly kind: "chat"; readonly text: string }
-  /** A group message addressed to the bot (a mention or a reply), answered apart from the sessions. */
-  | { readonly kind: "group_chat"; readonly text: string }
+  /**
+   * A group message addressed to the bot (a mention or a reply), answered apart from the
+   * sessions; `quoted` is the message it replies to, as the model should see it.
+   */
+  | { readonly kind: "group_chat"; readonly text: string; readonly quoted?: { readonly role: "assistant" | "user"; readonly text: string } }
+  /** A group message asking for something private (a document to import), answered with PRIVATE_ONLY_TEXT. */
+  | { readonly kind: "private_only" }
   | { readonly kind: "document" }
   /** A group message that only mentions the bot, with nothing to answer. */
   | { readonly kind: "mention_only" }
@@ -56,6 +64,10 @@ export async function routeMessage(ctx: UpdateContext, kind: MessageKind): Promi
         await ctx.reply(`Unknown command /${kind.command.name}. Send /help to see what I can do.`);
         return;
       }
+      if (command.privateOnly && ctx.message.chat.type !== "private") {
+        await ctx.reply(PRIVATE_ONLY_TEXT);
+        return;
+      }
       ctx.log.info("command", { action: "handle_command", command: kind.command.name });
       await command.run(ctx, kind.command.args);
       return;
@@ -64,7 +76,10 @@ export async function routeMessage(ctx: UpdateContext, kind: MessageKind): Promi
       await handleChat(ctx, kind.text);
       return;
     case "group_chat":
-      await handleGroupChat(ctx, kind.text);
+      await handleGroupChat(ctx, kind.text, kind.quoted);
+      return;
+    case "private_only":
+      await ctx.reply(PRIVATE_ONLY_TEXT);
       return;
     case "document":
       await handleImport(ctx);

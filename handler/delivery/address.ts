@@ -1,7 +1,7 @@
 import type { Message } from "@grammyjs/types";
 import type { MessageKind } from "../conversation/router";
 import type { BotApi } from "../telegram/bot-api";
-import { groupChatText, type BotIdentity } from "./group-address";
+import { groupChatText, groupFileAddressed, quotedContext, type BotIdentity } from "./group-address";
 
 /**
  * Step 3 of the webhook pipeline: is this message meant for this bot? Decided before anything
@@ -45,9 +45,13 @@ export async function addressedKind(message: Message, kind: MessageKind, ownIden
     return own.username.toLowerCase() === suffix.toLowerCase() ? kind : undefined;
   }
   if (isPrivate) return kind;
-  if (kind.kind !== "chat") return undefined;
+  if (kind.kind !== "chat" && kind.kind !== "document") return undefined;
   const own = await ownIdentity();
-  const text = own ? groupChatText(message, own) : undefined;
+  if (!own) return undefined;
+  // A file sent to the bot in a group would be imported into the sender's archives: not here.
+  if (kind.kind === "document") return groupFileAddressed(message, own) ? { kind: "private_only" } : undefined;
+  const text = groupChatText(message, own);
   if (text === undefined) return undefined;
-  return text ? { kind: "group_chat", text } : { kind: "mention_only" };
+  const quoted = quotedContext(message, own);
+  return text ? { kind: "group_chat", text, ...(quoted ? { quoted } : {}) } : { kind: "mention_only" };
 }

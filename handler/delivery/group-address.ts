@@ -13,6 +13,30 @@ export interface BotIdentity {
 }
 
 /**
+ * Who wrote the message a group message replies to, as the model should see it: the bot's own
+ * earlier answer is the assistant's turn; anyone else's words (another member's, another
+ * bot's) are quoted by the user, never put in the assistant's mouth. Undefined when it replies
+ * to nothing with text. Pure.
+ */
+export function quotedContext(message: Message, bot: BotIdentity): { readonly role: "assistant" | "user"; readonly text: string } | undefined {
+  const quoted = message.reply_to_message;
+  const text = quoted?.text ?? quoted?.caption;
+  if (!quoted || typeof text !== "string" || text.length === 0) return undefined;
+  return { role: quoted.from?.id === bot.id ? "assistant" : "user", text };
+}
+
+/**
+ * Whether a group message that is not text (a document) is addressed to the bot: its caption
+ * mentions it, or it replies to one of the bot's messages. Pure.
+ */
+export function groupFileAddressed(message: Message, bot: BotIdentity): boolean {
+  if (message.reply_to_message?.from?.id === bot.id) return true;
+  const caption = message.caption ?? "";
+  const handle = `@${bot.username}`.toLowerCase();
+  return (message.caption_entities ?? []).some((e) => e.type === "mention" && caption.slice(e.offset, e.offset + e.length).toLowerCase() === handle);
+}
+
+/**
  * The text to send to the model for a group message addressed to the bot: one that mentions
  * @botusername (the mention is taken out of the text) or replies to one of the bot's messages.
  * Undefined when the message is not addressed to the bot. An empty string when it only
