@@ -8,7 +8,9 @@ import { SESSIONS_TABLE_SCHEMA } from "../../config/table-schema";
  *   last_message_ts (epoch seconds), message_count (also the message sequence counter);
  * - `MSG#<id>#<seq, 10 digits>`: role, content, ts; no model_name/is_active, so messages
  *   stay out of both GSIs, and no item grows with the conversation;
- * - `UPDATE#<update_id>`: an update's idempotency mark, which expires through the TTL attribute.
+ * - `UPDATE#<update_id>`: an update's idempotency mark (and journal), which expires through the TTL attribute;
+ * - `USAGE#<kind>#<yyyy-mm-dd>`: a user's count of chat messages or imports that day, per day and
+ *   per hour, which expires through the TTL attribute too.
  * The key schema itself (names, types, indexes, TTL attribute) is config/table-schema.ts.
  */
 
@@ -29,6 +31,11 @@ export const messageSk = (sessionId: string, seq: number) => `${messagePrefix(se
 export const UPDATE_PREFIX = "UPDATE#";
 /** The sort key of an update's mark. */
 export const updateSk = (updateId: number) => `${UPDATE_PREFIX}${updateId}`;
+
+/** Sort key prefix of per-user usage counters (the limits on chat messages and imports). */
+export const USAGE_PREFIX = "USAGE#";
+/** The sort key of a user's usage counter of one kind on one UTC day (yyyy-mm-dd). */
+export const usageSk = (kind: string, day: string) => `${USAGE_PREFIX}${kind}#${day}`;
 
 /** The attribute DynamoDB's TTL reads (epoch seconds): the schema's. */
 export const TTL_ATTRIBUTE = SESSIONS_TABLE_SCHEMA.ttlAttribute;

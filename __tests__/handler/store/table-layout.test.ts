@@ -5,6 +5,7 @@ import {
   SESSION_PREFIX,
   TTL_ATTRIBUTE,
   UPDATE_PREFIX,
+  USAGE_PREFIX,
   expiresAfter,
   messagePrefix,
   messageSk,
@@ -14,7 +15,7 @@ import {
 
 describe("table layout", () => {
   it("names every item kind by a distinct sort key prefix", () => {
-    const prefixes = [PROFILE_SK, SESSION_PREFIX, MESSAGE_PREFIX, UPDATE_PREFIX];
+    const prefixes = [PROFILE_SK, SESSION_PREFIX, MESSAGE_PREFIX, UPDATE_PREFIX, USAGE_PREFIX];
     for (const a of prefixes) for (const b of prefixes) if (a !== b) expect(a.startsWith(b)).toBe(false);
     expect(sessionSk("s1")).toBe("SESSION#s1");
     expect(updateSk(42)).toBe("UPDATE#42");
