@@ -1,4 +1,4 @@
-import type { Message, Update } from "@grammyjs/types";
+import type { Chat, Message, Update } from "@grammyjs/types";
 import { PRIVATE_ONLY_TEXT } from "../../../handler/conversation/router";
 import { ANONYMOUS_ADMIN_ID, CHANNEL_SENDER_ID, SHARED_IDENTITY_TEXT } from "../../../handler/delivery/authorise";
 import { startHarness, type Harness } from "../../support/handler-harness";
@@ -52,12 +52,12 @@ describe("private data and groups (through the handler)", () => {
     expect(await h.archives.list(user)).toHaveLength(1);
   });
 
-  it.each([
+  it.each<[string, number, Chat]>([
     ["an anonymous admin", ANONYMOUS_ADMIN_ID, { id: -4242, type: "supergroup", title: "g" }],
     ["a channel", CHANNEL_SENDER_ID, { id: -4343, type: "channel", title: "c" }],
   ])("%s gets no shared identity: not served, nothing stored under Telegram's stand-in id", async (_who, senderId, senderChat) => {
     const update = textUpdate("/newsession 1", { userId: senderId, chatId: -user, chatType: "supergroup" }) as Update & { message: Message };
-    (update.message as Message & { sender_chat?: unknown }).sender_chat = senderChat;
+    update.message.sender_chat = senderChat;
     await h.send(update);
     expect(h.repliesTo(-user)).toEqual([SHARED_IDENTITY_TEXT]);
     expect(await h.sessions.listSessions(senderId)).toEqual([]);
