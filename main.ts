@@ -32,51 +32,7 @@ export class ChatbotStack extends TerraformStack {
 
     if (config.stateBackend) new StateBackend(this, config.stateBackend);
 
-    // Deploy-time inputs. Secrets only ever exist as Terraform values.
-    const telegramToken = new TerraformVariable(this, "telegram_token", {
-      type: "string",
-      sensitive: true,
-      nullable: false,
-      description: "Telegram bot token from @BotFather (set TF_VAR_telegram_token or use --var-file).",
-    });
-    telegramToken.addValidation({ condition: Op.gte(Fn.lengthOf(Fn.trimspace(telegramToken.stringValue)), 1), errorMessage: "telegram_token must not be empty." });
-    const environment = new TerraformVariable(this, "environment", {
-      type: "string",
-      default: config.environment,
-      description: "Deployment environment: dev, staging or prod (prod deploys to the prod stage).",
-    });
-    environment.addValidation({ condition: Fn.contains(["dev", "staging", "prod"], environment.stringValue), errorMessage: "environment must be dev, staging or prod." });
-    const logRetention = new TerraformVariable(this, "log_retention_days", {
-      type: "number",
-      default: config.logRetentionDays,
-      description: "Retention of the function's CloudWatch log group, in days.",
-    });
-    logRetention.addValidation({ condition: Fn.contains([...LOG_RETENTION_DAYS], logRetention.numberValue), errorMessage: `log_retention_days must be one of CloudWatch's values: ${LOG_RETENTION_DAYS.join(", ")}.` });
-    const memorySize = new TerraformVariable(this, "lambda_memory_size", {
-      type: "number",
-      default: config.lambdaMemorySize,
-      description: "Memory of the bot function, in MB.",
-    });
-    memorySize.addValidation({ condition: Op.and(Op.gte(memorySize.numberValue, 128), Op.lte(memorySize.numberValue, 10240)), errorMessage: "lambda_memory_size must be between 128 and 10240 MB." });
-    const bounds = lambdaTimeoutBounds(config.deliveryMode);
-    const timeout = new TerraformVariable(this, "lambda_timeout", {
-      type: "number",
-      default: config.lambdaTimeoutSeconds,
-      description: `Timeout of the bot function, in seconds (${bounds.min}-${bounds.max} in ${config.deliveryMode} delivery mode).`,
-    });
-    timeout.addValidation({ condition: Op.and(Op.gte(timeout.numberValue, bounds.min), Op.lte(timeout.numberValue, bounds.max)), errorMessage: `lambda_timeout must be between ${bounds.min} and ${bounds.max} seconds in ${config.deliveryMode} delivery mode.` });
-    const allowedUserIds = new TerraformVariable(this, "allowed_user_ids", {
-      type: "string",
-      default: config.allowedUserIds,
-      description: "Comma-separated Telegram user ids allowed to use the bot; empty allows everyone.",
-    });
-    allowedUserIds.addValidation({ condition: Fn.can(Fn.regex("^(-?[0-9]+(,-?[0-9]+)*)?$", allowedUserIds.stringValue)), errorMessage: "allowed_user_ids must be comma-separated numeric Telegram user ids, or empty." });
-    const instanceType = new TerraformVariable(this, "ollama_instance_type", {
-      type: "string",
-      default: config.ollamaInstanceType,
-      description: "EC2 instance type of the Ollama server.",
-    });
-    instanceType.addValidation({ condition: Fn.can(Fn.regex("^[a-z][a-z0-9-]*[.][a-z0-9]+$", instanceType.stringValue)), errorMessage: "ollama_instance_type must be an EC2 instance type such as t3.large." });
+    const { telegramToken, environment, logRetention, memorySize, timeout, allowedUserIds, instanceType } = declareDeployInputs(this, config);
 
     new AwsProvider(this, "aws", {
       region: config.region,
@@ -127,20 +83,87 @@ export class ChatbotStack extends TerraformStack {
     });
     new Monitoring(this, "Monitoring", { fn, alarmEmail: config.alarmEmail });
 
-    new TerraformOutput(this, "api_gateway_url", { value: api.url, description: "Webhook URL to register with Telegram" });
-    new TerraformOutput(this, "s3_bucket_name", { value: bucket.bucketName });
-    new TerraformOutput(this, "dynamodb_table_name", { value: table.tableName });
-    new TerraformOutput(this, "lambda_function_name", { value: fn.function.functionName });
-    new TerraformOutput(this, "lambda_log_group", { value: fn.logGroup.name });
-    new TerraformOutput(this, "ollama_url", { value: ollama.url });
-    new TerraformOutput(this, "ollama_instance_id", { value: ollama.instance.id });
-    new TerraformOutput(this, "ollama_public_ip", { value: ollama.eip.publicIp });
-    if (fn.deadLetterQueue) {
-      new TerraformOutput(this, "dead_letter_queue_url", { value: fn.deadLetterQueue.url });
-    }
-    new TerraformOutput(this, "ollama_api_key", { value: ollamaApiKey.result, sensitive: true });
-    new TerraformOutput(this, "webhook_secret", { value: webhookSecret.result, sensitive: true });
+    declareOutputs(this, { api, bucket, table, fn, ollama, ollamaApiKey, webhookSecret });
   }
+}
+
+/** The deploy-time inputs (`TF_VAR_…` or `--var-file`), each with the validation Terraform runs at plan time. */
+function declareDeployInputs(scope: Construct, config: StackConfig) {
+  // Deploy-time inputs. Secrets only ever exist as Terraform values.
+  const telegramToken = new TerraformVariable(scope, "telegram_token", {
+    type: "string",
+    sensitive: true,
+    nullable: false,
+    description: "Telegram bot token from @BotFather (set TF_VAR_telegram_token or use --var-file).",
+  });
+  telegramToken.addValidation({ condition: Op.gte(Fn.lengthOf(Fn.trimspace(telegramToken.stringValue)), 1), errorMessage: "telegram_token must not be empty." });
+  const environment = new TerraformVariable(scope, "environment", {
+    type: "string",
+    default: config.environment,
+    description: "Deployment environment: dev, staging or prod (prod deploys to the prod stage).",
+  });
+  environment.addValidation({ condition: Fn.contains(["dev", "staging", "prod"], environment.stringValue), errorMessage: "environment must be dev, staging or prod." });
+  const logRetention = new TerraformVariable(scope, "log_retention_days", {
+    type: "number",
+    default: config.logRetentionDays,
+    description: "Retention of the function's CloudWatch log group, in days.",
+  });
+  logRetention.addValidation({ condition: Fn.contains([...LOG_RETENTION_DAYS], logRetention.numberValue), errorMessage: `log_retention_days must be one of CloudWatch's values: ${LOG_RETENTION_DAYS.join(", ")}.` });
+  const memorySize = new TerraformVariable(scope, "lambda_memory_size", {
+    type: "number",
+    default: config.lambdaMemorySize,
+    description: "Memory of the bot function, in MB.",
+  });
+  memorySize.addValidation({ condition: Op.and(Op.gte(memorySize.numberValue, 128), Op.lte(memorySize.numberValue, 10240)), errorMessage: "lambda_memory_size must be between 128 and 10240 MB." });
+  const bounds = lambdaTimeoutBounds(config.deliveryMode);
+  const timeout = new TerraformVariable(scope, "lambda_timeout", {
+    type: "number",
+    default: config.lambdaTimeoutSeconds,
+    description: `Timeout of the bot function, in seconds (${bounds.min}-${bounds.max} in ${config.deliveryMode} delivery mode).`,
+  });
+  timeout.addValidation({ condition: Op.and(Op.gte(timeout.numberValue, bounds.min), Op.lte(timeout.numberValue, bounds.max)), errorMessage: `lambda_timeout must be between ${bounds.min} and ${bounds.max} seconds in ${config.deliveryMode} delivery mode.` });
+  const allowedUserIds = new TerraformVariable(scope, "allowed_user_ids", {
+    type: "string",
+    default: config.allowedUserIds,
+    description: "Comma-separated Telegram user ids allowed to use the bot; empty allows everyone.",
+  });
+  allowedUserIds.addValidation({ condition: Fn.can(Fn.regex("^(-?[0-9]+(,-?[0-9]+)*)?$", allowedUserIds.stringValue)), errorMessage: "allowed_user_ids must be comma-separated numeric Telegram user ids, or empty." });
+  const instanceType = new TerraformVariable(scope, "ollama_instance_type", {
+    type: "string",
+    default: config.ollamaInstanceType,
+    description: "EC2 instance type of the Ollama server.",
+  });
+  instanceType.addValidation({ condition: Fn.can(Fn.regex("^[a-z][a-z0-9-]*[.][a-z0-9]+$", instanceType.stringValue)), errorMessage: "ollama_instance_type must be an EC2 instance type such as t3.large." });
+  return { telegramToken, environment, logRetention, memorySize, timeout, allowedUserIds, instanceType };
+}
+
+/** The stack's outputs, which the scripts read from cdktf-outputs.json. */
+function declareOutputs(
+  scope: Construct,
+  parts: {
+    readonly api: WebhookApi;
+    readonly bucket: ArchiveBucket;
+    readonly table: SessionsTable;
+    readonly fn: BotFunction;
+    readonly ollama: OllamaServer;
+    readonly ollamaApiKey: Password;
+    readonly webhookSecret: Password;
+  },
+): void {
+  const { api, bucket, table, fn, ollama, ollamaApiKey, webhookSecret } = parts;
+  new TerraformOutput(scope, "api_gateway_url", { value: api.url, description: "Webhook URL to register with Telegram" });
+  new TerraformOutput(scope, "s3_bucket_name", { value: bucket.bucketName });
+  new TerraformOutput(scope, "dynamodb_table_name", { value: table.tableName });
+  new TerraformOutput(scope, "lambda_function_name", { value: fn.function.functionName });
+  new TerraformOutput(scope, "lambda_log_group", { value: fn.logGroup.name });
+  new TerraformOutput(scope, "ollama_url", { value: ollama.url });
+  new TerraformOutput(scope, "ollama_instance_id", { value: ollama.instance.id });
+  new TerraformOutput(scope, "ollama_public_ip", { value: ollama.eip.publicIp });
+  if (fn.deadLetterQueue) {
+    new TerraformOutput(scope, "dead_letter_queue_url", { value: fn.deadLetterQueue.url });
+  }
+  new TerraformOutput(scope, "ollama_api_key", { value: ollamaApiKey.result, sensitive: true });
+  new TerraformOutput(scope, "webhook_secret", { value: webhookSecret.result, sensitive: true });
 }
 
 /** Synthesizes the stack named after the project with the configuration from file and environment. */

@@ -128,67 +128,14 @@ export function loadConfig(env: Env): BotConfig {
   const problems: ConfigProblem[] = [];
   const problem = (variable: string, message: string) => problems.push({ variable, message });
 
-  const positiveInt = (name: string, fallback: number, min = 1): number => {
-    const raw = trimmed(env, name);
-    if (raw === undefined) return fallback;
-    if (!/^\d+$/.test(raw) || Number(raw) < min) {
-      problem(name, `${name} must be a whole number >= ${min}, got ${quoted(raw)}; using ${fallback}`);
-      return fallback;
-    }
-    return Number(raw);
-  };
-
-  const flag = (name: string, fallback: boolean): boolean => {
-    const raw = trimmed(env, name)?.toLowerCase();
-    if (raw === undefined) return fallback;
-    if (["true", "1", "yes"].includes(raw)) return true;
-    if (["false", "0", "no"].includes(raw)) return false;
-    problem(name, `${name} must be true or false, got ${quoted(raw)}`);
-    return fallback;
-  };
-
-  const url = (name: string, fallback: string, required: boolean): string => {
-    const raw = trimmed(env, name);
-    if (raw === undefined) {
-      if (required) problem(name, `${name} is not set`);
-      return fallback;
-    }
-    if (!validUrl(raw)) {
-      // The value is not repeated: a URL can carry credentials (https://user:password@host).
-      problem(name, `${name} must be an http(s) URL such as https://host:port (the value given is not shown)`);
-      return fallback;
-    }
-    return withoutTrailingSlash(raw);
-  };
+  const { positiveInt, flag, url } = envReader(env, problem);
 
   const telegramToken = trimmed(env, "TELEGRAM_TOKEN") ?? "";
   if (!telegramToken) problem("TELEGRAM_TOKEN", "TELEGRAM_TOKEN is not set; the bot cannot reply");
 
-  const models = (trimmed(env, "OLLAMA_MODELS") ?? "")
-    .split(",")
-    .map((m) => m.trim())
-    .filter((m) => m.length > 0);
-  const ollamaModels = models.length > 0 ? [...new Set(models)] : [...DEFAULT_OLLAMA_MODELS];
-
-  let allowedUserIds: number[] | undefined;
-  const allowedRaw = trimmed(env, "ALLOWED_USER_IDS");
-  if (allowedRaw !== undefined) {
-    const parts = allowedRaw.split(",").map((p) => p.trim()).filter((p) => p.length > 0);
-    const bad = parts.filter((p) => !/^-?\d+$/.test(p));
-    if (bad.length > 0) {
-      problem("ALLOWED_USER_IDS", `ALLOWED_USER_IDS must be comma-separated numeric user ids; ignored: ${bad.join(", ")}`);
-    }
-    allowedUserIds = parts.filter((p) => /^-?\d+$/.test(p)).map(Number);
-    // A list that was set but is entirely invalid must not open the bot to everyone.
-  }
-
-  let logLevel = CONFIG_DEFAULTS.logLevel;
-  const levelRaw = trimmed(env, "LOG_LEVEL")?.toUpperCase();
-  if (levelRaw !== undefined) {
-    const normalised = levelRaw === "WARN" ? "WARNING" : levelRaw;
-    if ((LOG_LEVELS as readonly string[]).includes(normalised)) logLevel = normalised as LogLevel;
-    else problem("LOG_LEVEL", `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got ${quoted(levelRaw)}`);
-  }
+  const ollamaModels = readModels(env);
+  const allowedUserIds = readAllowedUserIds(env, problem);
+  const logLevel = readLogLevel(env, problem);
 
   const s3ForcePathStyle = flag("S3_FORCE_PATH_STYLE", false);
   const showModelSpeed = flag("SHOW_MODEL_SPEED", CONFIG_DEFAULTS.showModelSpeed);
@@ -230,6 +177,77 @@ export function loadConfig(env: Env): BotConfig {
     problems: Object.freeze(problems),
   };
   return Object.freeze(config);
+}
+
+type Problem = (variable: string, message: string) => void;
+
+/** Typed readers of single variables; each reports a bad value as a problem and falls back. */
+function envReader(env: Env, problem: Problem) {
+  const positiveInt = (name: string, fallback: number, min = 1): number => {
+    const raw = trimmed(env, name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min) {
+      problem(name, `${name} must be a whole number >= ${min}, got ${quoted(raw)}; using ${fallback}`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = trimmed(env, name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (["true", "1", "yes"].includes(raw)) return true;
+    if (["false", "0", "no"].includes(raw)) return false;
+    problem(name, `${name} must be true or false, got ${quoted(raw)}`);
+    return fallback;
+  };
+
+  const url = (name: string, fallback: string, required: boolean): string => {
+    const raw = trimmed(env, name);
+    if (raw === undefined) {
+      if (required) problem(name, `${name} is not set`);
+      return fallback;
+    }
+    if (!validUrl(raw)) {
+      // The value is not repeated: a URL can carry credentials (https://user:password@host).
+      problem(name, `${name} must be an http(s) URL such as https://host:port (the value given is not shown)`);
+      return fallback;
+    }
+    return withoutTrailingSlash(raw);
+  };
+  return { positiveInt, flag, url };
+}
+
+/** OLLAMA_MODELS: a comma-separated list without repeats, or the defaults. */
+function readModels(env: Env): string[] {
+  const models = (trimmed(env, "OLLAMA_MODELS") ?? "")
+    .split(",")
+    .map((m) => m.trim())
+    .filter((m) => m.length > 0);
+  return models.length > 0 ? [...new Set(models)] : [...DEFAULT_OLLAMA_MODELS];
+}
+
+/** ALLOWED_USER_IDS: undefined when unset (everyone may chat). */
+function readAllowedUserIds(env: Env, problem: Problem): number[] | undefined {
+  const allowedRaw = trimmed(env, "ALLOWED_USER_IDS");
+  if (allowedRaw === undefined) return undefined;
+  const parts = allowedRaw.split(",").map((p) => p.trim()).filter((p) => p.length > 0);
+  const bad = parts.filter((p) => !/^-?\d+$/.test(p));
+  if (bad.length > 0) {
+    problem("ALLOWED_USER_IDS", `ALLOWED_USER_IDS must be comma-separated numeric user ids; ignored: ${bad.join(", ")}`);
+  }
+  // A list that was set but is entirely invalid must not open the bot to everyone: it stays [].
+  return parts.filter((p) => /^-?\d+$/.test(p)).map(Number);
+}
+
+/** LOG_LEVEL, accepting WARN for WARNING. */
+function readLogLevel(env: Env, problem: Problem): LogLevel {
+  const levelRaw = trimmed(env, "LOG_LEVEL")?.toUpperCase();
+  if (levelRaw === undefined) return CONFIG_DEFAULTS.logLevel;
+  const normalised = levelRaw === "WARN" ? "WARNING" : levelRaw;
+  if ((LOG_LEVELS as readonly string[]).includes(normalised)) return normalised as LogLevel;
+  problem("LOG_LEVEL", `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got ${quoted(levelRaw)}`);
+  return CONFIG_DEFAULTS.logLevel;
 }
 
 /**

@@ -3,362 +3,46 @@
  * (https://core.telegram.org/bots/api), for tests, local mode and the benchmark: methods at
  * {url}/bot{token}/{method} (GET or POST; query string, JSON, urlencoded or multipart
  * parameters), files at {url}/file/bot{token}/{file_path}. It keeps the chats' messages so a
- * test can read what a user would see, and it can fail or slow down chosen calls.
+ * test can read what a user would see, and it can fail or slow down chosen calls. The HTML
+ * checker is in telegram-html.ts, the parameter parsing in telegram-wire.ts, and the webhook
+ * and getUpdates queue in telegram-updates.ts.
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Request as UndiciRequest } from "undici";
-import { TELEGRAM_MESSAGE_LIMIT } from "../config/defaults";
 import { readBody } from "./read-body";
+import { UpdateFeed } from "./telegram-updates";
+import {
+  ApiError,
+  badRequest,
+  CHAT_ACTIONS,
+  chatJson,
+  GET_FILE_LIMIT_BYTES,
+  nowSeconds,
+  parseParams,
+  parseText,
+  requireChatId,
+  safeJson,
+  sendJson,
+  toInteger,
+  type ChatMessage,
+  type Json,
+  type Outcome,
+  type RecordedCall,
+  type RecordedFile,
+  type StoredFile,
+  type StoredMessage,
+  type TelegramFault,
+  type TelegramStandInOptions,
+  type WebhookState,
+} from "./telegram-wire";
 
-// ---------------------------------------------------------------------------------------------
-// HTML parse mode: the checker
-// ---------------------------------------------------------------------------------------------
-
-/** A formatting entity found in parsed HTML (offsets and lengths in UTF-16 code units, as the Bot API's MessageEntity). */
-export interface ParsedEntity {
-  readonly type: string;
-  readonly offset: number;
-  readonly length: number;
-  readonly url?: string;
-  readonly language?: string;
-  readonly custom_emoji_id?: string;
-}
-
-/** What checkTelegramHtml concludes: the visible text, or Telegram's reason for refusing. */
-export type HtmlCheck = { ok: true; text: string; entities: ParsedEntity[] } | { ok: false; reason: string };
-
-/** Tags of Telegram's HTML parse mode and the entity each one makes. */
-const TAG_ENTITY: Readonly<Record<string, string>> = {
-  b: "bold",
-  strong: "bold",
-  i: "italic",
-  em: "italic",
-  u: "underline",
-  ins: "underline",
-  s: "strikethrough",
-  strike: "strikethrough",
-  del: "strikethrough",
-  span: "spoiler",
-  "tg-spoiler": "spoiler",
-  a: "text_link",
-  code: "code",
-  pre: "pre",
-  blockquote: "blockquote",
-  "tg-emoji": "custom_emoji",
-};
-
-const NAMED_ENTITIES: Readonly<Record<string, string>> = { lt: "<", gt: ">", amp: "&", quot: '"' };
-
-interface OpenTag {
-  readonly name: string;
-  readonly offset: number;
-  readonly attributes: Readonly<Record<string, string>>;
-}
-
-/**
- * Checks text meant for `parse_mode: "HTML"` the way Telegram parses it: only the supported
- * tags (b, strong, i, em, u, ins, s, strike, del, span class="tg-spoiler", tg-spoiler, a href,
- * code, pre with optionally one code class="language-x", blockquote with optional expandable,
- * tg-emoji emoji-id), properly nested and closed, and only the entities &lt; &gt; &amp; &quot;
- * and numeric ones. Reasons follow Telegram's wording ("Unsupported start tag \"br\" at byte
- * offset 3"). Deliberately a little stricter than Telegram, which silently drops formatting
- * it cannot nest and keeps an unknown `&name;` as text: here a tag inside code/pre (other
- * than pre>code), a link inside a link, a blockquote inside a blockquote, and any `&` that
- * does not start a supported entity are errors, since each means the formatter lost something.
- */
-export function checkTelegramHtml(html: string): HtmlCheck {
-  let text = "";
-  const entities: ParsedEntity[] = [];
-  const stack: OpenTag[] = [];
-  const byteOffset = (index: number) => Buffer.byteLength(html.slice(0, index), "utf8");
-  const fail = (reason: string): HtmlCheck => ({ ok: false, reason });
-  let i = 0;
-  while (i < html.length) {
-    const c = html[i];
-    if (c === "&") {
-      const decoded = decodeEntityAt(html, i);
-      if (decoded === undefined) return fail(`Unsupported HTML entity at byte offset ${byteOffset(i)}`);
-      text += decoded.value;
-      i = decoded.end;
-      continue;
-    }
-    if (c !== "<") {
-      text += c;
-      i += 1;
-      continue;
-    }
-    const begin = i;
-    if (html[i + 1] === "/") {
-      const nameMatch = /^[A-Za-z0-9-]*/.exec(html.slice(i + 2));
-      const name = (nameMatch?.[0] ?? "").toLowerCase();
-      let j = i + 2 + name.length;
-      while (j < html.length && /\s/.test(html[j])) j += 1;
-      if (html[j] !== ">") return fail(`Unclosed end tag at byte offset ${byteOffset(begin)}`);
-      const open = stack.pop();
-      if (open === undefined) return fail(`Unexpected end tag at byte offset ${byteOffset(begin)}`);
-      if (open.name !== name) {
-        return fail(`Unmatched end tag at byte offset ${byteOffset(begin)}, expected "</${open.name}>", found "</${name}>"`);
-      }
-      const entity = entityFor(open, text.length, stack);
-      const last = entities[entities.length - 1];
-      // <pre><code class="language-x">…</code></pre> already made its pre entity when code closed.
-      const coveredByCode = entity?.type === "pre" && last?.type === "pre" && last.offset === entity.offset && last.length === entity.length;
-      if (entity && !coveredByCode) entities.push(entity);
-      i = j + 1;
-      continue;
-    }
-    const nameMatch = /^[A-Za-z0-9-]*/.exec(html.slice(i + 1));
-    const name = (nameMatch?.[0] ?? "").toLowerCase();
-    if (!(name in TAG_ENTITY)) return fail(`Unsupported start tag "${name}" at byte offset ${byteOffset(begin)}`);
-    let j = i + 1 + name.length;
-    const attributes: Record<string, string> = {};
-    for (;;) {
-      while (j < html.length && /\s/.test(html[j])) j += 1;
-      if (j >= html.length) return fail(`Unclosed start tag at byte offset ${byteOffset(begin)}`);
-      if (html[j] === ">") break;
-      const attrMatch = /^[A-Za-z0-9_-]*/.exec(html.slice(j));
-      const attrName = (attrMatch?.[0] ?? "").toLowerCase();
-      if (attrName === "") return fail(`Empty attribute name in the tag "${name}" at byte offset ${byteOffset(begin)}`);
-      j += attrName.length;
-      while (j < html.length && /\s/.test(html[j])) j += 1;
-      if (html[j] !== "=") {
-        attributes[attrName] = "";
-        continue;
-      }
-      j += 1;
-      while (j < html.length && /\s/.test(html[j])) j += 1;
-      if (j >= html.length) return fail(`Unclosed start tag at byte offset ${byteOffset(begin)}`);
-      let raw: string;
-      const quote = html[j];
-      if (quote === '"' || quote === "'") {
-        const close = html.indexOf(quote, j + 1);
-        if (close < 0) return fail(`Unclosed start tag at byte offset ${byteOffset(begin)}`);
-        raw = html.slice(j + 1, close);
-        j = close + 1;
-      } else {
-        const valueMatch = /^[^\s>]*/.exec(html.slice(j));
-        raw = valueMatch?.[0] ?? "";
-        j += raw.length;
-      }
-      const value = decodeAll(raw);
-      if (value === undefined) return fail(`Unsupported HTML entity in the attribute "${attrName}" at byte offset ${byteOffset(begin)}`);
-      attributes[attrName] = value;
-    }
-    const problem = startTagProblem(name, attributes, stack);
-    if (problem !== undefined) return fail(`${problem} at byte offset ${byteOffset(begin)}`);
-    stack.push({ name, offset: text.length, attributes });
-    i = j + 1;
-  }
-  const unclosed = stack.pop();
-  if (unclosed !== undefined) return fail(`Can't find end tag corresponding to start tag "${unclosed.name}"`);
-  return { ok: true, text, entities: entities.sort((a, b) => a.offset - b.offset || b.length - a.length) };
-}
-
-/** Why a start tag is refused where it stands, or undefined when it is fine. */
-function startTagProblem(name: string, attributes: Record<string, string>, stack: readonly OpenTag[]): string | undefined {
-  if (name === "span" && attributes.class !== "tg-spoiler") return `Unsupported start tag "span"`;
-  if (name === "tg-emoji" && !/^[0-9]+$/.test(attributes["emoji-id"] ?? "")) return `Tag "tg-emoji" must have a numeric emoji-id attribute`;
-  const parent = stack[stack.length - 1];
-  if (parent && (parent.name === "code" || parent.name === "pre")) {
-    const codeInPre = parent.name === "pre" && name === "code";
-    if (!codeInPre) return `Tag "${name}" can't be nested in tag "${parent.name}"`;
-  }
-  if (name === "code" && attributes.class !== undefined && !/^language-[^\s]+$/.test(attributes.class)) {
-    return `Unsupported class "${attributes.class}" of the tag "code"`;
-  }
-  if (name === "a" && stack.some((t) => t.name === "a")) return `Tag "a" can't be nested in tag "a"`;
-  if (name === "blockquote" && stack.some((t) => t.name === "blockquote")) return `Tag "blockquote" can't be nested in tag "blockquote"`;
-  return undefined;
-}
-
-/** The entity a closed tag makes, or undefined for an empty one (Telegram drops those). */
-function entityFor(open: OpenTag, end: number, stack: readonly OpenTag[]): ParsedEntity | undefined {
-  const length = end - open.offset;
-  if (length === 0) return undefined;
-  const base = { offset: open.offset, length };
-  switch (open.name) {
-    case "a":
-      return { type: "text_link", ...base, url: open.attributes.href ?? "" };
-    case "tg-emoji":
-      return { type: "custom_emoji", ...base, custom_emoji_id: open.attributes["emoji-id"] };
-    case "blockquote":
-      return { type: "expandable" in open.attributes ? "expandable_blockquote" : "blockquote", ...base };
-    case "code": {
-      // <pre><code class="language-x"> makes one pre entity with a language.
-      const parent = stack[stack.length - 1];
-      if (parent?.name === "pre") {
-        const language = open.attributes.class?.replace(/^language-/, "");
-        return language ? { type: "pre", ...base, language } : undefined;
-      }
-      return { type: "code", ...base };
-    }
-    default:
-      return { type: TAG_ENTITY[open.name], ...base };
-  }
-}
-
-/** Decodes the entity starting at `at` ("&lt;", "&#60;", "&#x3C;"), or undefined when it is not a supported one. */
-function decodeEntityAt(source: string, at: number): { value: string; end: number } | undefined {
-  const match = /^&(#[xX][0-9A-Fa-f]{1,8}|#[0-9]{1,10}|[A-Za-z]+);/.exec(source.slice(at, at + 16));
-  if (!match) return undefined;
-  const body = match[1];
-  let value: string | undefined;
-  if (body.startsWith("#")) {
-    const code = body[1] === "x" || body[1] === "X" ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-    const valid = code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
-    value = valid ? String.fromCodePoint(code) : undefined;
-  } else {
-    value = NAMED_ENTITIES[body];
-  }
-  return value === undefined ? undefined : { value, end: at + match[0].length };
-}
-
-function decodeAll(raw: string): string | undefined {
-  let out = "";
-  let i = 0;
-  while (i < raw.length) {
-    if (raw[i] !== "&") {
-      out += raw[i];
-      i += 1;
-      continue;
-    }
-    const decoded = decodeEntityAt(raw, i);
-    if (decoded === undefined) return undefined;
-    out += decoded.value;
-    i = decoded.end;
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The server
-// ---------------------------------------------------------------------------------------------
-
-/** How to start a TelegramStandIn. */
-export interface TelegramStandInOptions {
-  /** The only token accepted in URLs; any other answers 401. */
-  readonly token: string;
-  /** getMe's username. @default "TestBot" */
-  readonly botUsername?: string;
-  /** getMe's id. @default - the number before ":" in the token, else 123456 */
-  readonly botId?: number;
-}
-
-/** An uploaded file as the stand-in received it. */
-export interface RecordedFile {
-  readonly filename: string;
-  readonly contentType: string;
-  readonly data: Buffer;
-}
-
-/** One method call, recorded when it arrived (faulted calls included). */
-export interface RecordedCall {
-  readonly method: string;
-  /** Parameters as sent: JSON values for a JSON body, strings for query/urlencoded/multipart. */
-  readonly params: Record<string, unknown>;
-  /** Uploaded files by field name (multipart only). */
-  readonly files: Record<string, RecordedFile>;
-  /** Date.now() on arrival. */
-  readonly at: number;
-}
-
-/** An error the next call(s) of a method answer with, as Telegram sends it. */
-export interface TelegramFault {
-  /** error_code, such as 429, 400 or 403. */
-  readonly errorCode: number;
-  /** description, such as "Too Many Requests: retry after 3". */
-  readonly description: string;
-  /** parameters.retry_after in seconds. @default - no parameters */
-  readonly retryAfter?: number;
-  /** HTTP status. @default - errorCode */
-  readonly httpStatus?: number;
-  /** How many calls in a row fail. @default 1 */
-  readonly times?: number;
-}
-
-/** A message as a user sees it in a chat (drafts excluded). */
-export interface ChatMessage {
-  readonly messageId: number;
-  /** The text as the bot last sent it (HTML source when parseMode is "HTML"). */
-  readonly text: string;
-  readonly parseMode?: string;
-  /** The text as displayed: tags removed and entities decoded for HTML, else equal to text. */
-  readonly plainText: string;
-  /** How many times it was edited. */
-  readonly edits: number;
-}
-
-/** The setWebhook state; tests may set lastErrorMessage/lastErrorDate to simulate delivery failures. */
-export interface WebhookState {
-  /** "" when no webhook is set. */
-  url: string;
-  secretToken?: string;
-  allowedUpdates?: string[];
-  dropPendingUpdates?: boolean;
-  lastErrorMessage?: string;
-  /** Unix time in seconds. */
-  lastErrorDate?: number;
-}
-
-/** The file getFile describes. */
-export interface StoredFile {
-  readonly file_id: string;
-  readonly file_unique_id: string;
-  readonly file_size: number;
-  readonly file_path: string;
-}
-
-type Json = Record<string, unknown>;
-
-/** A method's answer: result, or a Bot API error. */
-type Outcome = { ok: true; result: unknown } | { ok: false; errorCode: number; description: string; retryAfter?: number; httpStatus?: number };
-
-/** Thrown inside a method implementation to answer a Bot API error. */
-class ApiError extends Error {
-  constructor(
-    readonly errorCode: number,
-    readonly description: string,
-  ) {
-    super(description);
-  }
-}
-const badRequest = (description: string) => new ApiError(400, `Bad Request: ${description}`);
-
-interface StoredMessage {
-  readonly messageId: number;
-  readonly kind: "text" | "document";
-  text: string;
-  parseMode?: string;
-  plainText: string;
-  entities: ParsedEntity[];
-  edits: number;
-  readonly date: number;
-  editDate?: number;
-  readonly document?: Json;
-  readonly caption?: string;
-}
+export { checkTelegramHtml, type HtmlCheck, type ParsedEntity } from "./telegram-html";
+export type { ChatMessage, RecordedCall, RecordedFile, StoredFile, TelegramFault, TelegramStandInOptions, WebhookState } from "./telegram-wire";
 
 interface PollWaiter {
   readonly wake: () => void;
 }
-
-/** Telegram refuses getFile for files over 20 MB. */
-const GET_FILE_LIMIT_BYTES = 20 * 1024 * 1024;
-const CHAT_ACTIONS = new Set([
-  "typing",
-  "upload_photo",
-  "record_video",
-  "upload_video",
-  "record_voice",
-  "upload_voice",
-  "upload_document",
-  "choose_sticker",
-  "find_location",
-  "record_video_note",
-  "upload_video_note",
-]);
 
 /** A Bot API server on 127.0.0.1 for tests; see the module comment. */
 export class TelegramStandIn {
@@ -366,8 +50,13 @@ export class TelegramStandIn {
   readonly url: string;
   /** Every call with the right token, in arrival order. */
   readonly calls: RecordedCall[] = [];
-  /** Current setWebhook state. */
-  webhook: WebhookState = { url: "" };
+  /** Current setWebhook state (tests may set it, to simulate a webhook or its delivery errors). */
+  get webhook(): WebhookState {
+    return this.feed.webhook;
+  }
+  set webhook(state: WebhookState) {
+    this.feed.webhook = state;
+  }
 
   /** The bot's user id (getMe; the sender of its messages). */
   readonly botId: number;
@@ -377,8 +66,7 @@ export class TelegramStandIn {
   private readonly faults = new Map<string, TelegramFault[]>();
   private readonly delays = new Map<string, number[]>();
   private readonly files = new Map<string, { stored: StoredFile; data: Buffer }>();
-  private readonly updates: Json[] = [];
-  private readonly waiters = new Set<PollWaiter>();
+  private readonly feed = new UpdateFeed();
   private readonly sleepers = new Set<PollWaiter>();
   private commands: unknown[] = [];
   private fileCounter = 0;
@@ -476,8 +164,7 @@ export class TelegramStandIn {
 
   /** Queues an update for getUpdates (and wakes a long poll). */
   pushUpdate(update: object): void {
-    this.updates.push(update as Json);
-    for (const waiter of [...this.waiters]) waiter.wake();
+    this.feed.push(update);
   }
 
   /** Forgets calls, faults, delays, files, queued updates, chats, commands and the webhook. */
@@ -486,18 +173,18 @@ export class TelegramStandIn {
     this.faults.clear();
     this.delays.clear();
     this.files.clear();
-    this.updates.length = 0;
+    this.feed.reset();
     this.chats.clear();
     this.nextMessageId.clear();
     this.commands = [];
-    this.webhook = { url: "" };
   }
 
   /** Stops the server: ends long polls and delayed answers, closes every connection. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const waiter of [...this.waiters, ...this.sleepers]) waiter.wake();
+    this.feed.stop();
+    for (const waiter of [...this.sleepers]) waiter.wake();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -574,10 +261,10 @@ export class TelegramStandIn {
       sendDocument: (p, f) => this.sendDocument(p, f),
       deleteMessage: (p) => this.deleteMessage(p),
       getFile: (p) => this.getFile(p),
-      setWebhook: (p) => this.setWebhook(p),
-      deleteWebhook: (p) => this.deleteWebhook(p),
-      getWebhookInfo: () => this.getWebhookInfo(),
-      getUpdates: (p) => this.getUpdates(p),
+      setWebhook: (p) => this.feed.setWebhook(p),
+      deleteWebhook: (p) => this.feed.deleteWebhook(p),
+      getWebhookInfo: () => this.feed.getWebhookInfo(),
+      getUpdates: (p) => this.feed.getUpdates(p),
       setMyCommands: (p) => this.setMyCommands(p),
       getMyCommands: () => this.commands,
       deleteMyCommands: () => {
@@ -695,73 +382,6 @@ export class TelegramStandIn {
     return file.stored;
   }
 
-  private setWebhook(params: Json): true {
-    const url = typeof params.url === "string" ? params.url : "";
-    if (url !== "" && !/^https:\/\//i.test(url)) throw badRequest("bad webhook: An HTTPS URL must be provided for webhook");
-    const secret = params.secret_token;
-    if (secret !== undefined && (typeof secret !== "string" || !/^[A-Za-z0-9_-]{1,256}$/.test(secret))) {
-      throw badRequest("secret token contains unallowed characters");
-    }
-    const allowedUpdates = toStringArray(params.allowed_updates);
-    const dropPendingUpdates = toBoolean(params.drop_pending_updates);
-    if (dropPendingUpdates) this.updates.length = 0;
-    this.webhook = {
-      url,
-      ...(typeof secret === "string" ? { secretToken: secret } : {}),
-      ...(allowedUpdates ? { allowedUpdates } : {}),
-      ...(dropPendingUpdates !== undefined ? { dropPendingUpdates } : {}),
-    };
-    return true;
-  }
-
-  private deleteWebhook(params: Json): true {
-    if (toBoolean(params.drop_pending_updates)) this.updates.length = 0;
-    this.webhook = { url: "" };
-    return true;
-  }
-
-  private getWebhookInfo(): Json {
-    const w = this.webhook;
-    return {
-      url: w.url,
-      has_custom_certificate: false,
-      pending_update_count: this.updates.length,
-      ...(w.url !== "" ? { max_connections: 40, ip_address: "127.0.0.1" } : {}),
-      ...(w.lastErrorDate !== undefined ? { last_error_date: w.lastErrorDate } : {}),
-      ...(w.lastErrorMessage !== undefined ? { last_error_message: w.lastErrorMessage } : {}),
-      ...(w.allowedUpdates ? { allowed_updates: w.allowedUpdates } : {}),
-    };
-  }
-
-  private async getUpdates(params: Json): Promise<Json[]> {
-    if (this.webhook.url !== "") {
-      throw new ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
-    }
-    const offset = toInteger(params.offset);
-    const limit = Math.min(Math.max(toInteger(params.limit) ?? 100, 1), 100);
-    const timeoutSeconds = Math.max(toInteger(params.timeout) ?? 0, 0);
-    if (offset !== undefined && offset > 0) {
-      // Confirms every update below offset.
-      const keep = this.updates.filter((u) => Number(u.update_id) >= offset);
-      this.updates.splice(0, this.updates.length, ...keep);
-    }
-    const pick = () => (offset !== undefined && offset < 0 ? this.updates.slice(offset) : this.updates).slice(0, limit);
-    if (pick().length === 0 && timeoutSeconds > 0 && !this.stopped) {
-      await new Promise<void>((resolve) => {
-        const waiter: PollWaiter = {
-          wake: () => {
-            this.waiters.delete(waiter);
-            clearTimeout(timer);
-            resolve();
-          },
-        };
-        const timer = setTimeout(() => waiter.wake(), timeoutSeconds * 1000);
-        this.waiters.add(waiter);
-      });
-    }
-    return pick();
-  }
-
   private setMyCommands(params: Json): true {
     const commands = typeof params.commands === "string" ? safeJson(params.commands) : params.commands;
     if (!Array.isArray(commands)) throw badRequest("can't parse commands JSON object");
@@ -809,112 +429,4 @@ export class TelegramStandIn {
       this.sleepers.add(waiter);
     });
   }
-}
-
-/** Parses and validates message text like the Bot API; throws the 400 Telegram would answer. */
-function parseText(
-  rawText: unknown,
-  rawParseMode: unknown,
-  options: { allowEmpty: boolean; what?: "text" | "caption" },
-): { text: string; parseMode?: string; plainText: string; entities: ParsedEntity[] } {
-  const what = options.what ?? "text";
-  const text = rawText === undefined || rawText === null ? "" : String(rawText);
-  const parseMode = typeof rawParseMode === "string" && rawParseMode !== "" ? rawParseMode : undefined;
-  let plainText = text;
-  let entities: ParsedEntity[] = [];
-  if (parseMode !== undefined) {
-    if (parseMode.toLowerCase() === "html") {
-      const check = checkTelegramHtml(text);
-      if (!check.ok) throw badRequest(`can't parse entities: ${check.reason}`);
-      plainText = check.text;
-      entities = check.entities;
-    } else if (!["markdown", "markdownv2"].includes(parseMode.toLowerCase())) {
-      throw badRequest("unsupported parse_mode");
-    }
-  }
-  if (!options.allowEmpty && plainText.trim() === "") throw badRequest(`message ${what} is empty`);
-  const limit = what === "caption" ? 1024 : TELEGRAM_MESSAGE_LIMIT;
-  if (plainText.length > limit) throw badRequest(what === "caption" ? "message caption is too long" : "message is too long");
-  return { text, ...(parseMode !== undefined ? { parseMode } : {}), plainText, entities };
-}
-
-function requireChatId(params: Json): number {
-  const chatId = toInteger(params.chat_id);
-  if (params.chat_id === undefined || params.chat_id === "") throw badRequest("chat_id is empty");
-  if (chatId === undefined || chatId === 0) throw badRequest("chat not found");
-  return chatId;
-}
-
-/** A Chat for an id: positive = private, -100… = supergroup, other negative = group. */
-function chatJson(chatId: number): Json {
-  if (chatId > 0) return { id: chatId, type: "private", first_name: "Test" };
-  if (chatId <= -1_000_000_000_000) return { id: chatId, type: "supergroup", title: "Test supergroup" };
-  return { id: chatId, type: "group", title: "Test group" };
-}
-
-function toInteger(value: unknown): number | undefined {
-  if (typeof value === "number" && Number.isInteger(value)) return value;
-  if (typeof value === "string" && /^-?\d+$/.test(value.trim())) return Number(value.trim());
-  return undefined;
-}
-
-function toBoolean(value: unknown): boolean | undefined {
-  if (typeof value === "boolean") return value;
-  if (typeof value === "string") return value === "true" || value === "1";
-  return undefined;
-}
-
-function toStringArray(value: unknown): string[] | undefined {
-  const parsed = typeof value === "string" ? safeJson(value) : value;
-  return Array.isArray(parsed) ? parsed.map(String) : undefined;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-
-/** Parameters from the query string and the body (JSON, urlencoded or multipart), as the Bot API accepts them. */
-async function parseParams(req: IncomingMessage, url: URL, body: Buffer): Promise<{ params: Json; files: Record<string, RecordedFile> }> {
-  const params: Json = Object.fromEntries(url.searchParams);
-  const files: Record<string, RecordedFile> = {};
-  const contentType = String(req.headers["content-type"] ?? "").toLowerCase();
-  if (body.length === 0) return { params, files };
-  if (contentType.startsWith("application/json")) {
-    const parsed = JSON.parse(body.toString("utf8")) as unknown;
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
-    Object.assign(params, parsed);
-  } else if (contentType.startsWith("application/x-www-form-urlencoded")) {
-    Object.assign(params, Object.fromEntries(new URLSearchParams(body.toString("utf8"))));
-  } else if (contentType.startsWith("multipart/form-data")) {
-    const request = new UndiciRequest("http://127.0.0.1/", {
-      method: "POST",
-      headers: { "content-type": String(req.headers["content-type"]) },
-      body,
-    });
-    const form = await request.formData();
-    for (const [name, value] of form) {
-      if (typeof value === "string") params[name] = value;
-      else {
-        files[name] = {
-          filename: value.name,
-          contentType: value.type || "application/octet-stream",
-          data: Buffer.from(await value.arrayBuffer()),
-        };
-      }
-    }
-  }
-  return { params, files };
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)) });
-  res.end(text);
 }

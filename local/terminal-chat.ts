@@ -90,39 +90,9 @@ export async function runTerminalChat(options: TerminalChatOptions): Promise<Ter
   const print = (text: string) => {
     if (text) output.write(text);
   };
-  const show = async (call: ObservedCall) => {
-    const params = (call.params ?? {}) as Record<string, unknown>;
-    if (Number(params.chat_id) !== user.id) return;
-    switch (call.method) {
-      case "sendMessageDraft":
-        print(renderer.draft(visibleText(params)));
-        return;
-      case "sendMessage":
-        print(renderer.message(visibleText(params)));
-        return;
-      case "editMessageText":
-        print(renderer.edit(visibleText(params)));
-        return;
-      case "sendDocument": {
-        const document = params.document;
-        if (!isInputFile(document)) {
-          print(renderer.document("(a file already on Telegram, not saved)"));
-          return;
-        }
-        await mkdir(options.exportsDir, { recursive: true });
-        const path = await freePath(options.exportsDir, document.filename, exists);
-        await writeFile(path, document.data);
-        savedFiles.push(path);
-        const caption = typeof params.caption === "string" ? visibleText({ text: params.caption, parse_mode: params.parse_mode }) : undefined;
-        print(renderer.document(relative(cwd, path) || path, caption));
-        return;
-      }
-      default:
-        return;
-    }
-  };
+  const view: ReplyView = { userId: user.id, renderer, print, exportsDir: options.exportsDir, cwd, savedFiles };
   const unsubscribe = options.subscribe((call) => {
-    printing = printing.then(() => show(call)).catch((error: unknown) => print(`(could not show the reply: ${String(error)})\n`));
+    printing = printing.then(() => showReply(call, view)).catch((error: unknown) => print(`(could not show the reply: ${String(error)})\n`));
   });
 
   const send = async (update: Update) => {
@@ -137,22 +107,11 @@ export async function runTerminalChat(options: TerminalChatOptions): Promise<Ter
   };
 
   const importFile = async (argument: string) => {
-    if (!argument) {
-      print(`usage: ${IMPORT_COMMAND} <path to an archive .json file>\n`);
-      return;
-    }
-    const path = resolve(cwd, argument);
-    let data: Buffer;
-    try {
-      data = await readFile(path);
-    } catch (error) {
-      print(`cannot read ${argument}: ${(error as NodeJS.ErrnoException).code ?? String(error)}\n`);
-      return;
-    }
-    const fileName = basename(path);
-    const fileId = options.uploadFile(data, fileName);
-    print(`(sending ${fileName}, ${data.length} bytes, as a document)\n`);
-    await send(updates.document({ fileId, fileName, fileSize: data.length }));
+    const document = await readImport(argument, cwd, print);
+    if (document === undefined) return;
+    const fileId = options.uploadFile(document.data, document.fileName);
+    print(`(sending ${document.fileName}, ${document.data.length} bytes, as a document)\n`);
+    await send(updates.document({ fileId, fileName: document.fileName, fileSize: document.data.length }));
   };
 
   const rl = createInterface({ input: options.input, terminal: false });
@@ -185,4 +144,62 @@ export async function runTerminalChat(options: TerminalChatOptions): Promise<Ter
     print(renderer.closeDraft());
   }
   return { updates: handled, savedFiles };
+}
+
+/** Where a bot reply is shown: the user's chat, rendered to the terminal, documents saved. */
+interface ReplyView {
+  readonly userId: number;
+  readonly renderer: TranscriptRenderer;
+  readonly print: (text: string) => void;
+  readonly exportsDir: string;
+  readonly cwd: string;
+  readonly savedFiles: string[];
+}
+
+/** Shows one Bot API call the way the user would see it in Telegram. */
+async function showReply(call: ObservedCall, view: ReplyView): Promise<void> {
+  const params = (call.params ?? {}) as Record<string, unknown>;
+  if (Number(params.chat_id) !== view.userId) return;
+  switch (call.method) {
+    case "sendMessageDraft":
+      view.print(view.renderer.draft(visibleText(params)));
+      return;
+    case "sendMessage":
+      view.print(view.renderer.message(visibleText(params)));
+      return;
+    case "editMessageText":
+      view.print(view.renderer.edit(visibleText(params)));
+      return;
+    case "sendDocument": {
+      const document = params.document;
+      if (!isInputFile(document)) {
+        view.print(view.renderer.document("(a file already on Telegram, not saved)"));
+        return;
+      }
+      await mkdir(view.exportsDir, { recursive: true });
+      const path = await freePath(view.exportsDir, document.filename, exists);
+      await writeFile(path, document.data);
+      view.savedFiles.push(path);
+      const caption = typeof params.caption === "string" ? visibleText({ text: params.caption, parse_mode: params.parse_mode }) : undefined;
+      view.print(view.renderer.document(relative(view.cwd, path) || path, caption));
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** Reads the file named after /import, or says why not. */
+async function readImport(argument: string, cwd: string, print: (text: string) => void): Promise<{ data: Buffer; fileName: string } | undefined> {
+  if (!argument) {
+    print(`usage: ${IMPORT_COMMAND} <path to an archive .json file>\n`);
+    return undefined;
+  }
+  const path = resolve(cwd, argument);
+  try {
+    return { data: await readFile(path), fileName: basename(path) };
+  } catch (error) {
+    print(`cannot read ${argument}: ${(error as NodeJS.ErrnoException).code ?? String(error)}\n`);
+    return undefined;
+  }
 }

@@ -112,6 +112,64 @@ export function shellQuote(arg: string): string {
   return /^[\w@%+=:,./~-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The options main parses, checked. */
+interface ManageOptions {
+  readonly command: "start" | "stop" | "status" | "ssh";
+  readonly timeoutMs: number;
+  readonly wait: boolean;
+  readonly key: string | undefined;
+  readonly user: string;
+  readonly exec: boolean;
+  readonly outputsFile: string | undefined;
+  readonly stack: string | undefined;
+}
+
+/** What every command works with: the deployed instance, its API and the chosen options. */
+interface CommandContext {
+  readonly deps: ManageOllamaDeps;
+  readonly options: ManageOptions;
+  readonly out: (line: string) => void;
+  readonly outputs: StackOutputs;
+  readonly ec2: Ec2Api;
+  readonly instanceId: string;
+  readonly apiUrl: () => string;
+  /** The API key, remembered so that output redacts it. */
+  readonly apiKey: () => string;
+}
+
+const COMMANDS = ["start", "stop", "status", "ssh"] as const;
+
+/** Parses argv; undefined when help was asked for. */
+function parseOptions(argv: readonly string[]): ManageOptions | undefined {
+  const { values, positionals } = parseCli(argv, {
+    help: { type: "boolean", short: "h" },
+    timeout: { type: "string" },
+    wait: { type: "boolean" },
+    key: { type: "string" },
+    user: { type: "string" },
+    exec: { type: "boolean" },
+    "outputs-file": { type: "string" },
+    stack: { type: "string" },
+  });
+  if (values.help) return undefined;
+  const command = COMMANDS.find((c) => c === positionals[0]);
+  if (positionals.length !== 1 || command === undefined) {
+    throw new UsageError(`expected one command: start, stop, status or ssh${positionals.length > 0 ? `, got "${positionals.join(" ")}"` : ""}`);
+  }
+  const timeoutRaw = values.timeout as string | undefined;
+  if (timeoutRaw !== undefined && !/^\d+$/.test(timeoutRaw)) throw new UsageError(`--timeout must be a number of seconds, got "${timeoutRaw}"`);
+  return {
+    command,
+    timeoutMs: (timeoutRaw !== undefined ? Number(timeoutRaw) : DEFAULT_START_TIMEOUT_SECONDS) * 1000,
+    wait: Boolean(values.wait),
+    key: values.key as string | undefined,
+    user: (values.user as string | undefined) ?? DEFAULT_SSH_USER,
+    exec: Boolean(values.exec),
+    outputsFile: values["outputs-file"] as string | undefined,
+    stack: values.stack as string | undefined,
+  };
+}
+
 /** Runs the script; resolves with the exit code. */
 export async function main(argv: readonly string[], given: Partial<ManageOllamaDeps> = {}): Promise<number> {
   const deps = { ...defaults(), ...given };
@@ -120,168 +178,159 @@ export async function main(argv: readonly string[], given: Partial<ManageOllamaD
   return runCommand(
     deps.io,
     async () => {
-      const { values, positionals } = parseCli(argv, {
-        help: { type: "boolean", short: "h" },
-        timeout: { type: "string" },
-        wait: { type: "boolean" },
-        key: { type: "string" },
-        user: { type: "string" },
-        exec: { type: "boolean" },
-        "outputs-file": { type: "string" },
-        stack: { type: "string" },
-      });
-      if (values.help) {
+      const options = parseOptions(argv);
+      if (options === undefined) {
         deps.io.stdout.write(HELP);
         return EXIT_OK;
       }
-      const command = positionals[0];
-      if (positionals.length !== 1 || !["start", "stop", "status", "ssh"].includes(command ?? "")) {
-        throw new UsageError(`expected one command: start, stop, status or ssh${command ? `, got "${positionals.join(" ")}"` : ""}`);
-      }
-      const timeoutRaw = values.timeout as string | undefined;
-      if (timeoutRaw !== undefined && !/^\d+$/.test(timeoutRaw)) throw new UsageError(`--timeout must be a number of seconds, got "${timeoutRaw}"`);
-      const timeoutMs = (timeoutRaw !== undefined ? Number(timeoutRaw) : DEFAULT_START_TIMEOUT_SECONDS) * 1000;
-
-      const outputs = await deps.outputs({ cwd: deps.cwd, env: deps.env, file: values["outputs-file"] as string | undefined, stackName: values.stack as string | undefined });
-      const instanceId = outputs.require(OUTPUT_NAMES.ollamaInstanceId);
-      const ec2 = deps.ec2(stackRegion(outputs, deps.env));
-      const apiUrl = () => outputs.require(OUTPUT_NAMES.ollamaUrl);
-      const apiKey = () => {
-        const key = outputs.require(OUTPUT_NAMES.ollamaApiKey);
-        secrets.push(key);
-        return key;
+      const outputs = await deps.outputs({ cwd: deps.cwd, env: deps.env, file: options.outputsFile, stackName: options.stack });
+      const context: CommandContext = {
+        deps,
+        options,
+        out,
+        outputs,
+        ec2: deps.ec2(stackRegion(outputs, deps.env)),
+        instanceId: outputs.require(OUTPUT_NAMES.ollamaInstanceId),
+        apiUrl: () => outputs.require(OUTPUT_NAMES.ollamaUrl),
+        apiKey: () => {
+          const key = outputs.require(OUTPUT_NAMES.ollamaApiKey);
+          secrets.push(key);
+          return key;
+        },
       };
-
-      switch (command) {
-        case "status":
-          return status();
-        case "start":
-          return start();
-        case "stop":
-          return stop();
-        default:
-          return ssh();
-      }
-
-      async function status(): Promise<number> {
-        const instance = await describe(ec2, instanceId);
-        out(`instance  ${instanceId}  ${instance.state}${instance.instanceType ? `  (${instance.instanceType})` : ""}`);
-        out(`public IP ${instance.publicIp ?? outputs.get(OUTPUT_NAMES.ollamaPublicIp) ?? "none"}`);
-        if (instance.state !== "running") {
-          out(`API       not checked: the instance is ${instance.state} (start it with npm run manage-ollama -- start)`);
-          return EXIT_OK;
-        }
-        const url = apiUrl();
-        const health = await probeOllama(deps.ollama(url, apiKey()));
-        if (!health.ok) {
-          out(`API       ${url}: ${health.reason}`);
-          return EXIT_FAILURE;
-        }
-        out(`API       ${url}: Ollama ${health.version}, answering through the proxy`);
-        const configured = deps.configuredModels();
-        const comparison = compareModels(health.models, configured);
-        out(`models    ${health.models.length} present, ${configured.length} configured`);
-        for (const l of formatModelComparison(comparison, configured)) out(l);
-        return comparison.missing.length > 0 ? EXIT_FAILURE : EXIT_OK;
-      }
-
-      async function start(): Promise<number> {
-        const started = deps.now();
-        const deadline = started + timeoutMs;
-        let instance = await describe(ec2, instanceId);
-        if (instance.state === "stopping") {
-          const progress = startProgress(deps.io.stderr, "waiting for the instance to finish stopping");
-          while (instance.state === "stopping") {
-            if (deps.now() > deadline) return timedOut(progress, "the instance is still stopping");
-            await deps.sleep(deps.pollIntervalMs);
-            instance = await describe(ec2, instanceId);
-            progress.step();
-          }
-          progress.done(`instance ${instance.state}`);
-        }
-        if (instance.state === "terminated" || instance.state === "shutting-down") throw new CliError(`instance ${instanceId} is ${instance.state}; deploy the stack again`);
-        if (instance.state !== "running") {
-          await awsCall("ec2 StartInstances", () => ec2.send(new StartInstancesCommand({ InstanceIds: [instanceId] })));
-          out(`starting ${instanceId} (was ${instance.state})`);
-          const progress = startProgress(deps.io.stderr, "waiting for the instance to run");
-          while (instance.state !== "running") {
-            if (deps.now() > deadline) return timedOut(progress, `the instance is ${instance.state}`);
-            await deps.sleep(deps.pollIntervalMs);
-            instance = await describe(ec2, instanceId);
-            progress.step();
-          }
-          progress.done("instance running");
-        } else {
-          out(`${instanceId} is already running`);
-        }
-        const url = apiUrl();
-        const api = deps.ollama(url, apiKey());
-        const progress = startProgress(deps.io.stderr, `waiting for the Ollama API at ${url}`);
-        for (;;) {
-          const health = await probeOllama(api);
-          if (health.ok) {
-            progress.done(`Ollama ${health.version} answers through the proxy`);
-            const configured = deps.configuredModels();
-            const comparison = compareModels(health.models, configured);
-            for (const l of formatModelComparison(comparison, configured)) out(l);
-            out("ready: the bot can chat now");
-            return EXIT_OK;
-          }
-          if (health.reason.includes("401")) {
-            progress.done("the proxy answers but refuses the API key");
-            throw new CliError(`${health.reason}; redeploy, or compare ollama_api_key with /etc/nginx on the instance`);
-          }
-          if (deps.now() > deadline) return timedOut(progress, `last answer: ${health.reason}`);
-          await deps.sleep(deps.pollIntervalMs);
-          progress.step();
-        }
-      }
-
-      function timedOut(progress: ReturnType<typeof startProgress>, why: string): number {
-        progress.done("gave up");
-        deps.io.stderr.write(`error: not ready within ${Math.round(timeoutMs / 1000)} s (${why}); check again with npm run manage-ollama -- status\n`);
-        return EXIT_FAILURE;
-      }
-
-      async function stop(): Promise<number> {
-        let instance = await describe(ec2, instanceId);
-        if (instance.state === "stopped") {
-          out(`${instanceId} is already stopped`);
-          return EXIT_OK;
-        }
-        await awsCall("ec2 StopInstances", () => ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] })));
-        out(`stopping ${instanceId}; its models are synced to S3 on shutdown and restored on the next start`);
-        out("until it runs again the bot answers that the AI server is unreachable");
-        if (values.wait) {
-          const deadline = deps.now() + timeoutMs;
-          const progress = startProgress(deps.io.stderr, "waiting for the instance to stop");
-          while (instance.state !== "stopped") {
-            if (deps.now() > deadline) return timedOut(progress, `the instance is ${instance.state}`);
-            await deps.sleep(deps.pollIntervalMs);
-            instance = await describe(ec2, instanceId);
-            progress.step();
-          }
-          progress.done("instance stopped");
-        }
-        return EXIT_OK;
-      }
-
-      async function ssh(): Promise<number> {
-        const instance = await describe(ec2, instanceId);
-        const host = instance.publicIp ?? outputs.get(OUTPUT_NAMES.ollamaPublicIp);
-        if (!host) throw new CliError(`instance ${instanceId} has no public IP (it is ${instance.state})`);
-        if (instance.state !== "running") deps.io.stderr.write(`warning: the instance is ${instance.state}; start it first with npm run manage-ollama -- start\n`);
-        const args = sshArgs(host, (values.user as string | undefined) ?? DEFAULT_SSH_USER, values.key as string | undefined);
-        if (!values.exec) {
-          out(["ssh", ...args].map(shellQuote).join(" "));
-          if (!values.key) out(`(add -i <key file> unless your ssh agent holds the instance's key; SSH must be allowed by sshAllowedCidr)`);
-          return EXIT_OK;
-        }
-        return deps.runSsh(args);
-      }
+      return { status, start, stop, ssh }[options.command](context);
     },
     (text) => createRedactor(secrets)(text),
   );
+}
+
+async function status(context: CommandContext): Promise<number> {
+  const { deps, out, instanceId } = context;
+  const instance = await describe(context.ec2, instanceId);
+  out(`instance  ${instanceId}  ${instance.state}${instance.instanceType ? `  (${instance.instanceType})` : ""}`);
+  out(`public IP ${instance.publicIp ?? context.outputs.get(OUTPUT_NAMES.ollamaPublicIp) ?? "none"}`);
+  if (instance.state !== "running") {
+    out(`API       not checked: the instance is ${instance.state} (start it with npm run manage-ollama -- start)`);
+    return EXIT_OK;
+  }
+  const url = context.apiUrl();
+  const health = await probeOllama(deps.ollama(url, context.apiKey()));
+  if (!health.ok) {
+    out(`API       ${url}: ${health.reason}`);
+    return EXIT_FAILURE;
+  }
+  out(`API       ${url}: Ollama ${health.version}, answering through the proxy`);
+  const configured = deps.configuredModels();
+  const comparison = compareModels(health.models, configured);
+  out(`models    ${health.models.length} present, ${configured.length} configured`);
+  for (const l of formatModelComparison(comparison, configured)) out(l);
+  return comparison.missing.length > 0 ? EXIT_FAILURE : EXIT_OK;
+}
+
+/**
+ * Polls the instance until `done` holds for its state, showing progress; the final state, or
+ * the exit code of giving up at the deadline.
+ */
+async function waitForInstance(
+  context: CommandContext,
+  from: InstanceState,
+  done: (state: string) => boolean,
+  what: { waiting: string; done: (state: string) => string },
+  deadline: number,
+): Promise<InstanceState | number> {
+  const { deps } = context;
+  let instance = from;
+  const progress = startProgress(deps.io.stderr, what.waiting);
+  while (!done(instance.state)) {
+    if (deps.now() > deadline) return timedOut(context, progress, `the instance is ${instance.state}`);
+    await deps.sleep(deps.pollIntervalMs);
+    instance = await describe(context.ec2, context.instanceId);
+    progress.step();
+  }
+  progress.done(what.done(instance.state));
+  return instance;
+}
+
+async function start(context: CommandContext): Promise<number> {
+  const { deps, out, instanceId } = context;
+  const deadline = deps.now() + context.options.timeoutMs;
+  let instance: InstanceState | number = await describe(context.ec2, instanceId);
+  if (instance.state === "stopping") {
+    instance = await waitForInstance(context, instance, (s) => s !== "stopping", { waiting: "waiting for the instance to finish stopping", done: (s) => `instance ${s}` }, deadline);
+    if (typeof instance === "number") return instance;
+  }
+  if (instance.state === "terminated" || instance.state === "shutting-down") throw new CliError(`instance ${instanceId} is ${instance.state}; deploy the stack again`);
+  if (instance.state !== "running") {
+    await awsCall("ec2 StartInstances", () => context.ec2.send(new StartInstancesCommand({ InstanceIds: [instanceId] })));
+    out(`starting ${instanceId} (was ${instance.state})`);
+    instance = await waitForInstance(context, instance, (s) => s === "running", { waiting: "waiting for the instance to run", done: () => "instance running" }, deadline);
+    if (typeof instance === "number") return instance;
+  } else {
+    out(`${instanceId} is already running`);
+  }
+  return waitForApi(context, deadline);
+}
+
+/** Polls the Ollama API through the proxy until it answers, the key is refused, or the deadline. */
+async function waitForApi(context: CommandContext, deadline: number): Promise<number> {
+  const { deps, out } = context;
+  const url = context.apiUrl();
+  const api = deps.ollama(url, context.apiKey());
+  const progress = startProgress(deps.io.stderr, `waiting for the Ollama API at ${url}`);
+  for (;;) {
+    const health = await probeOllama(api);
+    if (health.ok) {
+      progress.done(`Ollama ${health.version} answers through the proxy`);
+      const configured = deps.configuredModels();
+      const comparison = compareModels(health.models, configured);
+      for (const l of formatModelComparison(comparison, configured)) out(l);
+      out("ready: the bot can chat now");
+      return EXIT_OK;
+    }
+    if (health.reason.includes("401")) {
+      progress.done("the proxy answers but refuses the API key");
+      throw new CliError(`${health.reason}; redeploy, or compare ollama_api_key with /etc/nginx on the instance`);
+    }
+    if (deps.now() > deadline) return timedOut(context, progress, `last answer: ${health.reason}`);
+    await deps.sleep(deps.pollIntervalMs);
+    progress.step();
+  }
+}
+
+function timedOut(context: CommandContext, progress: ReturnType<typeof startProgress>, why: string): number {
+  progress.done("gave up");
+  context.deps.io.stderr.write(`error: not ready within ${Math.round(context.options.timeoutMs / 1000)} s (${why}); check again with npm run manage-ollama -- status\n`);
+  return EXIT_FAILURE;
+}
+
+async function stop(context: CommandContext): Promise<number> {
+  const { deps, out, instanceId } = context;
+  const instance = await describe(context.ec2, instanceId);
+  if (instance.state === "stopped") {
+    out(`${instanceId} is already stopped`);
+    return EXIT_OK;
+  }
+  await awsCall("ec2 StopInstances", () => context.ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] })));
+  out(`stopping ${instanceId}; its models are synced to S3 on shutdown and restored on the next start`);
+  out("until it runs again the bot answers that the AI server is unreachable");
+  if (!context.options.wait) return EXIT_OK;
+  const stopped = await waitForInstance(context, instance, (s) => s === "stopped", { waiting: "waiting for the instance to stop", done: () => "instance stopped" }, deps.now() + context.options.timeoutMs);
+  return typeof stopped === "number" ? stopped : EXIT_OK;
+}
+
+async function ssh(context: CommandContext): Promise<number> {
+  const { deps, out, instanceId, options } = context;
+  const instance = await describe(context.ec2, instanceId);
+  const host = instance.publicIp ?? context.outputs.get(OUTPUT_NAMES.ollamaPublicIp);
+  if (!host) throw new CliError(`instance ${instanceId} has no public IP (it is ${instance.state})`);
+  if (instance.state !== "running") deps.io.stderr.write(`warning: the instance is ${instance.state}; start it first with npm run manage-ollama -- start\n`);
+  const args = sshArgs(host, options.user, options.key);
+  if (!options.exec) {
+    out(["ssh", ...args].map(shellQuote).join(" "));
+    if (!options.key) out(`(add -i <key file> unless your ssh agent holds the instance's key; SSH must be allowed by sshAllowedCidr)`);
+    return EXIT_OK;
+  }
+  return deps.runSsh(args);
 }
 
 if (require.main === module) runMain((argv) => main(argv));

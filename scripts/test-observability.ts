@@ -104,6 +104,19 @@ export function verdict(result: ObservabilityResult, names: { logGroup: string; 
   return lines;
 }
 
+/** What each step of a run works with. */
+interface RunContext {
+  readonly deps: TestObservabilityDeps;
+  readonly out: (line: string) => void;
+  readonly region: string;
+  readonly names: { readonly logGroup: string; readonly metric: string; readonly alarm: string };
+  /** The marker that finds this run's log line. */
+  readonly requestedBy: string;
+  readonly invokedAt: number;
+  /** Polls check until it holds or the --wait deadline passes. */
+  readonly pollUntil: (check: () => Promise<boolean>) => Promise<boolean>;
+}
+
 /** Runs the script; resolves with the exit code. */
 export async function main(argv: readonly string[], given: Partial<TestObservabilityDeps> = {}): Promise<number> {
   const deps = { ...defaults(), ...given };
@@ -127,113 +140,138 @@ export async function main(argv: readonly string[], given: Partial<TestObservabi
     const functionName = outputs.require(OUTPUT_NAMES.lambdaFunctionName);
     const logGroup = outputs.get(OUTPUT_NAMES.lambdaLogGroup) ?? `/aws/lambda/${functionName}`;
     const region = stackRegion(outputs, deps.env);
-    const names = { logGroup, metric: errorMetricName(functionName), alarm: errorAlarmName(functionName) };
     const requestedBy = `test-observability run ${deps.runId()}`;
-
-    // 1. The invocation.
     const invokedAt = deps.now();
-    out(`1. invoking ${functionName} (${region}) with the observability test payload`);
-    const invoked = await awsCall("lambda Invoke", () =>
-      deps.lambda(region).send(
-        new InvokeCommand({
-          FunctionName: functionName,
-          InvocationType: "RequestResponse",
-          Payload: new TextEncoder().encode(JSON.stringify(observabilityTestPayload(requestedBy))),
+    const deadline = invokedAt + waitMs;
+    const context: RunContext = {
+      deps,
+      out,
+      region,
+      names: { logGroup, metric: errorMetricName(functionName), alarm: errorAlarmName(functionName) },
+      requestedBy,
+      invokedAt,
+      pollUntil: async (check) => {
+        for (;;) {
+          if (await check()) return true;
+          if (deps.now() + deps.pollIntervalMs > deadline) return false;
+          await deps.sleep(deps.pollIntervalMs);
+        }
+      },
+    };
+
+    await invokeWithTestPayload(context, functionName);
+    const logFound = await findLogLine(context);
+    const metricFound = logFound && (await waitForDatapoint(context));
+    if (!logFound) out(`3. waiting for a datapoint of ${ERROR_METRIC_NAMESPACE}/${context.names.metric}\n   skipped (no log line)`);
+    const alarm = await checkAlarm(context, metricFound);
+    const result: ObservabilityResult = { logLine: logFound, metric: metricFound, alarm: alarm.fired, alarmState: alarm.state, alarmExists: alarm.exists };
+    for (const l of verdict(result, context.names)) out(l);
+    if (alarm.fired) out(`   (the alarm returns to OK by itself: missing data is not breaching)`);
+    return result.logLine && result.metric && result.alarm ? EXIT_OK : EXIT_FAILURE;
+  });
+}
+
+/** 1. The invocation, with the payload that makes the handler log one ERROR line. */
+async function invokeWithTestPayload(context: RunContext, functionName: string): Promise<void> {
+  const { deps, out, region } = context;
+  out(`1. invoking ${functionName} (${region}) with the observability test payload`);
+  const invoked = await awsCall("lambda Invoke", () =>
+    deps.lambda(region).send(
+      new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: "RequestResponse",
+        Payload: new TextEncoder().encode(JSON.stringify(observabilityTestPayload(context.requestedBy))),
+      }),
+    ),
+  );
+  const payloadText = invoked.Payload ? new TextDecoder().decode(invoked.Payload) : "";
+  if (invoked.FunctionError) throw new CliError(`the function failed (${invoked.FunctionError}): ${payloadText.slice(0, 300)}`);
+  let answered: unknown;
+  try {
+    answered = JSON.parse(payloadText);
+  } catch {
+    answered = undefined;
+  }
+  if ((answered as { ok?: unknown } | undefined)?.ok !== true) {
+    out(`   the function answered ${payloadText.slice(0, 200) || "nothing"}, not {"ok":true}: does the deployed handler know the observability test?`);
+  } else {
+    out(`   answered {"ok":true} (status ${invoked.StatusCode ?? "?"})`);
+  }
+}
+
+/** 2. The log line. */
+async function findLogLine(context: RunContext): Promise<boolean> {
+  const { deps, out, names, requestedBy } = context;
+  out(`2. looking for the ERROR line in ${names.logGroup}`);
+  const logs = deps.logs(context.region);
+  let logLine: string | undefined;
+  const found = await context.pollUntil(async () => {
+    const page = await awsCall("logs FilterLogEvents", () =>
+      logs.send(new FilterLogEventsCommand({ logGroupName: names.logGroup, startTime: context.invokedAt - 60_000, filterPattern: `"${requestedBy}"`, limit: 10 })),
+    );
+    const event = (page.events ?? []).find((e) => {
+      try {
+        const parsed = JSON.parse(e.message ?? "") as { level?: unknown; message?: unknown };
+        return parsed.level === "ERROR" && parsed.message === observabilityTestMessage(requestedBy);
+      } catch {
+        return false;
+      }
+    });
+    logLine = event?.message?.trim();
+    return event !== undefined;
+  });
+  out(found ? `   found: ${logLine}` : "   not found in time");
+  return found;
+}
+
+/** 3. The metric datapoint the log metric filter makes of the line. */
+async function waitForDatapoint(context: RunContext): Promise<boolean> {
+  const { deps, out, names } = context;
+  out(`3. waiting for a datapoint of ${ERROR_METRIC_NAMESPACE}/${names.metric}`);
+  const cloudwatch = deps.cloudwatch(context.region);
+  const fromMinute = Math.floor(context.invokedAt / 60_000) * 60_000;
+  let sum = 0;
+  const found = await context.pollUntil(async () => {
+    const stats = await awsCall("cloudwatch GetMetricStatistics", () =>
+      cloudwatch.send(
+        new GetMetricStatisticsCommand({
+          Namespace: ERROR_METRIC_NAMESPACE,
+          MetricName: names.metric,
+          StartTime: new Date(fromMinute),
+          EndTime: new Date(deps.now() + 60_000),
+          Period: 60,
+          Statistics: ["Sum"],
         }),
       ),
     );
-    const payloadText = invoked.Payload ? new TextDecoder().decode(invoked.Payload) : "";
-    if (invoked.FunctionError) throw new CliError(`the function failed (${invoked.FunctionError}): ${payloadText.slice(0, 300)}`);
-    let answered: unknown;
-    try {
-      answered = JSON.parse(payloadText);
-    } catch {
-      answered = undefined;
-    }
-    if ((answered as { ok?: unknown } | undefined)?.ok !== true) {
-      out(`   the function answered ${payloadText.slice(0, 200) || "nothing"}, not {"ok":true}: does the deployed handler know the observability test?`);
-    } else {
-      out(`   answered {"ok":true} (status ${invoked.StatusCode ?? "?"})`);
-    }
-
-    const deadline = invokedAt + waitMs;
-    const pollUntil = async (check: () => Promise<boolean>): Promise<boolean> => {
-      for (;;) {
-        if (await check()) return true;
-        if (deps.now() + deps.pollIntervalMs > deadline) return false;
-        await deps.sleep(deps.pollIntervalMs);
-      }
-    };
-
-    // 2. The log line.
-    out(`2. looking for the ERROR line in ${logGroup}`);
-    const logs = deps.logs(region);
-    let logLine: string | undefined;
-    const logFound = await pollUntil(async () => {
-      const page = await awsCall("logs FilterLogEvents", () =>
-        logs.send(new FilterLogEventsCommand({ logGroupName: logGroup, startTime: invokedAt - 60_000, filterPattern: `"${requestedBy}"`, limit: 10 })),
-      );
-      const event = (page.events ?? []).find((e) => {
-        try {
-          const parsed = JSON.parse(e.message ?? "") as { level?: unknown; message?: unknown };
-          return parsed.level === "ERROR" && parsed.message === observabilityTestMessage(requestedBy);
-        } catch {
-          return false;
-        }
-      });
-      logLine = event?.message?.trim();
-      return event !== undefined;
-    });
-    out(logFound ? `   found: ${logLine}` : "   not found in time");
-
-    // 3. The metric datapoint.
-    out(`3. waiting for a datapoint of ${ERROR_METRIC_NAMESPACE}/${names.metric}`);
-    const cloudwatch = deps.cloudwatch(region);
-    const fromMinute = Math.floor(invokedAt / 60_000) * 60_000;
-    let sum = 0;
-    const metricFound =
-      logFound &&
-      (await pollUntil(async () => {
-        const stats = await awsCall("cloudwatch GetMetricStatistics", () =>
-          cloudwatch.send(
-            new GetMetricStatisticsCommand({
-              Namespace: ERROR_METRIC_NAMESPACE,
-              MetricName: names.metric,
-              StartTime: new Date(fromMinute),
-              EndTime: new Date(deps.now() + 60_000),
-              Period: 60,
-              Statistics: ["Sum"],
-            }),
-          ),
-        );
-        sum = (stats.Datapoints ?? []).reduce((n, d) => n + (d.Sum ?? 0), 0);
-        return sum >= 1;
-      }));
-    out(metricFound ? `   datapoint: Sum ${sum} since ${new Date(fromMinute).toISOString()}` : logFound ? "   no datapoint in time" : "   skipped (no log line)");
-
-    // 4. The alarm.
-    out(`4. checking the alarm ${names.alarm}`);
-    let alarmState: string | undefined;
-    let alarmExists = false;
-    let shown: string | undefined;
-    const describeAlarm = async () => {
-      const result = await awsCall("cloudwatch DescribeAlarms", () => cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [names.alarm] })));
-      const alarm = result.MetricAlarms?.[0];
-      alarmExists = alarm !== undefined;
-      alarmState = alarm?.StateValue;
-      const line = alarm ? `   state ${alarm.StateValue}: ${alarm.StateReason ?? ""}`.trimEnd() : undefined;
-      if (line !== undefined && line !== shown) out(line);
-      shown = line;
-      return alarm?.StateValue === "ALARM";
-    };
-    const alarmFired = metricFound ? await pollUntil(describeAlarm) : await describeAlarm();
-    if (!alarmExists) out("   the alarm does not exist");
-
-    const result: ObservabilityResult = { logLine: logFound, metric: metricFound, alarm: alarmFired, alarmState, alarmExists };
-    for (const l of verdict(result, names)) out(l);
-    if (alarmFired) out(`   (the alarm returns to OK by itself: missing data is not breaching)`);
-    return result.logLine && result.metric && result.alarm ? EXIT_OK : EXIT_FAILURE;
+    sum = (stats.Datapoints ?? []).reduce((n, d) => n + (d.Sum ?? 0), 0);
+    return sum >= 1;
   });
+  out(found ? `   datapoint: Sum ${sum} since ${new Date(fromMinute).toISOString()}` : "   no datapoint in time");
+  return found;
+}
+
+/** 4. The alarm: polled until ALARM when the datapoint arrived, else looked at once. */
+async function checkAlarm(context: RunContext, metricFound: boolean): Promise<{ fired: boolean; state: string | undefined; exists: boolean }> {
+  const { out, names } = context;
+  out(`4. checking the alarm ${names.alarm}`);
+  const cloudwatch = context.deps.cloudwatch(context.region);
+  let state: string | undefined;
+  let exists = false;
+  let shown: string | undefined;
+  const describeAlarm = async () => {
+    const result = await awsCall("cloudwatch DescribeAlarms", () => cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [names.alarm] })));
+    const alarm = result.MetricAlarms?.[0];
+    exists = alarm !== undefined;
+    state = alarm?.StateValue;
+    const line = alarm ? `   state ${alarm.StateValue}: ${alarm.StateReason ?? ""}`.trimEnd() : undefined;
+    if (line !== undefined && line !== shown) out(line);
+    shown = line;
+    return alarm?.StateValue === "ALARM";
+  };
+  const fired = metricFound ? await context.pollUntil(describeAlarm) : await describeAlarm();
+  if (!exists) out("   the alarm does not exist");
+  return { fired, state, exists };
 }
 
 if (require.main === module) runMain((argv) => main(argv));
