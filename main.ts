@@ -11,7 +11,9 @@ import { Monitoring } from "./constructs/monitoring";
 import { OllamaServer } from "./constructs/ollama-server";
 import { SessionsTable } from "./constructs/sessions-table";
 import { StateBackend } from "./constructs/state-backend";
+import { UpdateQueue } from "./constructs/update-queue";
 import { WebhookApi } from "./constructs/webhook-api";
+import { WebhookAuthorizer } from "./constructs/webhook-authorizer";
 
 /** Props of {@link ChatbotStack}. */
 export interface ChatbotStackProps {
@@ -63,6 +65,7 @@ export class ChatbotStack extends TerraformStack {
       memorySize: memorySize.numberValue,
       timeoutSeconds: timeout.numberValue,
       deliveryMode: config.deliveryMode,
+      reservedConcurrency: config.reservedConcurrency,
       logRetentionDays: logRetention.numberValue,
       table,
       bucket,
@@ -72,18 +75,37 @@ export class ChatbotStack extends TerraformStack {
       webhookSecret: webhookSecret.result,
       ollamaApiKey: ollamaApiKey.result,
       allowedUserIds: allowedUserIds.stringValue,
+      userLimits: { messagesPerHour: config.userMessagesPerHour, messagesPerDay: config.userMessagesPerDay, importsPerDay: config.userImportsPerDay },
+      defaultSystemPrompt: config.defaultSystemPrompt,
       logLevel: config.logLevel,
       environment: environment.stringValue,
       labRoleArn: config.labRoleArn,
     });
+    const queue = config.deliveryMode === "queue" ? new UpdateQueue(this, "UpdateQueue", { fn, maximumConcurrency: config.queueMaxConcurrency }) : undefined;
+    const authorizer = queue
+      ? new WebhookAuthorizer(this, "WebhookAuthorizer", {
+          fn,
+          webhookSecret: webhookSecret.result,
+          runtime: config.lambdaRuntime,
+          logRetentionDays: logRetention.numberValue,
+          logLevel: config.logLevel,
+          labRoleArn: config.labRoleArn,
+        })
+      : undefined;
     const api = new WebhookApi(this, "WebhookApi", {
       fn,
       deliveryMode: config.deliveryMode,
+      queue,
+      authorizer,
+      region: config.region,
+      throttleRateLimit: config.apiThrottleRateLimit,
+      throttleBurstLimit: config.apiThrottleBurstLimit,
+      labRoleArn: config.labRoleArn,
       stageName: Token.asString(Fn.conditional(Op.eq(environment.stringValue, "prod"), "prod", "dev")),
     });
-    new Monitoring(this, "Monitoring", { fn, alarmEmail: config.alarmEmail });
+    new Monitoring(this, "Monitoring", { fn, deadLetterQueue: queue?.deadLetterQueue, alarmEmail: config.alarmEmail });
 
-    declareOutputs(this, { api, bucket, table, fn, ollama, ollamaApiKey, webhookSecret });
+    declareOutputs(this, { api, bucket, table, fn, queue, ollama, ollamaApiKey, webhookSecret });
   }
 }
 
@@ -145,12 +167,13 @@ function declareOutputs(
     readonly bucket: ArchiveBucket;
     readonly table: SessionsTable;
     readonly fn: BotFunction;
+    readonly queue: UpdateQueue | undefined;
     readonly ollama: OllamaServer;
     readonly ollamaApiKey: Password;
     readonly webhookSecret: Password;
   },
 ): void {
-  const { api, bucket, table, fn, ollama, ollamaApiKey, webhookSecret } = parts;
+  const { api, bucket, table, fn, queue, ollama, ollamaApiKey, webhookSecret } = parts;
   new TerraformOutput(scope, "api_gateway_url", { value: api.url, description: "Webhook URL to register with Telegram" });
   new TerraformOutput(scope, "s3_bucket_name", { value: bucket.bucketName });
   new TerraformOutput(scope, "dynamodb_table_name", { value: table.tableName });
@@ -159,8 +182,9 @@ function declareOutputs(
   new TerraformOutput(scope, "ollama_url", { value: ollama.url });
   new TerraformOutput(scope, "ollama_instance_id", { value: ollama.instance.id });
   new TerraformOutput(scope, "ollama_public_ip", { value: ollama.eip.publicIp });
-  if (fn.deadLetterQueue) {
-    new TerraformOutput(scope, "dead_letter_queue_url", { value: fn.deadLetterQueue.url });
+  if (queue) {
+    new TerraformOutput(scope, "update_queue_url", { value: queue.queue.url, description: "SQS FIFO queue of Telegram updates" });
+    new TerraformOutput(scope, "dead_letter_queue_url", { value: queue.deadLetterQueue.url, description: "Updates that failed every delivery" });
   }
   new TerraformOutput(scope, "ollama_api_key", { value: ollamaApiKey.result, sensitive: true });
   new TerraformOutput(scope, "webhook_secret", { value: webhookSecret.result, sensitive: true });

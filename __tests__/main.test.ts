@@ -14,6 +14,14 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+/** The function with the given handler setting. */
+function functionOf(tf: TerraformJson, handler: string): Record<string, unknown> {
+  const found = Object.values(resourcesOf(tf, "aws_lambda_function")).filter((f) => f.handler === handler);
+  if (found.length !== 1) throw new Error(`expected one function with handler ${handler}, found ${found.length}`);
+  return found[0];
+}
+const botFunctionOf = (tf: TerraformJson) => functionOf(tf, "index.handler");
+
 describe("ChatbotStack (main.ts)", () => {
   const { json, tf } = synthChatbot();
 
@@ -36,9 +44,12 @@ describe("ChatbotStack (main.ts)", () => {
       if (previous === undefined) delete process.env.TF_VAR_telegram_token;
       else process.env.TF_VAR_telegram_token = previous;
     }
-    const fn = onlyResource(tf, "aws_lambda_function");
+    const fn = botFunctionOf(tf);
     const env = (fn.environment as { variables: Record<string, string> }).variables;
     expect(env.TELEGRAM_TOKEN).toBe("${var.telegram_token}");
+    // The authorizer gets the webhook secret and nothing else of value.
+    const authorizerEnv = (functionOf(tf, "index.authorizer").environment as { variables: Record<string, string> }).variables;
+    expect(authorizerEnv).toEqual({ TELEGRAM_SECRET_TOKEN: "${random_password.WebhookSecret.result}", LOG_LEVEL: "INFO" });
     expect(env.OLLAMA_API_KEY).toBe("${random_password.OllamaApiKey.result}");
     expect(env.TELEGRAM_SECRET_TOKEN).toBe("${random_password.WebhookSecret.result}");
     expect(tf.variable?.telegram_token).toMatchObject({ sensitive: true, nullable: false });
@@ -70,7 +81,7 @@ describe("ChatbotStack (main.ts)", () => {
   it("feeds the one model list to both the function and the instance", () => {
     const models = ["llama3.2:1b", "phi3:mini"];
     const { tf: custom } = synthChatbot({ models });
-    const env = (onlyResource(custom, "aws_lambda_function").environment as { variables: Record<string, string> }).variables;
+    const env = (botFunctionOf(custom).environment as { variables: Record<string, string> }).variables;
     expect(env.OLLAMA_MODELS).toBe("llama3.2:1b,phi3:mini");
     expect(onlyResource(custom, "aws_instance").user_data).toContain('MODELS=("llama3.2:1b" "phi3:mini")');
   });
@@ -100,7 +111,7 @@ describe("ChatbotStack (main.ts)", () => {
     const outputs = tf.output ?? {};
     for (const name of [
       "api_gateway_url", "s3_bucket_name", "dynamodb_table_name", "lambda_function_name", "lambda_log_group",
-      "ollama_url", "ollama_instance_id", "ollama_public_ip",
+      "ollama_url", "ollama_instance_id", "ollama_public_ip", "update_queue_url", "dead_letter_queue_url",
     ]) {
       expect(outputs[name]).toBeDefined();
       expect(outputs[name].sensitive).toBeUndefined();
@@ -118,7 +129,18 @@ describe("ChatbotStack (main.ts)", () => {
     const { tf: lab } = synthChatbot({ labRoleArn: "arn:aws:iam::123456789012:role/LabRole" });
     expect(resourcesOf(lab, "aws_iam_role")).toEqual({});
     expect(onlyResource(lab, "aws_instance").iam_instance_profile).toBe("LabInstanceProfile");
-    expect(onlyResource(lab, "aws_lambda_function").role).toBe("arn:aws:iam::123456789012:role/LabRole");
+    for (const fn of Object.values(resourcesOf(lab, "aws_lambda_function"))) expect(fn.role).toBe("arn:aws:iam::123456789012:role/LabRole");
+    expect(onlyResource(lab, "aws_api_gateway_integration").credentials).toBe("arn:aws:iam::123456789012:role/LabRole");
+  });
+
+  it("delivers through the FIFO queue by default, bounded by the model server's parallelism, and the sync mode of the seed on request", () => {
+    expect(onlyResource(tf, "aws_lambda_event_source_mapping").scaling_config).toEqual({ maximum_concurrency: 2 });
+    expect(onlyResource(tf, "aws_api_gateway_method").authorization).toBe("CUSTOM");
+    const { tf: sync } = synthChatbot({ deliveryMode: "sync" });
+    expect(resourcesOf(sync, "aws_sqs_queue")).toEqual({});
+    expect(resourcesOf(sync, "aws_lambda_event_source_mapping")).toEqual({});
+    expect(Object.keys(resourcesOf(sync, "aws_lambda_function"))).toHaveLength(1);
+    expect(sync.output?.update_queue_url).toBeUndefined();
   });
 
   it("switches on the S3 backend from the configuration", () => {

@@ -13,8 +13,12 @@ import { DEFAULT_TABLE_NAME } from "./table-schema";
  * Terraform values at deploy time.
  */
 
-/** How API Gateway hands a Telegram update to the function. */
-export type DeliveryMode = "async" | "sync";
+/**
+ * How a Telegram update reaches the function. `queue`: API Gateway puts it on an SQS FIFO queue
+ * (one message group per chat) that the function consumes; `sync`: API Gateway invokes the
+ * function and Telegram waits for the answer (the seed's design).
+ */
+export type DeliveryMode = "queue" | "sync";
 /** Deployment environment; `prod` deploys to the `prod` stage, anything else to `dev`. */
 export type EnvironmentName = "dev" | "staging" | "prod";
 /** Log levels the handler understands (handler/config.ts). */
@@ -47,7 +51,7 @@ export interface StackConfig {
   readonly region: string;
   /** Default of the `environment` Terraform variable. @default "dev" */
   readonly environment: EnvironmentName;
-  /** Delivery mode (shapes the API integration, so it is fixed at synth time). @default "async" */
+  /** Delivery mode (shapes the API integration, so it is fixed at synth time). @default "queue" */
   readonly deliveryMode: DeliveryMode;
   /** The models the instance pulls and the bot offers, in order. @default DEFAULT_OLLAMA_MODELS */
   readonly models: readonly string[];
@@ -71,7 +75,7 @@ export interface StackConfig {
   readonly lambdaRuntime: string;
   /** Default of `lambda_memory_size`, in MB. @default 256 */
   readonly lambdaMemorySize: number;
-  /** Default of `lambda_timeout`, in seconds. @default 120 in async mode, 30 in sync mode */
+  /** Default of `lambda_timeout`, in seconds. @default 120 in queue mode, 30 in sync mode */
   readonly lambdaTimeoutSeconds: number;
   /** Default of `log_retention_days`. @default 14 */
   readonly logRetentionDays: number;
@@ -81,6 +85,32 @@ export interface StackConfig {
   readonly ollamaInstanceType: string;
   /** Root volume of the Ollama instance, in GiB (holds the OS and every model). @default 30 */
   readonly ollamaVolumeSizeGb: number;
+  /** Generations Ollama runs at once (OLLAMA_NUM_PARALLEL on the instance). @default 2 */
+  readonly ollamaNumParallel: number;
+  /**
+   * Queue mode: most function instances the queue's event source mapping runs at once
+   * (ScalingConfig.MaximumConcurrency, at least 2); the rest of the updates wait in the queue.
+   * Ollama's own queue (OLLAMA_MAX_QUEUE) is sized from it. @default max(2, ollamaNumParallel)
+   */
+  readonly queueMaxConcurrency: number;
+  /**
+   * Reserved concurrency of the bot function: a hard ceiling on instances running at once.
+   * Unset by default because an account whose concurrency limit is 10 (new accounts, AWS
+   * Academy) cannot reserve any. @default - unreserved (the account's pool)
+   */
+  readonly reservedConcurrency: number | undefined;
+  /** API Gateway stage throttling: steady requests per second. @default 10 */
+  readonly apiThrottleRateLimit: number;
+  /** API Gateway stage throttling: burst of requests. @default 20 */
+  readonly apiThrottleBurstLimit: number;
+  /** Chat messages one user may send per UTC clock hour; 0 for no limit. @default 30 */
+  readonly userMessagesPerHour: number;
+  /** Chat messages one user may send per UTC day; 0 for no limit. @default 200 */
+  readonly userMessagesPerDay: number;
+  /** Archive imports one user may make per UTC day; 0 for no limit. @default 10 */
+  readonly userImportsPerDay: number;
+  /** System prompt of a session that has none of its own (/system); "" for none. @default "" */
+  readonly defaultSystemPrompt: string;
   /** Remote state; set STATE_BUCKET (or stateBackend.bucket) to switch it on. @default - local state */
   readonly stateBackend: StateBackendConfig | undefined;
 }
@@ -90,12 +120,18 @@ export type StackConfigInput = {
   readonly [K in keyof StackConfig]?: K extends "stateBackend" ? Partial<StateBackendConfig> : StackConfig[K];
 };
 
-/** Seconds the function keeps after the Ollama call in async mode, to answer the user. */
-export const ASYNC_REPLY_MARGIN_SECONDS = 15;
+/** Seconds the function keeps after the Ollama call in queue mode, to answer the user. */
+export const QUEUE_REPLY_MARGIN_SECONDS = 15;
 /** Function timeout of sync mode: API Gateway gives up after 29 s anyway. */
 export const SYNC_LAMBDA_TIMEOUT_SECONDS = 30;
-/** Default function timeout of async mode. */
-export const ASYNC_LAMBDA_TIMEOUT_SECONDS = 120;
+/** Default function timeout of queue mode. */
+export const QUEUE_LAMBDA_TIMEOUT_SECONDS = 120;
+/** AWS's guidance: a queue's visibility timeout at least six times its consumer's timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+/** Deliveries of one queued update before it moves to the dead-letter queue. */
+export const QUEUE_MAX_RECEIVE_COUNT = 5;
+/** Longest system prompt, in characters (it is sent with every request). */
+export const SYSTEM_PROMPT_MAX_CHARS = 4000;
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS: readonly number[] = Object.freeze([
@@ -107,7 +143,7 @@ export const STACK_DEFAULTS = Object.freeze({
   projectName: "ai-chatbot",
   region: "us-east-1",
   environment: "dev" as EnvironmentName,
-  deliveryMode: "async" as DeliveryMode,
+  deliveryMode: "queue" as DeliveryMode,
   labInstanceProfileName: "LabInstanceProfile",
   allowedUserIds: "",
   functionName: "telegram-bot",
@@ -119,6 +155,13 @@ export const STACK_DEFAULTS = Object.freeze({
   logLevel: "INFO" as StackLogLevel,
   ollamaInstanceType: "t3.large",
   ollamaVolumeSizeGb: 30,
+  ollamaNumParallel: 2,
+  apiThrottleRateLimit: 10,
+  apiThrottleBurstLimit: 20,
+  userMessagesPerHour: 30,
+  userMessagesPerDay: 200,
+  userImportsPerDay: 10,
+  defaultSystemPrompt: "",
   stateKey: "ai-chatbot/terraform.tfstate",
   stateLocking: "dynamodb" as StateLocking,
   stateLockTable: "terraform-locks",
@@ -187,7 +230,7 @@ export function lambdaTimeoutBounds(mode: DeliveryMode): { readonly min: number;
   return mode === "sync"
     ? // The Ollama call alone may take SYNC_OLLAMA_TIMEOUT_MS; the function needs a few seconds more to answer.
       { min: Math.ceil(SYNC_OLLAMA_TIMEOUT_MS / 1000) + 3, max: SYNC_LAMBDA_TIMEOUT_SECONDS }
-    : { min: ASYNC_REPLY_MARGIN_SECONDS + 15, max: 900 };
+    : { min: QUEUE_REPLY_MARGIN_SECONDS + 15, max: 900 };
 }
 
 /**
@@ -199,13 +242,17 @@ export function validateStackConfig(input: StackConfigInput): StackConfig {
     "projectName", "region", "environment", "deliveryMode", "models", "labRoleArn", "labInstanceProfileName",
     "sshAllowedCidr", "alarmEmail", "allowedUserIds", "functionName", "tableName", "bucketNamePrefix",
     "lambdaRuntime", "lambdaMemorySize", "lambdaTimeoutSeconds", "logRetentionDays", "logLevel",
-    "ollamaInstanceType", "ollamaVolumeSizeGb", "stateBackend",
+    "ollamaInstanceType", "ollamaVolumeSizeGb", "ollamaNumParallel", "queueMaxConcurrency", "reservedConcurrency",
+    "apiThrottleRateLimit", "apiThrottleBurstLimit", "userMessagesPerHour", "userMessagesPerDay", "userImportsPerDay",
+    "defaultSystemPrompt", "stateBackend",
   ]);
   for (const key of Object.keys(input)) {
     if (!known.has(key)) fail("setting name", key, [...known].join(", "));
   }
 
-  const deliveryMode = oneOf<DeliveryMode>("deliveryMode", input.deliveryMode ?? STACK_DEFAULTS.deliveryMode, ["async", "sync"]);
+  // The async mode of earlier versions is gone: say what replaced it.
+  if ((input.deliveryMode as string) === "async") fail("deliveryMode", "async", "queue, sync (async was replaced by queue: see CHANGELOG.md)");
+  const deliveryMode = oneOf<DeliveryMode>("deliveryMode", input.deliveryMode ?? STACK_DEFAULTS.deliveryMode, ["queue", "sync"]);
   const region = matching("region", input.region ?? STACK_DEFAULTS.region, PATTERNS.region, "an aws region such as us-east-1");
 
   const models = input.models ?? DEFAULT_OLLAMA_MODELS;
@@ -214,7 +261,12 @@ export function validateStackConfig(input: StackConfigInput): StackConfig {
   if (new Set(models).size !== models.length) fail("models", models, "each model once");
 
   const bounds = lambdaTimeoutBounds(deliveryMode);
-  const defaultTimeout = deliveryMode === "sync" ? SYNC_LAMBDA_TIMEOUT_SECONDS : ASYNC_LAMBDA_TIMEOUT_SECONDS;
+  const defaultTimeout = deliveryMode === "sync" ? SYNC_LAMBDA_TIMEOUT_SECONDS : QUEUE_LAMBDA_TIMEOUT_SECONDS;
+  const ollamaNumParallel = integer("ollamaNumParallel", input.ollamaNumParallel ?? STACK_DEFAULTS.ollamaNumParallel, 1, 32);
+  const systemPrompt = input.defaultSystemPrompt ?? STACK_DEFAULTS.defaultSystemPrompt;
+  if (typeof systemPrompt !== "string" || systemPrompt.length > SYSTEM_PROMPT_MAX_CHARS) {
+    fail("defaultSystemPrompt", systemPrompt, `text of at most ${SYSTEM_PROMPT_MAX_CHARS} characters`);
+  }
 
   const retention = input.logRetentionDays ?? STACK_DEFAULTS.logRetentionDays;
   if (!LOG_RETENTION_DAYS.includes(retention)) fail("logRetentionDays", retention, LOG_RETENTION_DAYS.join(", "));
@@ -256,6 +308,15 @@ export function validateStackConfig(input: StackConfigInput): StackConfig {
     logLevel: oneOf<StackLogLevel>("logLevel", input.logLevel ?? STACK_DEFAULTS.logLevel, ["DEBUG", "INFO", "WARNING", "ERROR"]),
     ollamaInstanceType: matching("ollamaInstanceType", input.ollamaInstanceType ?? STACK_DEFAULTS.ollamaInstanceType, PATTERNS.instanceType, "an ec2 instance type such as t3.large"),
     ollamaVolumeSizeGb: integer("ollamaVolumeSizeGb", input.ollamaVolumeSizeGb ?? STACK_DEFAULTS.ollamaVolumeSizeGb, 16, 1024),
+    ollamaNumParallel,
+    queueMaxConcurrency: integer("queueMaxConcurrency", input.queueMaxConcurrency ?? Math.max(2, ollamaNumParallel), 2, 1000),
+    reservedConcurrency: optional(input.reservedConcurrency, (v) => integer("reservedConcurrency", v, 1, 1000)),
+    apiThrottleRateLimit: integer("apiThrottleRateLimit", input.apiThrottleRateLimit ?? STACK_DEFAULTS.apiThrottleRateLimit, 1, 10_000),
+    apiThrottleBurstLimit: integer("apiThrottleBurstLimit", input.apiThrottleBurstLimit ?? STACK_DEFAULTS.apiThrottleBurstLimit, 1, 5_000),
+    userMessagesPerHour: integer("userMessagesPerHour", input.userMessagesPerHour ?? STACK_DEFAULTS.userMessagesPerHour, 0, 100_000),
+    userMessagesPerDay: integer("userMessagesPerDay", input.userMessagesPerDay ?? STACK_DEFAULTS.userMessagesPerDay, 0, 1_000_000),
+    userImportsPerDay: integer("userImportsPerDay", input.userImportsPerDay ?? STACK_DEFAULTS.userImportsPerDay, 0, 10_000),
+    defaultSystemPrompt: systemPrompt,
     stateBackend,
   });
 }

@@ -4,9 +4,8 @@ import { AssetType, Op, TerraformAsset, Token } from "cdktf";
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
-import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SYNC_OLLAMA_TIMEOUT_MS } from "../config/defaults";
-import { ASYNC_REPLY_MARGIN_SECONDS, PATTERNS, lambdaTimeoutBounds, type DeliveryMode } from "../config/stack-config";
+import { PATTERNS, QUEUE_LAMBDA_TIMEOUT_SECONDS, QUEUE_REPLY_MARGIN_SECONDS, lambdaTimeoutBounds, type DeliveryMode } from "../config/stack-config";
 import type { ArchiveBucket } from "./archive-bucket";
 import { ServiceRole } from "./service-role";
 import type { SessionsTable } from "./sessions-table";
@@ -15,8 +14,12 @@ import { integerRule, isToken, oneOfRule, patternRule, validateProps, type PropR
 /** Where `npm run build` (tsup) writes the handler bundle. */
 export const DEFAULT_BUNDLE_DIR = resolve(__dirname, "..", "dist", "handler");
 
-/** Seconds an SQS dead-letter queue keeps a failed asynchronous invocation: 14 days. */
-export const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
+/** Per-user limits the handler enforces (0: no limit); see config/stack-config.ts. */
+export interface UserLimits {
+  readonly messagesPerHour: number;
+  readonly messagesPerDay: number;
+  readonly importsPerDay: number;
+}
 
 /** Props of {@link BotFunction}. */
 export interface BotFunctionProps {
@@ -28,16 +31,20 @@ export interface BotFunctionProps {
   readonly runtime?: string;
   /** Memory in MB (a number or a Terraform variable). @default 256 */
   readonly memorySize?: number;
-  /** Timeout in seconds (a number or a Terraform variable). @default 120 in async mode, 30 in sync mode */
+  /** Timeout in seconds (a number or a Terraform variable). @default 120 in queue mode, 30 in sync mode */
   readonly timeoutSeconds?: number;
-  /** How API Gateway invokes the function. @default "async" */
+  /** How updates reach the function (sizes the Ollama timeout). @default "queue" */
   readonly deliveryMode?: DeliveryMode;
+  /** Reserved concurrency: a hard ceiling on instances running at once. @default - unreserved */
+  readonly reservedConcurrency?: number;
   /** Log retention in days (a number or a Terraform variable). @default 14 */
   readonly logRetentionDays?: number;
   readonly table: SessionsTable;
   readonly bucket: ArchiveBucket;
-  /** Base URL of the Ollama proxy, e.g. http://<elastic ip>:11434. */
+  /** Base URL of the Ollama proxy, e.g. https://<elastic ip>:11434. */
   readonly ollamaUrl: string;
+  /** PEM of the proxy's certificate, the only CA the function trusts for it (OLLAMA_CA_CERT). @default - the system CAs */
+  readonly ollamaCaCert?: string;
   /** Models offered by the bot (OLLAMA_MODELS), in order. */
   readonly models: readonly string[];
   /** Terraform reference to the bot token (a sensitive variable). */
@@ -48,6 +55,10 @@ export interface BotFunctionProps {
   readonly ollamaApiKey: string;
   /** Comma-separated Telegram user ids allowed to talk to the bot. @default "" (everyone) */
   readonly allowedUserIds?: string;
+  /** Per-user limits. @default - the handler's defaults */
+  readonly userLimits?: UserLimits;
+  /** System prompt of sessions without their own (DEFAULT_SYSTEM_PROMPT). @default "" (none) */
+  readonly defaultSystemPrompt?: string;
   /** LOG_LEVEL. @default "INFO" */
   readonly logLevel?: string;
   /** ENVIRONMENT (dev, staging, prod; may be a Terraform variable). @default "dev" */
@@ -58,16 +69,18 @@ export interface BotFunctionProps {
 
 /**
  * The Lambda function that handles Telegram updates: the tsup bundle of handler/ zipped by a
- * TerraformAsset at synth (its hash redeploys a changed handler), its log group, its
- * execution role (least privilege unless a lab role is given) and, in async mode, the SQS
- * dead-letter queue where failed invocations land.
+ * TerraformAsset at synth (its hash redeploys a changed handler), its log group and its
+ * execution role (least privilege unless a lab role is given). The bundle is exposed so the
+ * webhook's authorizer (queue mode) runs the same code.
  */
 export class BotFunction extends Construct {
   public readonly function: LambdaFunction;
   public readonly logGroup: CloudwatchLogGroup;
   public readonly role: ServiceRole;
-  /** Dead-letter queue of failed asynchronous invocations. @default - undefined in sync mode */
-  public readonly deadLetterQueue: SqsQueue | undefined;
+  /** The zipped bundle (the authorizer runs it too). */
+  public readonly bundle: TerraformAsset;
+  /** The timeout in seconds (a number or a Terraform reference). */
+  public readonly timeoutSeconds: number;
   /** The function's name. */
   public readonly functionName: string;
   /** The environment the function gets, by variable name (values may be Terraform references). */
@@ -77,19 +90,20 @@ export class BotFunction extends Construct {
     super(scope, id);
     const functionName = props.functionName ?? "telegram-bot";
     const bundleDir = props.bundleDir ?? DEFAULT_BUNDLE_DIR;
-    const deliveryMode = props.deliveryMode ?? "async";
+    const deliveryMode = props.deliveryMode ?? "queue";
     const bounds = lambdaTimeoutBounds(deliveryMode);
-    const timeout = props.timeoutSeconds ?? (deliveryMode === "sync" ? bounds.max : 120);
+    const timeout = props.timeoutSeconds ?? (deliveryMode === "sync" ? bounds.max : QUEUE_LAMBDA_TIMEOUT_SECONDS);
     const memorySize = props.memorySize ?? 256;
     const runtime = props.runtime ?? "nodejs24.x";
     const retention = props.logRetentionDays ?? 14;
     const rules: PropRule[] = [
       patternRule("functionName", functionName, /^[a-zA-Z0-9_-]{1,64}$/, "1 to 64 letters, digits, '-' and '_'"),
-      oneOfRule("deliveryMode", deliveryMode, ["async", "sync"]),
+      oneOfRule("deliveryMode", deliveryMode, ["queue", "sync"]),
       patternRule("runtime", runtime, PATTERNS.runtime, "a node.js lambda runtime such as nodejs24.x"),
       integerRule("memorySize", memorySize, 128, 10240),
       integerRule(`timeoutSeconds (${deliveryMode} mode)`, timeout, bounds.min, bounds.max),
       integerRule("logRetentionDays", retention, 1, 3653),
+      ...(props.reservedConcurrency === undefined ? [] : [integerRule("reservedConcurrency", props.reservedConcurrency, 1, 1000)]),
       {
         setting: "models",
         value: props.models,
@@ -124,22 +138,9 @@ export class BotFunction extends Construct {
     props.table.grantReadWrite(this.role);
     props.bucket.grantReadWrite(this.role);
 
-    if (deliveryMode === "async") {
-      this.deadLetterQueue = new SqsQueue(this, "DeadLetterQueue", {
-        name: `${functionName}-failed-updates`,
-        messageRetentionSeconds: DLQ_RETENTION_SECONDS,
-        sqsManagedSseEnabled: true,
-      });
-      this.role.grant({
-        sid: "SendFailedInvocations",
-        actions: ["sqs:SendMessage"],
-        resources: [this.deadLetterQueue.arn],
-      });
-    } else {
-      this.deadLetterQueue = undefined;
-    }
-
+    this.timeoutSeconds = timeout;
     const bundle = new TerraformAsset(this, "Bundle", { path: bundleDir, type: AssetType.ARCHIVE });
+    this.bundle = bundle;
 
     this.environment = Object.freeze({
       TELEGRAM_TOKEN: props.telegramToken,
@@ -149,8 +150,11 @@ export class BotFunction extends Construct {
       OLLAMA_URL: props.ollamaUrl,
       OLLAMA_API_KEY: props.ollamaApiKey,
       OLLAMA_MODELS: props.models.join(","),
+      ...(props.ollamaCaCert ? { OLLAMA_CA_CERT: props.ollamaCaCert } : {}),
       OLLAMA_TIMEOUT_MS: ollamaTimeoutMs(deliveryMode, timeout),
       ALLOWED_USER_IDS: props.allowedUserIds ?? "",
+      ...(props.userLimits ? userLimitsEnv(props.userLimits) : {}),
+      ...(props.defaultSystemPrompt ? { DEFAULT_SYSTEM_PROMPT: props.defaultSystemPrompt } : {}),
       LOG_LEVEL: props.logLevel ?? "INFO",
       ENVIRONMENT: props.environment ?? "dev",
     });
@@ -165,8 +169,7 @@ export class BotFunction extends Construct {
       memorySize,
       timeout,
       environment: { variables: { ...this.environment } },
-      deadLetterConfig: this.deadLetterQueue ? { targetArn: this.deadLetterQueue.arn } : undefined,
-      // The role's policy must exist first: Lambda checks sqs:SendMessage on the DLQ at creation.
+      reservedConcurrentExecutions: props.reservedConcurrency,
       dependsOn: [this.logGroup, ...(this.role.policy ? [this.role.policy] : [])],
     });
   }
@@ -174,13 +177,22 @@ export class BotFunction extends Construct {
 
 /**
  * OLLAMA_TIMEOUT_MS for a delivery mode and function timeout: 22 s in sync mode (inside API
- * Gateway's 29 s); in async mode the function timeout minus ASYNC_REPLY_MARGIN_SECONDS, so
+ * Gateway's 29 s); in queue mode the function timeout minus QUEUE_REPLY_MARGIN_SECONDS, so
  * the handler still has time to tell the user the model was too slow. Pure.
  */
 export function ollamaTimeoutMs(mode: DeliveryMode, timeoutSeconds: number): string {
   if (mode === "sync") return String(SYNC_OLLAMA_TIMEOUT_MS);
   if (isToken(timeoutSeconds)) {
-    return Token.asString(Op.mul(Op.sub(timeoutSeconds, ASYNC_REPLY_MARGIN_SECONDS), 1000));
+    return Token.asString(Op.mul(Op.sub(timeoutSeconds, QUEUE_REPLY_MARGIN_SECONDS), 1000));
   }
-  return String((timeoutSeconds - ASYNC_REPLY_MARGIN_SECONDS) * 1000);
+  return String((timeoutSeconds - QUEUE_REPLY_MARGIN_SECONDS) * 1000);
+}
+
+/** The handler's environment variables of the per-user limits. Pure. */
+export function userLimitsEnv(limits: UserLimits): Record<string, string> {
+  return {
+    USER_MESSAGES_PER_HOUR: String(limits.messagesPerHour),
+    USER_MESSAGES_PER_DAY: String(limits.messagesPerDay),
+    USER_IMPORTS_PER_DAY: String(limits.importsPerDay),
+  };
 }

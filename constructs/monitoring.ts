@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { CloudwatchLogMetricFilter } from "@cdktf/provider-aws/lib/cloudwatch-log-metric-filter";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import type { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { METRIC_NAMESPACE } from "../config/defaults";
 import { PATTERNS } from "../config/stack-config";
@@ -14,8 +15,10 @@ export const ERROR_FILTER_PATTERN = '{ $.level = "ERROR" }';
 
 /** Props of {@link Monitoring}. */
 export interface MonitoringProps {
-  /** The function whose log group is watched (and whose dead-letter queue, if any). */
+  /** The function whose log group is watched. */
   readonly fn: BotFunction;
+  /** The update queue's dead-letter queue (queue mode), whose depth raises an alarm. @default - no such alarm */
+  readonly deadLetterQueue?: SqsQueue;
   /** Metric namespace. @default METRIC_NAMESPACE ("TelegramBot") */
   readonly namespace?: string;
   /** Address subscribed to the alarm topic. @default - no topic; alarms only change state */
@@ -30,7 +33,7 @@ export interface MonitoringProps {
  * Error monitoring: a metric filter turning `{ $.level = "ERROR" }` log lines into the
  * metric <function>-error-count, an alarm at >= 1 in 5 minutes (missing data is not
  * breaching, so it returns to OK by itself), an alarm on the dead-letter queue's depth in
- * async mode, and an SNS topic with an e-mail subscription when an address is given.
+ * queue mode, and an SNS topic with an e-mail subscription when an address is given.
  */
 export class Monitoring extends Construct {
   public readonly errorAlarm: CloudwatchMetricAlarm;
@@ -92,11 +95,11 @@ export class Monitoring extends Construct {
       ...actions,
     });
 
-    const dlq = props.fn.deadLetterQueue;
+    const dlq = props.deadLetterQueue;
     this.deadLetterAlarm = dlq
       ? new CloudwatchMetricAlarm(this, "DeadLetterAlarm", {
           alarmName: failedUpdatesAlarmName(name),
-          alarmDescription: `Telegram updates whose asynchronous invocation of ${name} failed`,
+          alarmDescription: `Telegram updates that ${name} failed to handle after every delivery`,
           namespace: "AWS/SQS",
           metricName: "ApproximateNumberOfMessagesVisible",
           dimensions: { QueueName: dlq.name },

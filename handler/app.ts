@@ -10,7 +10,7 @@ import { authenticate } from "./delivery/authenticate";
 import { allowListOf, hasSharedIdentity, isAllowed, NOT_ALLOWED_TEXT, SHARED_IDENTITY_TEXT, type AllowList } from "./delivery/authorise";
 import { claimUpdate } from "./delivery/claim";
 import { completeUpdate, releaseUpdate } from "./delivery/complete";
-import { decodeBody, isAsyncDelivery, readMessage, updateType } from "./delivery/decode";
+import { decodeBody, readMessage, updateType } from "./delivery/decode";
 import { replierFor } from "./delivery/reply";
 import { routeUpdate, type RoutePolicy } from "./delivery/route";
 import { consumeBatch, type QueueRecord, type RecordOutcome } from "./delivery/sqs";
@@ -44,17 +44,6 @@ export const LEASE_MARGIN_MS = 10_000;
 const DEFAULT_REMAINING_MS = 30_000;
 /** Seconds Telegram is asked to wait before redelivering an update that is still in progress. */
 export const RETRY_IN_PROGRESS_AFTER_SECONDS = 30;
-
-/**
- * Thrown (the only error the handler lets out) in async delivery mode for an update another
- * invocation holds: Lambda then retries the event later, when that lease has ended.
- */
-export class RedeliverLaterError extends Error {
-  override readonly name = "RedeliverLaterError";
-  constructor(readonly updateId: number) {
-    super(`update ${updateId} is being handled by another invocation; retry later`);
-  }
-}
 
 /** What every update's pipeline shares: built once per handler (per container in Lambda). */
 interface Pipeline {
@@ -93,7 +82,6 @@ export function createBot(config: BotConfig, given: Partial<BotDeps> = {}): Bot 
     try {
       return await handleRequest(pipeline, event, context, log);
     } catch (err) {
-      if (err instanceof RedeliverLaterError) throw err;
       log.error("unexpected failure", err, { action: "handle_update", outcome: "failure" });
       return ok();
     }
@@ -141,10 +129,7 @@ async function handleRequest(p: Pipeline, event: APIGatewayProxyEvent, context: 
   const outcome = await handleMessage(p, { message, updateId: decoded.updateId, leaseMs: remainingMs + LEASE_MARGIN_MS }, log);
   if (outcome === "done") return ok();
   // Another delivery holds the lease (it may finish, or it died before its lease ends), or the
-  // answer could not be delivered yet: ask for a later delivery instead of dropping the update.
-  // Telegram redelivers after a 503 (sync mode); Lambda retries a failed asynchronous
-  // invocation (async mode).
-  if (isAsyncDelivery(event)) throw new RedeliverLaterError(decoded.updateId);
+  // answer could not be delivered yet: ask Telegram for a later delivery instead of dropping it.
   return { statusCode: 503, headers: { "Retry-After": String(RETRY_IN_PROGRESS_AFTER_SECONDS) }, body: "in progress" };
 }
 

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import type { Update } from "@grammyjs/types";
 import { OLLAMA_PROXY_PORT } from "../config/defaults";
-import { ASYNC_REPLY_MARGIN_SECONDS, loadStackConfig, type StackConfig } from "../config/stack-config";
+import { QUEUE_REPLY_MARGIN_SECONDS, loadStackConfig, type StackConfig } from "../config/stack-config";
 import { SYNC_OLLAMA_TIMEOUT_MS } from "../config/defaults";
 import { createHandler, type WebhookHandler } from "../handler/app";
 import { createDocumentClient } from "../handler/store/aws";
@@ -68,10 +68,10 @@ export interface LocalRuntime {
 
 /**
  * OLLAMA_TIMEOUT_MS as the stack sets it (constructs/bot-function.ts): 22 s in sync mode, the
- * function timeout minus ASYNC_REPLY_MARGIN_SECONDS in async mode. Pure.
+ * function timeout minus QUEUE_REPLY_MARGIN_SECONDS in queue mode. Pure.
  */
 export function ollamaTimeoutMsFor(stack: Pick<StackConfig, "deliveryMode" | "lambdaTimeoutSeconds">): number {
-  return stack.deliveryMode === "sync" ? SYNC_OLLAMA_TIMEOUT_MS : (stack.lambdaTimeoutSeconds - ASYNC_REPLY_MARGIN_SECONDS) * 1000;
+  return stack.deliveryMode === "sync" ? SYNC_OLLAMA_TIMEOUT_MS : (stack.lambdaTimeoutSeconds - QUEUE_REPLY_MARGIN_SECONDS) * 1000;
 }
 
 /**

@@ -2,32 +2,16 @@
  * What Lambda's SQS event source mapping hands the function in queue mode, built locally (the
  * documented shape of an SQS FIFO record: https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html),
  * so the dev webhook server's queue, the benchmark and the tests call the real consumer.
- * `messageGroupIdOf` is the same rule as the API Gateway request template's: one group per chat.
+ * Records are grouped by config/queue-groups.ts, the API Gateway request template's rule.
  */
 import { createHash, randomUUID } from "node:crypto";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
+import { messageGroupIdOf } from "../config/queue-groups";
+
+export { messageGroupIdOf, NO_CHAT_GROUP } from "../config/queue-groups";
 
 /** The queue ARN local records claim to come from. */
 export const LOCAL_QUEUE_ARN = "arn:aws:sqs:us-east-1:000000000000:telegram-bot-updates.fifo";
-/** The group of updates that carry no chat (the template's fallback). */
-export const NO_CHAT_GROUP = "no-chat";
-
-/** The chat an update belongs to, where the template finds it. Pure. */
-function chatIdOf(update: Record<string, unknown>): unknown {
-  const path = (...keys: string[]): unknown =>
-    keys.reduce<unknown>((value, key) => (typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined), update);
-  return path("message", "chat", "id") ?? path("edited_message", "chat", "id") ?? path("callback_query", "message", "chat", "id") ?? path("callback_query", "from", "id");
-}
-
-/**
- * The MessageGroupId of an update: its chat id (one chat's updates in order, one at a time),
- * or NO_CHAT_GROUP. Pure.
- */
-export function messageGroupIdOf(update: unknown): string {
-  const chat = typeof update === "object" && update !== null ? chatIdOf(update as Record<string, unknown>) : undefined;
-  return typeof chat === "number" || typeof chat === "string" ? String(chat) : NO_CHAT_GROUP;
-}
-
 /** Options of {@link sqsRecord}. */
 export interface SqsRecordOptions {
   /** @default messageGroupIdOf(the parsed body), or NO_CHAT_GROUP when it is not JSON */

@@ -11,10 +11,19 @@ function configFile(content: unknown): string {
 }
 
 describe("config/stack-config", () => {
-  it("defaults to async delivery, the default models, 120 s and local state", () => {
+  it("defaults to queue delivery, the default models, 120 s, the limits and local state", () => {
     const config = validateStackConfig({});
     expect(config).toMatchObject({
-      deliveryMode: "async",
+      deliveryMode: "queue",
+      ollamaNumParallel: 2,
+      queueMaxConcurrency: 2,
+      reservedConcurrency: undefined,
+      apiThrottleRateLimit: 10,
+      apiThrottleBurstLimit: 20,
+      userMessagesPerHour: 30,
+      userMessagesPerDay: 200,
+      userImportsPerDay: 10,
+      defaultSystemPrompt: "",
       models: DEFAULT_OLLAMA_MODELS,
       lambdaTimeoutSeconds: 120,
       lambdaMemorySize: 256,
@@ -29,15 +38,21 @@ describe("config/stack-config", () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it("sizes the queue's concurrency from the model server's parallelism, at least 2", () => {
+    expect(validateStackConfig({ ollamaNumParallel: 4 }).queueMaxConcurrency).toBe(4);
+    expect(validateStackConfig({ ollamaNumParallel: 1 }).queueMaxConcurrency).toBe(2);
+    expect(validateStackConfig({ ollamaNumParallel: 4, queueMaxConcurrency: 3 }).queueMaxConcurrency).toBe(3);
+  });
+
   it("defaults the timeout to 30 s in sync mode", () => {
     expect(validateStackConfig({ deliveryMode: "sync" }).lambdaTimeoutSeconds).toBe(30);
   });
 
   it("reads the file, and the environment overrides it", () => {
     const file = configFile({ models: ["phi3:mini"], deliveryMode: "sync", alarmEmail: "ops@example.com" });
-    const config = loadStackConfig({ file, env: { DELIVERY_MODE: "async", STATE_BUCKET: "terraform-state-123456789012" } });
+    const config = loadStackConfig({ file, env: { DELIVERY_MODE: "queue", STATE_BUCKET: "terraform-state-123456789012" } });
     expect(config.models).toEqual(["phi3:mini"]);
-    expect(config.deliveryMode).toBe("async");
+    expect(config.deliveryMode).toBe("queue");
     expect(config.alarmEmail).toBe("ops@example.com");
     expect(config.stateBackend).toEqual({
       bucket: "terraform-state-123456789012",
@@ -63,7 +78,13 @@ describe("config/stack-config", () => {
   });
 
   it.each([
-    [{ deliveryMode: "later" }, /invalid deliveryMode: got "later"; allowed: async, sync/],
+    [{ deliveryMode: "later" }, /invalid deliveryMode: got "later"; allowed: queue, sync/],
+    [{ deliveryMode: "async" }, /invalid deliveryMode: got "async"; allowed: queue, sync \(async was replaced by queue/],
+    [{ queueMaxConcurrency: 1 }, /invalid queueMaxConcurrency: got 1; allowed: a whole number from 2 to 1000/],
+    [{ reservedConcurrency: 0 }, /invalid reservedConcurrency: got 0; allowed: a whole number from 1 to 1000/],
+    [{ userMessagesPerHour: -1 }, /invalid userMessagesPerHour: got -1/],
+    [{ apiThrottleBurstLimit: 0 }, /invalid apiThrottleBurstLimit: got 0/],
+    [{ defaultSystemPrompt: "x".repeat(4001) }, /invalid defaultSystemPrompt: .*allowed: text of at most 4000 characters/],
     [{ labRoleArn: "LabRole" }, /invalid labRoleArn: got "LabRole"; allowed: an iam role arn starting with arn:aws:iam::/],
     [{ environment: "test" }, /invalid environment: got "test"; allowed: dev, staging, prod/],
     [{ logRetentionDays: 10 }, /invalid logRetentionDays: got 10; allowed: 1, 3, 5, 7, 14/],

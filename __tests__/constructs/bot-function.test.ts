@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TerraformVariable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { BotFunction, DEFAULT_BUNDLE_DIR, ollamaTimeoutMs } from "../../constructs/bot-function";
 import { botFunctionProps, synthWith } from "../support/infra";
 import { onlyResource, resourcesOf, type TerraformJson } from "../support/terraform-json";
@@ -47,26 +46,42 @@ describe("BotFunction", () => {
     expect(variables.S3_BUCKET_NAME).toMatch(/^\$\{aws_s3_bucket\..+\.bucket\}$/);
   });
 
-  it("gives async mode a 120 s timeout, a 105 s Ollama timeout and an encrypted 14-day dead-letter queue", () => {
+  it("gives queue mode a 120 s timeout and a 105 s Ollama timeout, and no queue of its own", () => {
     const tf = synthFunction();
     const fn = onlyResource(tf, "aws_lambda_function");
     expect(fn.timeout).toBe(120);
     expect((fn.environment as { variables: Record<string, string> }).variables.OLLAMA_TIMEOUT_MS).toBe("105000");
-    const queueId = Object.keys(resourcesOf(tf, "aws_sqs_queue"))[0];
-    expect(fn.dead_letter_config).toEqual({ target_arn: `\${aws_sqs_queue.${queueId}.arn}` });
-    expect(JSON.stringify(tf)).toHaveResourceWithProperties(SqsQueue, { message_retention_seconds: 1209600, sqs_managed_sse_enabled: true });
+    expect(fn.dead_letter_config).toBeUndefined();
+    expect(fn.reserved_concurrent_executions).toBeUndefined();
   });
 
-  it("gives sync mode the seed's 30 s and 22 s and no dead-letter queue", () => {
+  it("gives sync mode the seed's 30 s and 22 s", () => {
     const tf = synthFunction({ deliveryMode: "sync" });
     const fn = onlyResource(tf, "aws_lambda_function");
     expect(fn.timeout).toBe(30);
     expect((fn.environment as { variables: Record<string, string> }).variables.OLLAMA_TIMEOUT_MS).toBe("22000");
-    expect(fn.dead_letter_config).toBeUndefined();
-    expect(resourcesOf(tf, "aws_sqs_queue")).toEqual({});
   });
 
-  it("computes the async Ollama timeout in Terraform when the timeout is a variable", () => {
+  it("reserves concurrency, passes the per-user limits, the default system prompt and the pinned CA when given", () => {
+    const tf = synthFunction({
+      reservedConcurrency: 5,
+      userLimits: { messagesPerHour: 7, messagesPerDay: 70, importsPerDay: 0 },
+      defaultSystemPrompt: "Be brief.",
+      ollamaCaCert: "${tls_self_signed_cert.ollama.cert_pem}",
+    });
+    const fn = onlyResource(tf, "aws_lambda_function");
+    expect(fn.reserved_concurrent_executions).toBe(5);
+    expect((fn.environment as { variables: Record<string, string> }).variables).toMatchObject({
+      USER_MESSAGES_PER_HOUR: "7",
+      USER_MESSAGES_PER_DAY: "70",
+      USER_IMPORTS_PER_DAY: "0",
+      DEFAULT_SYSTEM_PROMPT: "Be brief.",
+      OLLAMA_CA_CERT: "${tls_self_signed_cert.ollama.cert_pem}",
+    });
+    expect(() => synthFunction({ reservedConcurrency: 0 })).toThrow(/invalid reservedConcurrency: got 0/);
+  });
+
+  it("computes the queue-mode Ollama timeout in Terraform when the timeout is a variable", () => {
     const tf = synthWith((scope, deps) => {
       const timeout = new TerraformVariable(scope, "lambda_timeout", { type: "number", default: 120 });
       new BotFunction(scope, "Fn", botFunctionProps(deps, { timeoutSeconds: timeout.numberValue }));
@@ -76,7 +91,7 @@ describe("BotFunction", () => {
     expect((fn.environment as { variables: Record<string, string> }).variables.OLLAMA_TIMEOUT_MS).toBe(
       "${((var.lambda_timeout - 15) * 1000)}",
     );
-    expect(ollamaTimeoutMs("async", 60)).toBe("45000");
+    expect(ollamaTimeoutMs("queue", 60)).toBe("45000");
   });
 
   it("creates /aws/lambda/<name> with 14-day retention, and the role's policy, before the function", () => {
@@ -91,14 +106,14 @@ describe("BotFunction", () => {
     ]);
   });
 
-  it("grants its own role only this table and its indexes, this bucket's archives, this log group and the queue", () => {
+  it("grants its own role only this table and its indexes, this bucket's archives, and this log group", () => {
     const tf = synthFunction();
     const statements = policyOf(tf).Statement;
     expect(statements.map((s) => s.Sid)).toEqual([
-      "WriteOwnLogs", "SessionsTableReadWrite", "ListArchives", "ReadWriteArchives", "SendFailedInvocations",
+      "WriteOwnLogs", "SessionsTableReadWrite", "ListArchives", "ReadWriteArchives",
     ]);
     const resources = statements.flatMap((s) => s.Resource);
-    expect(resources.every((r) => /^\$\{aws_(cloudwatch_log_group|dynamodb_table|s3_bucket|sqs_queue)\./.test(r))).toBe(true);
+    expect(resources.every((r) => /^\$\{aws_(cloudwatch_log_group|dynamodb_table|s3_bucket)\./.test(r))).toBe(true);
     expect(statements.flatMap((s) => s.Action).some((a) => a.endsWith("*"))).toBe(false);
     const table = statements.find((s) => s.Sid === "SessionsTableReadWrite");
     expect(table?.Resource[1]).toMatch(/\/index\/\*$/);

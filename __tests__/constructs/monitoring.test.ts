@@ -3,13 +3,15 @@ import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { BotFunction } from "../../constructs/bot-function";
 import { Monitoring, type MonitoringProps } from "../../constructs/monitoring";
+import { UpdateQueue } from "../../constructs/update-queue";
 import { botFunctionProps, synthWith } from "../support/infra";
 import { resourcesOf, type TerraformJson } from "../support/terraform-json";
 
-function synthMonitoring(props: Partial<Omit<MonitoringProps, "fn">> = {}, deliveryMode: "async" | "sync" = "async"): TerraformJson {
+function synthMonitoring(props: Partial<Omit<MonitoringProps, "fn">> = {}, deliveryMode: "queue" | "sync" = "queue"): TerraformJson {
   return synthWith((scope, deps) => {
     const fn = new BotFunction(scope, "Fn", botFunctionProps(deps, { deliveryMode }));
-    new Monitoring(scope, "Monitoring", { fn, ...props });
+    const queue = deliveryMode === "queue" ? new UpdateQueue(scope, "Queue", { fn }) : undefined;
+    new Monitoring(scope, "Monitoring", { fn, deadLetterQueue: queue?.deadLetterQueue, ...props });
   });
 }
 
@@ -34,10 +36,13 @@ describe("Monitoring", () => {
     });
   });
 
-  it("alarms on the dead-letter queue's depth in async mode only", () => {
-    const async = Object.values(resourcesOf(synthMonitoring(), "aws_cloudwatch_metric_alarm"));
+  it("alarms on the dead-letter queue's depth in queue mode only", () => {
+    const tf = synthMonitoring();
+    const queued = Object.values(resourcesOf(tf, "aws_cloudwatch_metric_alarm"));
     const sync = Object.values(resourcesOf(synthMonitoring({}, "sync"), "aws_cloudwatch_metric_alarm"));
-    expect(async.map((a) => a.metric_name).sort()).toEqual(["ApproximateNumberOfMessagesVisible", "telegram-bot-error-count"]);
+    expect(queued.map((a) => a.metric_name).sort()).toEqual(["ApproximateNumberOfMessagesVisible", "telegram-bot-error-count"]);
+    const dlqId = Object.entries(resourcesOf(tf, "aws_sqs_queue")).find(([, q]) => String(q.name).endsWith("-failed.fifo"))?.[0];
+    expect(queued.find((a) => a.namespace === "AWS/SQS")?.dimensions).toEqual({ QueueName: `\${aws_sqs_queue.${dlqId}.name}` });
     expect(sync.map((a) => a.metric_name)).toEqual(["telegram-bot-error-count"]);
   });
 

@@ -1,7 +1,6 @@
 import { TELEGRAM_SECRET_HEADER } from "../../config/defaults";
-import { RedeliverLaterError, RETRY_IN_PROGRESS_AFTER_SECONDS } from "../../handler/app";
+import { RETRY_IN_PROGRESS_AFTER_SECONDS } from "../../handler/app";
 import { updateSk } from "../../handler/store/table-layout";
-import { lambdaContext, proxyEventFromUpdate } from "../../local/lambda-event";
 import { startHarness, type Harness } from "../support/handler-harness";
 import { resetUpdateIds, TEST_SECRET_TOKEN, TEST_USER_ID, textUpdate } from "../support/updates";
 import { closedPortUrl } from "../support/net";
@@ -158,19 +157,9 @@ describe("webhook handler", () => {
       expect(h.repliesTo(user)).toEqual([]);
     });
 
-    it("in async delivery, an update in progress fails the invocation so Lambda retries it (nothing else happens)", async () => {
-      const update = textUpdate("/echo busy async", { userId: user });
-      expect((await h.marks.claim(user, update.update_id, { leaseMs: 60_000 })).outcome).toBe("claimed");
-      const event = { ...proxyEventFromUpdate(update, { secretToken: TEST_SECRET_TOKEN }), deliveryMode: "async" };
-      await expect(h.handler(event, lambdaContext())).rejects.toBeInstanceOf(RedeliverLaterError);
-      expect(h.repliesTo(user)).toEqual([]);
-    });
-
-    it("an update already completed gets 200 and no second effect, in either delivery mode", async () => {
+    it("an update already completed gets 200 and no second effect", async () => {
       const update = textUpdate("/echo once", { userId: user });
       await h.send(update);
-      const event = { ...proxyEventFromUpdate(update, { secretToken: TEST_SECRET_TOKEN }), deliveryMode: "async" };
-      expect((await h.handler(event, lambdaContext())).statusCode).toBe(200);
       expect((await h.send(update)).statusCode).toBe(200);
       expect(h.repliesTo(user)).toEqual(["once"]);
     });

@@ -12,14 +12,6 @@ export type DecodedBody =
   | { readonly ok: true; readonly update: Record<string, unknown>; readonly updateId: number }
   | { readonly ok: false; readonly reason: string };
 
-/**
- * True for an event built by the async delivery mode's request template (it says
- * `deliveryMode: "async"`), false for a Lambda proxy event (sync mode, local mode, tests).
- */
-export function isAsyncDelivery(event: object): boolean {
-  return (event as { deliveryMode?: unknown }).deliveryMode === "async";
-}
-
 /** Decodes the body (base64 when isBase64Encoded) as a JSON object with a numeric update_id. */
 export function decodeBody(event: Pick<APIGatewayProxyEvent, "body" | "isBase64Encoded">): DecodedBody {
   if (typeof event.body !== "string" || event.body.length === 0) return { ok: false, reason: "empty body" };

@@ -1,0 +1,106 @@
+import { Op, Token } from "cdktf";
+import { Construct } from "constructs";
+import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { QUEUE_MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from "../config/stack-config";
+import type { BotFunction } from "./bot-function";
+import type { Grantable } from "./service-role";
+import { integerRule, isToken, patternRule, validateProps } from "./validation";
+
+/** Seconds the dead-letter queue keeps an update that could not be handled: 14 days, SQS's most. */
+export const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
+/** Seconds the update queue keeps an update: a day (Telegram's own redelivery gives up sooner). */
+export const QUEUE_RETENTION_SECONDS = 24 * 60 * 60;
+
+/** Props of {@link UpdateQueue}. */
+export interface UpdateQueueProps {
+  /** The function that consumes the queue; its timeout sizes the visibility timeout. */
+  readonly fn: BotFunction;
+  /** Queue name without `.fifo`; the DLQ is `<name>-failed`. @default "<function name>-updates" */
+  readonly queueName?: string;
+  /**
+   * Most function instances the event source mapping runs at once (MaximumConcurrency, 2 to
+   * 1000): it bounds the generations hitting the model server; other updates wait queued. @default 2
+   */
+  readonly maximumConcurrency?: number;
+  /** Records per batch (a FIFO queue allows 1 to 10). @default 10 */
+  readonly batchSize?: number;
+  /** Deliveries before an update moves to the dead-letter queue. @default QUEUE_MAX_RECEIVE_COUNT (5) */
+  readonly maxReceiveCount?: number;
+}
+
+/**
+ * Queue mode's delivery: an SQS FIFO queue of Telegram updates (one message group per chat,
+ * deduplicated by update_id; API Gateway sends to it), a FIFO dead-letter queue for updates
+ * that failed `maxReceiveCount` times, both encrypted with SSE-SQS, and the event source
+ * mapping through which the function consumes it with ReportBatchItemFailures. The visibility
+ * timeout is VISIBILITY_TIMEOUT_FACTOR (6) times the function's timeout, AWS's guidance, so a
+ * record comes back only when the attempt that took it is certainly over.
+ */
+export class UpdateQueue extends Construct {
+  public readonly queue: SqsQueue;
+  public readonly deadLetterQueue: SqsQueue;
+  public readonly eventSourceMapping: LambdaEventSourceMapping;
+
+  constructor(scope: Construct, id: string, props: UpdateQueueProps) {
+    super(scope, id);
+    const name = props.queueName ?? `${props.fn.functionName}-updates`;
+    const maximumConcurrency = props.maximumConcurrency ?? 2;
+    const batchSize = props.batchSize ?? 10;
+    const maxReceiveCount = props.maxReceiveCount ?? QUEUE_MAX_RECEIVE_COUNT;
+    validateProps("update queue", [
+      // 80 characters with ".fifo" and "-failed".
+      patternRule("queueName", name, /^[a-zA-Z0-9_-]{1,68}$/, "1 to 68 letters, digits, '-' and '_'"),
+      integerRule("maximumConcurrency", maximumConcurrency, 2, 1000),
+      integerRule("batchSize", batchSize, 1, 10),
+      integerRule("maxReceiveCount", maxReceiveCount, 1, 1000),
+    ]);
+
+    this.deadLetterQueue = new SqsQueue(this, "DeadLetterQueue", {
+      name: `${name}-failed.fifo`,
+      fifoQueue: true,
+      messageRetentionSeconds: DLQ_RETENTION_SECONDS,
+      sqsManagedSseEnabled: true,
+    });
+    this.queue = new SqsQueue(this, "Queue", {
+      name: `${name}.fifo`,
+      fifoQueue: true,
+      // The template sets MessageDeduplicationId to the update_id.
+      contentBasedDeduplication: false,
+      // High-throughput FIFO: deduplication and throughput per chat, not per queue.
+      deduplicationScope: "messageGroup",
+      fifoThroughputLimit: "perMessageGroupId",
+      visibilityTimeoutSeconds: visibilityTimeoutOf(props.fn.timeoutSeconds),
+      messageRetentionSeconds: QUEUE_RETENTION_SECONDS,
+      sqsManagedSseEnabled: true,
+      redrivePolicy: JSON.stringify({ deadLetterTargetArn: this.deadLetterQueue.arn, maxReceiveCount }),
+    });
+
+    props.fn.role.grant({
+      sid: "ConsumeUpdates",
+      actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
+      resources: [this.queue.arn],
+    });
+    this.eventSourceMapping = new LambdaEventSourceMapping(this, "Consumer", {
+      eventSourceArn: this.queue.arn,
+      functionName: props.fn.function.arn,
+      batchSize,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      scalingConfig: { maximumConcurrency },
+      // Lambda checks the role's SQS permissions when the mapping is created.
+      dependsOn: props.fn.role.policy ? [props.fn.role.policy] : [],
+    });
+  }
+
+  /** Lets `principal` (API Gateway's role) send updates to the queue. */
+  public grantSend(principal: Grantable): void {
+    principal.grant({ sid: "SendUpdates", actions: ["sqs:SendMessage"], resources: [this.queue.arn] });
+  }
+}
+
+/** VISIBILITY_TIMEOUT_FACTOR × the function timeout (a number or a Terraform variable). Pure. */
+export function visibilityTimeoutOf(timeoutSeconds: number): number {
+  return isToken(timeoutSeconds)
+    ? Token.asNumber(Op.mul(timeoutSeconds, VISIBILITY_TIMEOUT_FACTOR))
+    : timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR;
+}
