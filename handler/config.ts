@@ -1,4 +1,5 @@
 import { DEFAULT_OLLAMA_MODELS, SYNC_OLLAMA_TIMEOUT_MS } from "../config/defaults";
+import { SYSTEM_PROMPT_MAX_CHARS } from "../config/stack-config";
 import { DEFAULT_TABLE_NAME } from "../config/table-schema";
 
 /** Log levels, least to most severe. */
@@ -65,6 +66,12 @@ export interface BotConfig {
    * @default false (a footer under every answer is noise for most users)
    */
   readonly showModelSpeed: boolean;
+  /**
+   * System prompt of a session that has none of its own (DEFAULT_SYSTEM_PROMPT; /system sets a
+   * session's own, /system off turns it off for that session). At most SYSTEM_PROMPT_MAX_CHARS.
+   * @default "" (none)
+   */
+  readonly defaultSystemPrompt: string;
   /** Deployment environment set by the stack (ENVIRONMENT: dev, staging or prod); shown by /status. @default - not shown */
   readonly environment: string | undefined;
   /** Days an update mark lives before DynamoDB's TTL removes it. @default 7 */
@@ -140,6 +147,8 @@ export function loadConfig(env: Env): BotConfig {
   const s3ForcePathStyle = flag("S3_FORCE_PATH_STYLE", false);
   const showModelSpeed = flag("SHOW_MODEL_SPEED", CONFIG_DEFAULTS.showModelSpeed);
 
+  const defaultSystemPrompt = readDefaultSystemPrompt(env, problem);
+
   const environment = trimmed(env, "ENVIRONMENT");
   if (environment !== undefined && !ENVIRONMENTS.includes(environment)) {
     problem("ENVIRONMENT", `ENVIRONMENT must be one of ${ENVIRONMENTS.join(", ")}, got ${quoted(environment)}`);
@@ -173,6 +182,7 @@ export function loadConfig(env: Env): BotConfig {
     maxImportBytes: CONFIG_DEFAULTS.maxImportBytes,
     updateMarkTtlDays: CONFIG_DEFAULTS.updateMarkTtlDays,
     showModelSpeed,
+    defaultSystemPrompt,
     environment,
     problems: Object.freeze(problems),
   };
@@ -238,6 +248,17 @@ function readAllowedUserIds(env: Env, problem: Problem): number[] | undefined {
   }
   // A list that was set but is entirely invalid must not open the bot to everyone: it stays [].
   return parts.filter((p) => /^-?\d+$/.test(p)).map(Number);
+}
+
+/** DEFAULT_SYSTEM_PROMPT: "" when unset; a prompt over SYSTEM_PROMPT_MAX_CHARS is not used (a problem says so). */
+function readDefaultSystemPrompt(env: Env, problem: Problem): string {
+  const prompt = trimmed(env, "DEFAULT_SYSTEM_PROMPT") ?? "";
+  if (prompt.length <= SYSTEM_PROMPT_MAX_CHARS) return prompt;
+  problem(
+    "DEFAULT_SYSTEM_PROMPT",
+    `DEFAULT_SYSTEM_PROMPT has ${prompt.length} characters, more than the ${SYSTEM_PROMPT_MAX_CHARS} allowed; no default system prompt is used`,
+  );
+  return "";
 }
 
 /** LOG_LEVEL, accepting WARN for WARNING. */

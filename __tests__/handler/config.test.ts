@@ -1,5 +1,6 @@
 import { loadConfig } from "../../handler/config";
 import { DEFAULT_OLLAMA_MODELS, SYNC_OLLAMA_TIMEOUT_MS } from "../../config/defaults";
+import { SYSTEM_PROMPT_MAX_CHARS } from "../../config/stack-config";
 import { DEFAULT_TABLE_NAME } from "../../config/table-schema";
 
 const complete = {
@@ -99,5 +100,13 @@ describe("loadConfig", () => {
     expect(text).not.toContain("hunter2");
     expect(config.problems.find((p) => p.variable === "OLLAMA_URL")?.message).toContain("OLLAMA_URL must be an http(s) URL");
     expect(config.problems.find((p) => p.variable === "OLLAMA_TIMEOUT_MS")?.message).toContain(`got "${"9".repeat(20)}${"x".repeat(12)}…"`);
+  });
+
+  it("reads DEFAULT_SYSTEM_PROMPT, and reports and ignores one over the limit", () => {
+    expect(loadConfig(complete).defaultSystemPrompt).toBe("");
+    expect(loadConfig({ ...complete, DEFAULT_SYSTEM_PROMPT: " You are terse.\nAnswer in English. " }).defaultSystemPrompt).toBe("You are terse.\nAnswer in English.");
+    const long = loadConfig({ ...complete, DEFAULT_SYSTEM_PROMPT: "x".repeat(SYSTEM_PROMPT_MAX_CHARS + 1) });
+    expect(long.defaultSystemPrompt).toBe("");
+    expect(long.problems).toEqual([expect.objectContaining({ variable: "DEFAULT_SYSTEM_PROMPT", message: expect.stringContaining(`${SYSTEM_PROMPT_MAX_CHARS}`) })]);
   });
 });

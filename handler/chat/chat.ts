@@ -7,6 +7,7 @@ import { modelAvailable, storeUserMessage } from "./active-session";
 import { askModel, journaledReply, logDelivered, storedAnswer, takeBackLiveMessages } from "./answer";
 import { selectContext } from "./context-window";
 import type { LiveReplyResult } from "./live-reply";
+import { effectiveSystemPrompt } from "./system-prompt";
 
 /** Said when an earlier attempt's answer was cut between its parts by a crash. */
 export const NOTE_REST_LOST =
@@ -65,7 +66,7 @@ export async function handleChat(ctx: UpdateContext, text: string): Promise<void
     return;
   }
   // recent is capped at contextMaxMessages: the session's count says whether older ones exist beyond it.
-  const window = selectContext(recent, ctx.config.contextCharBudget, session.messageCount);
+  const window = selectContext(recent, ctx.config.contextCharBudget, session.messageCount, effectiveSystemPrompt(session, ctx.config).text);
   const sayTrimmed = window.omitted && !session.contextNoteShown;
   const asked = await askModel(ctx, ollama, reply.live, session.modelName, window, true);
   if (!asked) return;

@@ -32,7 +32,8 @@ export async function handleGroupChat(ctx: UpdateContext, text: string, quoted?:
     quoted?.role === "assistant"
       ? [{ seq: 1, role: "assistant", content: quoted.text, ts: 0 }, { seq: 2, role: "user", content: text, ts: 0 }]
       : [{ seq: 1, role: "user", content: quoted ? `${quotedBlock(quoted.text)}\n\n${text}` : text, ts: 0 }];
-  const window = selectContext(thread, ctx.config.contextCharBudget);
+  // A session's own system prompt is private; the stack's default is not.
+  const window = selectContext(thread, ctx.config.contextCharBudget, thread.length, ctx.config.defaultSystemPrompt);
   const asked = await askModel(ctx, ollama, reply.live, ctx.config.ollamaModels[0]!, window, false);
   if (!asked) return;
   const delivered = await reply.finish({ complete: asked.answer.completed, speed: ctx.config.showModelSpeed ? asked.speed : undefined });

@@ -5,6 +5,7 @@ import { helpCommand } from "./help";
 import { historyCommand, listSessionsCommand, newSessionCommand, switchCommand } from "./sessions";
 import { startCommand } from "./start";
 import { statusCommand } from "./status";
+import { systemCommand } from "./system";
 
 const list: Command[] = [
   startCommand,
@@ -13,6 +14,7 @@ const list: Command[] = [
   listSessionsCommand,
   switchCommand,
   historyCommand,
+  systemCommand,
   archiveCommand,
   listArchivesCommand,
   exportCommand,

@@ -1,9 +1,11 @@
 import { modelAvailable } from "../chat/active-session";
+import { effectiveSystemPrompt } from "../chat/system-prompt";
 import { formatSpeed } from "../format/answer";
 import type { Session } from "../store/session-items";
 import type { UpdateContext } from "../conversation/update-context";
 import { shortId } from "../format/views";
 import type { Command } from "./command";
+import { formatSystemPromptStatus } from "./system";
 
 /** What /status found out about Ollama. */
 export interface OllamaProbe {
@@ -61,7 +63,7 @@ async function probeOllama(ctx: UpdateContext): Promise<OllamaProbe> {
 
 /**
  * /status: the bot is up, configuration problems, Ollama reachability and models, the active
- * session and its model's last measured speed.
+ * session, its model's last measured speed and its system prompt.
  */
 export const statusCommand: Command = {
   name: "status",
@@ -78,6 +80,7 @@ export const statusCommand: Command = {
     // A group sees the bot's state, never the sender's session.
     if (inPrivate) {
       lines.push(...formatSessionStatus(active.session, active.session ? modelAvailable(ctx, active.session) : true));
+      lines.push(formatSystemPromptStatus(effectiveSystemPrompt(active.session, ctx.config)));
     }
     await ctx.reply(lines.join("\n"));
   },

@@ -3,7 +3,7 @@
 "use strict";
 module.exports = validate10;
 module.exports.default = validate10;
-const schema11 = {"type":"object","required":["user_id","session_id","model_name","conversation","last_message_ts","archived_at","archive_version"],"properties":{"user_id":{"type":"integer"},"session_id":{"type":"string","minLength":1,"maxLength":200},"model_name":{"type":"string","minLength":1,"maxLength":200},"conversation":{"type":"array","maxItems":100000,"items":{"type":"object","required":["role","content","ts"],"properties":{"role":{"enum":["user","assistant","system"]},"content":{"type":"string"},"ts":{"type":"number"}}}},"last_message_ts":{"type":"number"},"archived_at":{"type":"string","minLength":1},"archive_version":{"const":"1.0"},"import":{"type":"object","required":["original_user_id","original_session_id","imported_at"],"properties":{"original_user_id":{"type":"integer"},"original_session_id":{"type":"string"},"imported_at":{"type":"string"}}}}};
+const schema11 = {"type":"object","required":["user_id","session_id","model_name","conversation","last_message_ts","archived_at","archive_version"],"properties":{"user_id":{"type":"integer"},"session_id":{"type":"string","minLength":1,"maxLength":200},"model_name":{"type":"string","minLength":1,"maxLength":200},"conversation":{"type":"array","maxItems":100000,"items":{"type":"object","required":["role","content","ts"],"properties":{"role":{"enum":["user","assistant","system"]},"content":{"type":"string"},"ts":{"type":"number"}}}},"last_message_ts":{"type":"number"},"archived_at":{"type":"string","minLength":1},"archive_version":{"const":"1.0"},"import":{"type":"object","required":["original_user_id","original_session_id","imported_at"],"properties":{"original_user_id":{"type":"integer"},"original_session_id":{"type":"string"},"imported_at":{"type":"string"}}},"system_prompt":{"type":"string","maxLength":4000}}};
 const func2 = require("ajv/dist/runtime/ucs2length").default;
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -402,14 +402,39 @@ vErrors.push(err33);
 errors++;
 }
 }
-}
-else {
-const err34 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.system_prompt !== undefined){
+let data15 = data.system_prompt;
+if(typeof data15 === "string"){
+if(func2(data15) > 4000){
+const err34 = {instancePath:instancePath+"/system_prompt",schemaPath:"#/properties/system_prompt/maxLength",keyword:"maxLength",params:{limit: 4000},message:"must NOT have more than 4000 characters"};
 if(vErrors === null){
 vErrors = [err34];
 }
 else {
 vErrors.push(err34);
+}
+errors++;
+}
+}
+else {
+const err35 = {instancePath:instancePath+"/system_prompt",schemaPath:"#/properties/system_prompt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+}
+else {
+const err36 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
 }
 errors++;
 }

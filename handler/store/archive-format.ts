@@ -1,4 +1,5 @@
 import type { ErrorObject, ValidateFunction } from "ajv";
+import { SYSTEM_PROMPT_MAX_CHARS } from "../../config/stack-config";
 import { ARCHIVE_JSON_BUDGET, checkJsonBudget } from "./json-budget";
 import type { Session, StoredMessage } from "./session-items";
 
@@ -39,6 +40,12 @@ export interface ArchiveDocument {
   readonly archive_version: typeof ARCHIVE_VERSION;
   /** Present on archives that were imported from a file. */
   readonly import?: ImportMetadata;
+  /**
+   * The session's own system prompt (/system), "" when it was turned off. Optional, so files of
+   * the seed's format import, and a reader of the seed's format ignores it (no
+   * additionalProperties rule). @default - none of its own (the default system prompt applied)
+   */
+  readonly system_prompt?: string;
 }
 
 /** JSON schema of {@link ArchiveDocument} (draft-07, as ajv's default). */
@@ -74,6 +81,7 @@ export const ARCHIVE_SCHEMA = {
         imported_at: { type: "string" },
       },
     },
+    system_prompt: { type: "string", maxLength: SYSTEM_PROMPT_MAX_CHARS },
   },
 } as const;
 
@@ -163,8 +171,13 @@ export function knownFieldsOf(archive: ArchiveDocument): ArchiveDocument {
     ...(origin
       ? { import: { original_user_id: origin.original_user_id, original_session_id: origin.original_session_id, imported_at: origin.imported_at } }
       : {}),
+    ...systemPromptOf(archive.system_prompt),
   };
 }
+
+/** The optional system_prompt field: present only when there is one (also "", turned off). Pure. */
+const systemPromptOf = (prompt: string | undefined): Pick<ArchiveDocument, "system_prompt"> =>
+  prompt === undefined ? {} : { system_prompt: prompt };
 
 /** Builds the archive of a live session and its whole conversation. */
 export function buildArchive(session: Session, messages: readonly StoredMessage[], archivedAt: Date): ArchiveDocument {
@@ -176,6 +189,7 @@ export function buildArchive(session: Session, messages: readonly StoredMessage[
     last_message_ts: messages.length > 0 ? messages[messages.length - 1]!.ts : session.lastMessageTs,
     archived_at: archivedAt.toISOString(),
     archive_version: ARCHIVE_VERSION,
+    ...systemPromptOf(session.systemPrompt),
   };
 }
 
@@ -197,6 +211,7 @@ export function importedArchive(source: ArchiveDocument, userId: number, newSess
       original_session_id: source.import?.original_session_id ?? source.session_id,
       imported_at: now.toISOString(),
     },
+    ...systemPromptOf(source.system_prompt),
   };
 }
 

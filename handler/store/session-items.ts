@@ -25,6 +25,11 @@ export interface Session {
   readonly contextNoteShown?: boolean;
   /** Ollama's figures for the session's last complete answer. @default - none measured yet */
   readonly lastSpeed?: ModelSpeed;
+  /**
+   * The session's own system prompt (/system); "" when it was turned off (/system off).
+   * @default - none of its own: the default system prompt (DEFAULT_SYSTEM_PROMPT) applies
+   */
+  readonly systemPrompt?: string;
 }
 
 /** Ollama's own figures for one answer (`eval_count`, `eval_duration` in ns). */
@@ -88,6 +93,7 @@ export function toSession(item: Item): Session {
     messageCount: Number(item.message_count ?? 0),
     ...(item.context_note_shown === true ? { contextNoteShown: true } : {}),
     ...(evalCount > 0 && evalDurationNs > 0 ? { lastSpeed: { evalCount, evalDurationNs } } : {}),
+    ...(typeof item.system_prompt === "string" ? { systemPrompt: item.system_prompt } : {}),
   };
 }
 

@@ -140,6 +140,26 @@ export class SessionStore {
   }
 
   /**
+   * Sets the session's own system prompt ("" turns it off, the default included); one
+   * UpdateItem. False when the session no longer exists (archived meanwhile).
+   */
+  async setSystemPrompt(userId: number, sessionId: string, prompt: string): Promise<boolean> {
+    try {
+      await this.doc.update({
+        TableName: this.table,
+        Key: { pk: userId, sk: sessionSk(sessionId) },
+        UpdateExpression: "SET system_prompt = :prompt",
+        ConditionExpression: "attribute_exists(sk)",
+        ExpressionAttributeValues: { ":prompt": prompt },
+      });
+      return true;
+    } catch (err) {
+      if (isConditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
    * Appends a message: an atomic increment of the session's counter gives its sequence number
    * (and fails with ConditionalCheckFailedException if the session no longer exists), then the
    * message item is written. `facts` are set on the session item by the same counter update,

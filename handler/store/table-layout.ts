@@ -5,7 +5,8 @@ import { SESSIONS_TABLE_SCHEMA } from "../../config/table-schema";
  * pk = Telegram user id:
  * - `PROFILE`: `active_session_id`, the truth about which session is active;
  * - `SESSION#<id>`: model_name, session_id, is_active (1/0, the index copy), created_at,
- *   last_message_ts (epoch seconds), message_count (also the message sequence counter);
+ *   last_message_ts (epoch seconds), message_count (also the message sequence counter) and,
+ *   once /system set it, system_prompt ("" when turned off);
  * - `MSG#<id>#<seq, 10 digits>`: role, content, ts; no model_name/is_active, so messages
  *   stay out of both GSIs, and no item grows with the conversation;
  * - `UPDATE#<update_id>`: an update's idempotency mark (and journal), which expires through the TTL attribute;

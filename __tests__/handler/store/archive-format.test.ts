@@ -27,6 +27,17 @@ describe("archive format", () => {
     });
   });
 
+  it("keeps a session's system prompt (\"\" when turned off) as the optional system_prompt, through parse and import", async () => {
+    for (const prompt of ["You are a pirate.", ""]) {
+      const withPrompt = buildArchive({ ...session, systemPrompt: prompt }, [], new Date(0));
+      expect(withPrompt.system_prompt).toBe(prompt);
+      const parsed = await parseArchive(serialiseArchive(withPrompt));
+      expect(parsed.ok && parsed.archive.system_prompt).toBe(prompt);
+      expect(importedArchive(withPrompt, 8, "new-id", new Date(0)).system_prompt).toBe(prompt);
+    }
+    expect("system_prompt" in archive).toBe(false);
+  });
+
   it("parses what it serialises", async () => {
     await expect(parseArchive(serialiseArchive(archive))).resolves.toEqual({ ok: true, archive });
   });
