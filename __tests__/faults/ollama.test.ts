@@ -80,7 +80,8 @@ describe("Ollama faults: the user is told, the message is stored, the session in
     try {
       const handler = h.createBotHandler({ ollamaUrl: resetting.url });
       await expectSurvives({ handler, text: "reset me", told: /cannot reach the AI server/ });
-      expect(resetting.connections()).toBe(2);
+      // The model's capabilities (/api/show, once per container), then the chat and its one retry.
+      expect(resetting.connections()).toBe(3);
     } finally {
       await resetting.stop();
     }

@@ -8,7 +8,7 @@ const MODEL = DEFAULT_OLLAMA_MODELS[0];
 interface ChatChunk {
   model: string;
   created_at: string;
-  message: { role: string; content: string };
+  message: { role: string; content: string; thinking?: string };
   done: boolean;
   done_reason?: string;
   eval_count?: number;
@@ -144,6 +144,46 @@ describe("OllamaStandIn", () => {
     expect(tags.models.map((m) => m.name)).toEqual(["a:1b", "b:2b"]);
     expect(tags.models[0]).toMatchObject({ model: "a:1b", details: { format: "gguf" } });
     expect(version).toEqual({ version: "9.9.9" });
+  });
+
+  it("answers POST /api/show with each model's capabilities, and 404 for a model it does not have", async () => {
+    ollama = await OllamaStandIn.start({ models: ["text:1b", "eyes:3b"], capabilities: { "eyes:3b": ["completion", "vision"] } });
+    const show = (model: string) => fetch(`${ollama!.url}/api/show`, { method: "POST", body: JSON.stringify({ model }) });
+
+    const text = (await (await show("text:1b")).json()) as { capabilities: string[]; details: object; model_info: object };
+    const eyes = (await (await show("eyes:3b")).json()) as { capabilities: string[] };
+    const missing = await show("gone:7b");
+
+    expect(text).toMatchObject({ capabilities: ["completion"], details: { format: "gguf" }, model_info: { "general.architecture": "text" } });
+    expect(eyes.capabilities).toEqual(["completion", "vision"]);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: "model 'gone:7b' not found" });
+  });
+
+  it("streams a thinking model's reasoning in message.thinking with think: true, as <think> tags without think, and none with think: false", async () => {
+    ollama = await OllamaStandIn.start({ capabilities: { [MODEL]: ["completion", "thinking"] }, thinking: () => "step one" });
+
+    const apart = lines((await chat(ollama, { ...hello, think: true })).text);
+    const tagged = lines((await chat(ollama, hello)).text);
+    const none = lines((await chat(ollama, { ...hello, think: false })).text);
+
+    expect(apart.slice(0, 2).map((c) => c.message)).toEqual([
+      { role: "assistant", content: "", thinking: "step " },
+      { role: "assistant", content: "", thinking: "one" },
+    ]);
+    expect(apart.map((c) => c.message.content).join("")).toBe("You said: hello there");
+    expect(apart.at(-1)).toMatchObject({ done: true, eval_count: 6 });
+    expect(tagged.map((c) => c.message.content).join("")).toBe("<think>\nstep one\n</think>\n\nYou said: hello there");
+    expect(tagged.some((c) => c.message.thinking !== undefined)).toBe(false);
+    expect(none.map((c) => c.message.content).join("")).toBe("You said: hello there");
+  });
+
+  it("gives a whole answer's reasoning in message.thinking", async () => {
+    ollama = await OllamaStandIn.start({ capabilities: { [MODEL]: ["completion", "thinking"] } });
+
+    const response = await chat(ollama, { ...hello, think: true, stream: false });
+
+    expect(JSON.parse(response.text)).toMatchObject({ message: { content: "You said: hello there", thinking: "Thinking about: hello there" } });
   });
 
   it("answers an unknown path with 404", async () => {

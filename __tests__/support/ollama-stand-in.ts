@@ -1,20 +1,22 @@
 /**
  * A small HTTP server speaking Ollama's documented API (docs/api.md in the ollama
  * repository): POST /api/chat (whole JSON answer, or NDJSON stream — Ollama's default when
- * `stream` is absent), GET /api/tags and GET /api/version. Optionally checks X-API-Key as
+ * `stream` is absent; a `thinking` model's reasoning in `message.thinking` with `think: true`,
+ * as `<think>` tags in the content when `think` is absent, none with `think: false`),
+ * POST /api/show (with each model's `capabilities`), GET /api/tags and GET /api/version. Optionally checks X-API-Key as
  * our nginx proxy does. Tests, local mode and the benchmark use it instead of a GPU, and can
  * make it slow, wrong, silent or cut off.
  */
-import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DEFAULT_OLLAMA_MODELS, OLLAMA_API_KEY_HEADER } from "../../config/defaults";
 import { readBody } from "../../local/read-body";
+import { echoThinking, showOf, tagOf, TEXT_ONLY } from "./ollama-models";
 
 /** The body of POST /api/chat, as far as the stand-in reads it. */
 export interface OllamaChatRequest {
   model: string;
-  messages: { role: string; content: string }[];
+  messages: { role: string; content: string; images?: string[] }[];
   stream?: boolean;
   options?: Record<string, unknown>;
   think?: boolean;
@@ -51,6 +53,10 @@ export interface OllamaStandInOptions {
   readonly tokensPerSecond?: number;
   /** What /api/version reports. @default "0.12.0" */
   readonly version?: string;
+  /** Each model's /api/show `capabilities` (e.g. vision, thinking). @default - ["completion"] for every model */
+  readonly capabilities?: Readonly<Record<string, readonly string[]>>;
+  /** The reasoning of a model with the `thinking` capability. @default - `Thinking about: <last user message>` */
+  readonly thinking?: (request: OllamaChatRequest) => string;
 }
 
 /** One request as the stand-in received it. */
@@ -65,7 +71,7 @@ export interface OllamaRecordedRequest {
 }
 
 /** Paths a behaviour can be set for. */
-export type OllamaPath = "/api/chat" | "/api/tags" | "/api/version";
+export type OllamaPath = "/api/chat" | "/api/show" | "/api/tags" | "/api/version";
 
 /** Options of setBehaviour. */
 export interface BehaviourOptions {
@@ -104,6 +110,7 @@ export class OllamaStandIn {
 
   private models: readonly string[];
   private reply: (request: OllamaChatRequest) => string;
+  private readonly capabilities = new Map<string, readonly string[]>();
   private readonly persistent = new Map<OllamaPath, OllamaBehaviour>();
   private readonly temporary = new Map<OllamaPath, Override>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -117,6 +124,7 @@ export class OllamaStandIn {
     this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     this.models = [...(options.models ?? DEFAULT_OLLAMA_MODELS)];
     this.reply = options.reply ?? echoReply;
+    for (const [model, capabilities] of Object.entries(options.capabilities ?? {})) this.capabilities.set(model, capabilities);
   }
 
   /** Starts the stand-in on a free loopback port. */
@@ -154,6 +162,16 @@ export class OllamaStandIn {
   /** Replaces the models /api/tags lists and /api/chat accepts. */
   setModels(models: readonly string[]): void {
     this.models = [...models];
+  }
+
+  /** Sets a model's /api/show capabilities (e.g. ["completion", "vision"]). */
+  setCapabilities(model: string, capabilities: readonly string[]): void {
+    this.capabilities.set(model, [...capabilities]);
+  }
+
+  /** A model's capabilities: as set, else ["completion"]. */
+  capabilitiesOf(model: string): readonly string[] {
+    return this.capabilities.get(model) ?? TEXT_ONLY;
   }
 
   /** Replaces the reply function. */
@@ -206,7 +224,24 @@ export class OllamaStandIn {
     }
     if (route === "/api/version") return this.answerJson(res, { version: this.options.version ?? DEFAULT_VERSION }, behaviour);
     if (route === "/api/tags") return this.answerJson(res, { models: this.models.map(tagOf) }, behaviour);
+    if (route === "/api/show") return this.show(res, text, behaviour);
     return this.chat(res, text, behaviour);
+  }
+
+  /** POST /api/show: the model's details and capabilities, or 404 for a model it does not have. */
+  private show(res: ServerResponse, text: string, behaviour: OllamaBehaviour): void {
+    const model = (parseBody(text) as { model?: unknown } | undefined)?.model;
+    if (typeof model !== "string" || model === "") return sendJson(res, 400, { error: "model is required" });
+    if (!this.models.includes(model)) return sendJson(res, 404, { error: `model '${model}' not found` });
+    this.answerJson(res, showOf(model, this.capabilitiesOf(model)), behaviour);
+  }
+
+  /** What the model writes: reasoning apart (think: true), in `<think>` tags (think absent) or none. */
+  private generate(request: OllamaChatRequest): { readonly reasoning: string; readonly content: string } {
+    const answer = this.reply(request);
+    if (!this.capabilitiesOf(request.model).includes("thinking") || request.think === false) return { reasoning: "", content: answer };
+    const reasoning = (this.options.thinking ?? echoThinking)(request);
+    return request.think === true ? { reasoning, content: answer } : { reasoning: "", content: `<think>\n${reasoning}\n</think>\n\n${answer}` };
   }
 
   /** The behaviour for this request, counting down a temporary one. */
@@ -252,8 +287,9 @@ export class OllamaStandIn {
     }
 
     const started = process.hrtime.bigint();
-    const answer = this.reply(request);
-    const tokens = ollamaTokens(answer);
+    const { reasoning, content: answer } = this.generate(request);
+    // One chunk per token: the reasoning's first (content ""), then the answer's.
+    const tokens = [...ollamaTokens(reasoning).map((t) => ({ content: "", thinking: t })), ...ollamaTokens(answer).map((t) => ({ content: t }))];
     const tokensPerSecond = this.options.tokensPerSecond;
     const stepMs = tokensPerSecond && tokensPerSecond > 0 ? 1000 / tokensPerSecond : 0;
     const promptTokens = request.messages.reduce((n, m) => n + ollamaTokens(m.content).length, 0);
@@ -279,21 +315,22 @@ export class OllamaStandIn {
     if (request.stream === false) {
       await this.sleep(tokens.length * stepMs);
       if (res.destroyed || this.stopped) return;
-      const whole = { ...base(), message: { role: "assistant", content: answer }, done: true, done_reason: "stop", ...figures() };
+      const message = { role: "assistant", content: answer, ...(reasoning ? { thinking: reasoning } : {}) };
+      const whole = { ...base(), message, done: true, done_reason: "stop", ...figures() };
       return this.answerJson(res, whole, behaviour);
     }
 
     res.writeHead(200, { "content-type": "application/x-ndjson" });
     const line = (value: unknown) => `${JSON.stringify(value)}\n`;
     if (behaviour.kind === "malformed") {
-      res.write(line({ ...base(), message: { role: "assistant", content: tokens[0] ?? "" }, done: false }));
+      res.write(line({ ...base(), message: { role: "assistant", ...tokens[0] }, done: false }));
       return void res.end('{"model":"' + request.model + '","message":{"role":"assistant","content":\n');
     }
     const cutAfter = behaviour.kind === "cut" ? behaviour.afterChunks : Number.POSITIVE_INFINITY;
     for (let index = 0; index < tokens.length && index < cutAfter; index += 1) {
       if (index > 0) await this.sleep(stepMs);
       if (res.destroyed || this.stopped) return;
-      await writeFlushed(res, line({ ...base(), message: { role: "assistant", content: tokens[index] }, done: false }));
+      await writeFlushed(res, line({ ...base(), message: { role: "assistant", ...tokens[index] }, done: false }));
     }
     if (behaviour.kind === "cut") {
       if (behaviour.afterChunks <= 0) {
@@ -321,6 +358,7 @@ export class OllamaStandIn {
 
 function routeOf(method: string, path: string): OllamaPath | undefined {
   if (method === "POST" && path === "/api/chat") return "/api/chat";
+  if (method === "POST" && path === "/api/show") return "/api/show";
   if (method === "GET" && path === "/api/tags") return "/api/tags";
   if (method === "GET" && path === "/api/version") return "/api/version";
   return undefined;
@@ -334,27 +372,6 @@ function isChatRequest(body: unknown): body is OllamaChatRequest {
     Array.isArray(messages) &&
     messages.every((m: unknown) => typeof m === "object" && m !== null && typeof (m as { role?: unknown }).role === "string" && typeof (m as { content?: unknown }).content === "string")
   );
-}
-
-/** One /api/tags entry, shaped like Ollama's. */
-function tagOf(name: string): Record<string, unknown> {
-  const digest = createHash("sha256").update(name).digest("hex");
-  const size = /:(\d+(?:\.\d+)?)b/i.exec(name);
-  return {
-    name,
-    model: name,
-    modified_at: "2025-01-01T00:00:00Z",
-    size: 1_000_000_000,
-    digest,
-    details: {
-      parent_model: "",
-      format: "gguf",
-      family: name.split(/[:.\d]/)[0] || "llama",
-      families: [name.split(/[:.\d]/)[0] || "llama"],
-      parameter_size: size ? `${size[1]}B` : "1B",
-      quantization_level: "Q4_K_M",
-    },
-  };
 }
 
 function parseBody(text: string): unknown {

@@ -3,7 +3,8 @@ import type { UpdateContext } from "../conversation/update-context";
 import { EMPTY_ANSWER } from "../format/answer";
 import type { ModelApi } from "../model/model-api";
 import type { StreamedAnswer } from "../model/ollama";
-import { streamAnswer } from "../model/stream-answer";
+import { CAPABILITY, hasCapability } from "../model/capabilities";
+import { FAST_FAILURE_MS, streamAnswer } from "../model/stream-answer";
 import { ConnectionError, ServiceError } from "../net/errors";
 import type { ModelSpeed } from "../store/session-items";
 import type { ContextWindow } from "./context-window";
@@ -26,6 +27,13 @@ export const STREAM_UPDATE_INTERVAL_MS = 1_000;
  * interval), so that in sync delivery mode the reply ends soon after OLLAMA_TIMEOUT_MS. In ms.
  */
 export const FINAL_WAIT_LIMIT_MS = 3_000;
+
+/**
+ * Longest wait for a model's capabilities before the first answer of a container, in ms: a slow
+ * /api/show must not eat the answer's time (without it, a reasoning model's `<think>` tags are
+ * still kept out of the answer).
+ */
+export const CAPABILITY_WAIT_MS = 1_000;
 
 /** A LiveReply whose answer is recorded in the update's journal as it is delivered. */
 export interface JournaledReply {
@@ -103,8 +111,9 @@ export interface AskedAnswer {
 }
 
 /**
- * Asks the model with `window` and streams its answer into `live` (typing first). When the
- * model fails before any text, the user gets the specific message of {@link modelErrorMessage}
+ * Asks the model with `window` and streams its answer into `live` (typing first). A model with
+ * the `thinking` capability is asked to think apart (`think: true`), its reasoning going to
+ * `live` as such, never into the answer. When the model fails before any text, the user gets the specific message of {@link modelErrorMessage}
  * (saying the message was saved when `saved`) and the result is undefined.
  */
 export async function askModel(
@@ -119,7 +128,9 @@ export async function askModel(
   const started = Date.now();
   let answer: StreamedAnswer;
   try {
-    answer = await streamAnswer(ollama, model, window.messages, (delta) => live.push(delta), ctx.config.ollamaTimeoutMs);
+    const think = await hasCapability(ollama, model, CAPABILITY.thinking, CAPABILITY_WAIT_MS);
+    const options = think ? { think, onThinking: (delta: string) => live.pushThinking(delta) } : {};
+    answer = await streamAnswer(ollama, model, window.messages, (delta) => live.push(delta), ctx.config.ollamaTimeoutMs, FAST_FAILURE_MS, options);
   } catch (err) {
     // Wait for a typing indicator in flight: it would otherwise show "typing…" under the error.
     await live.abort();
@@ -144,6 +155,7 @@ export async function askModel(
     context_messages: window.messages.length,
     context_omitted: window.omitted,
     answer_chars: answer.content.length,
+    thinking_chars: answer.thinking ? answer.thinking.length : undefined,
     eval_count: speed?.evalCount,
     eval_duration_ms: speed ? Math.round(speed.evalDurationNs / 1e6) : undefined,
     elapsed_ms: Date.now() - started,

@@ -75,7 +75,7 @@ export interface LiveReplyOutcome {
   readonly apiCalls: number;
 }
 
-/** Shown while a reasoning model is still inside `<think>` and no answer text exists yet. */
+/** Shown while a reasoning model thinks (inside `<think>`, or sending reasoning apart) and no answer text exists yet. */
 export const THINKING_PLACEHOLDER = "<i>Thinking…</i>";
 
 /** Tries for a final message that Telegram rate-limits (429) before giving up. */
@@ -116,6 +116,8 @@ export class LiveReply {
   private draftIndex = 0;
 
   private raw = "";
+  /** Reasoning the model sent apart from its answer (pushThinking). */
+  private reasoning = "";
   /** Start, in the answer, of the part not yet completed as a message. */
   private offset = 0;
   /** Opening fence carried over when a message was completed inside a code block. */
@@ -156,6 +158,21 @@ export class LiveReply {
   push(delta: string): void {
     if (this.stopped || !delta) return;
     this.raw += delta;
+    this.schedule();
+  }
+
+  /**
+   * Adds reasoning the model sent apart from its answer (Ollama's `message.thinking`): "Thinking…"
+   * shows until answer text arrives, and `finish` puts it before the answer as an expandable
+   * blockquote; it is never part of `shownText`.
+   */
+  pushThinking(delta: string): void {
+    if (this.stopped || !delta) return;
+    this.reasoning += delta;
+    this.schedule();
+  }
+
+  private schedule(): void {
     this.dirty = true;
     this.pump ??= this.runFrames().finally(() => {
       this.pump = undefined;
@@ -173,7 +190,9 @@ export class LiveReply {
     await this.typing;
     const answer = separateThinking(this.raw).answer;
     const notes = [...(result.notes ?? []), ...(result.complete ? [] : [NOTE_CUT_OFF])];
-    const rendered = renderAnswer(this.liveMarkdown(answer), { notes, speed: result.speed, limit: this.limit });
+    // The reasoning goes before the answer's first message, so only while that one is still open.
+    const reasoning = this.offset === 0 && this.reasoning ? { reasoning: this.reasoning } : {};
+    const rendered = renderAnswer(this.liveMarkdown(answer), { notes, speed: result.speed, limit: this.limit, ...reasoning });
     // A draft turning into its message, or an edit that would change nothing, is no extra
     // update in the chat: only a 429 is waited out, not the update interval.
     const unchanged = rendered.html.length === 1 && this.current?.html === rendered.html[0];
@@ -240,7 +259,7 @@ export class LiveReply {
     const live = this.liveMarkdown(answer);
     let html = markdownToTelegramHtml(live);
     if (!html.trim()) {
-      if (!thinkingOpen || this.current) return;
+      if ((!thinkingOpen && !this.reasoning) || this.current) return;
       html = THINKING_PLACEHOLDER;
     }
     if (visibleText(html).length > this.limit) {

@@ -34,6 +34,13 @@ export interface RenderAnswerOptions {
    * @default "hide"
    */
   readonly thinking?: "hide" | "expandable";
+  /**
+   * Reasoning the model sent apart from its answer (Ollama's `message.thinking`): shown before
+   * the answer in a collapsed (expandable) blockquote, cut to `THINKING_SHOWN_LIMIT` characters,
+   * whatever `thinking` says (that option is about `<think>` tags in the text).
+   * @default - none
+   */
+  readonly reasoning?: string;
   /** Largest visible length of one message. @default TELEGRAM_MESSAGE_LIMIT (4096) */
   readonly limit?: number;
 }
@@ -75,8 +82,9 @@ export function renderAnswer(raw: string, options: RenderAnswerOptions = {}): Re
 
   const htmlBlocks: string[] = [];
   const plainBlocks: string[] = [];
-  if (options.thinking === "expandable" && thinking) {
-    const shown = thinking.length > THINKING_SHOWN_LIMIT ? `${thinking.slice(0, THINKING_SHOWN_LIMIT).trimEnd()}…` : thinking;
+  const reasoning = options.reasoning?.trim() || (options.thinking === "expandable" ? thinking : "");
+  if (reasoning) {
+    const shown = reasoning.length > THINKING_SHOWN_LIMIT ? `${reasoning.slice(0, THINKING_SHOWN_LIMIT).trimEnd()}…` : reasoning;
     htmlBlocks.push(`<blockquote expandable>${escapeHtml(shown)}</blockquote>`);
     plainBlocks.push(shown);
   }

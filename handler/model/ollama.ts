@@ -4,16 +4,22 @@ import { CONFIG_DEFAULTS } from "../config";
 import { ServiceError } from "../net/errors";
 import { timedRequest, type TimedCall } from "../net/http";
 import { createRedactor } from "../observability/log";
+import { capabilitiesOf } from "./capabilities";
+import type { ChatStreamOptions, ModelInfo } from "./model-api";
 
 /** One message of a chat as Ollama takes it. */
 export interface ChatMessage {
   readonly role: "system" | "user" | "assistant";
   readonly content: string;
+  /** Pictures for a vision model, base64-encoded (Ollama's `images`). @default - none */
+  readonly images?: readonly string[];
 }
 
 /** What a streamed answer ended with: the whole text and Ollama's own figures about it. */
 export interface StreamedAnswer {
   readonly content: string;
+  /** The reasoning Ollama sent apart from the content (`message.thinking`, with `think: true`). @default "" */
+  readonly thinking?: string;
   /** Tokens generated (Ollama `eval_count`). */
   readonly evalCount: number | undefined;
   /** Time spent generating, in nanoseconds (Ollama `eval_duration`). */
@@ -37,7 +43,7 @@ export interface OllamaClientOptions {
 }
 
 interface OllamaChatBody {
-  message?: { content?: unknown };
+  message?: { content?: unknown; thinking?: unknown };
   done?: unknown;
   eval_count?: unknown;
   eval_duration?: unknown;
@@ -47,7 +53,7 @@ interface OllamaChatBody {
 const asNumber = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
 
 /**
- * Ollama's HTTP API over undici: /api/chat (streamed NDJSON), /api/tags and
+ * Ollama's HTTP API over undici: /api/chat (streamed NDJSON), /api/show, /api/tags and
  * /api/version. Non-200 answers and malformed bodies reject with a ServiceError (status 404
  * means the model is missing); refusals and timeouts with a ConnectionError.
  */
@@ -77,9 +83,12 @@ export class OllamaClient {
     messages: readonly ChatMessage[],
     onDelta: (text: string) => void,
     signal?: AbortSignal,
+    options: ChatStreamOptions = {},
   ): Promise<StreamedAnswer> {
-    const call = await this.post("/api/chat", { model, messages, stream: true }, this.timeoutMs, signal);
+    const think = options.think === undefined ? {} : { think: options.think };
+    const call = await this.post("/api/chat", { model, messages, stream: true, ...think }, this.timeoutMs, signal);
     let content = "";
+    let thinking = "";
     let evalCount: number | undefined;
     let evalDurationNs: number | undefined;
     let completed = false;
@@ -94,6 +103,11 @@ export class OllamaClient {
       }
       if (typeof parsed.error === "string") {
         throw new ServiceError({ service: "ollama", operation: "chat", status: 0, description: this.redact(parsed.error) });
+      }
+      const thought = parsed.message?.thinking;
+      if (typeof thought === "string" && thought.length > 0) {
+        thinking += thought;
+        options.onThinking?.(thought);
       }
       const piece = parsed.message?.content;
       if (typeof piece === "string" && piece.length > 0) {
@@ -125,12 +139,18 @@ export class OllamaClient {
       if (err instanceof ServiceError && content.length === 0) throw err;
       if (!(err instanceof ServiceError) && content.length === 0) throw call.wrap(err);
       // Text already arrived: keep it and report the stream as cut off.
-      return { content, evalCount, evalDurationNs, completed: false };
+      return { content, thinking, evalCount, evalDurationNs, completed: false };
     } finally {
       call.done();
       call.response.body.destroy();
     }
-    return { content, evalCount, evalDurationNs, completed };
+    return { content, thinking, evalCount, evalDurationNs, completed };
+  }
+
+  /** A model's capabilities (POST /api/show), with the short status timeout. */
+  async showModel(model: string): Promise<ModelInfo> {
+    const call = await this.post("/api/show", { model }, this.statusTimeoutMs, undefined, "show");
+    return { capabilities: capabilitiesOf(await this.readJson(call, "show")) };
   }
 
   /** The names of the models Ollama has (GET /api/tags), with the short status timeout. */
@@ -158,10 +178,10 @@ export class OllamaClient {
     return headers;
   }
 
-  private post(path: string, payload: unknown, timeoutMs: number, signal?: AbortSignal): Promise<TimedCall> {
+  private post(path: string, payload: unknown, timeoutMs: number, signal?: AbortSignal, operation = "chat"): Promise<TimedCall> {
     return timedRequest(`${this.baseUrl}${path}`, {
       service: "ollama",
-      operation: "chat",
+      operation,
       method: "POST",
       headers: this.headers(),
       body: JSON.stringify(payload),

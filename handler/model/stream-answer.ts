@@ -1,5 +1,5 @@
 import { ConnectionError } from "../net/errors";
-import type { ModelApi } from "./model-api";
+import type { ChatStreamOptions, ModelApi } from "./model-api";
 import type { ChatMessage, StreamedAnswer } from "./ollama";
 
 /**
@@ -18,7 +18,8 @@ export const FAST_FAILURE_MS = 5_000;
 /**
  * Streams the answer, passing each piece to `onDelta`. A connection refused or reset quickly,
  * before any text (faster than `fastFailureMs`, which tests lower), is tried once more with what
- * is left of `timeoutMs`; a timeout or an answer from Ollama is never retried.
+ * is left of `timeoutMs`; a timeout or an answer from Ollama is never retried. `options` go to
+ * each call (a piece of reasoning counts as text: after one, nothing is retried).
  */
 export async function streamAnswer(
   ollama: ModelApi,
@@ -27,6 +28,7 @@ export async function streamAnswer(
   onDelta: (text: string) => void,
   timeoutMs: number,
   fastFailureMs: number = FAST_FAILURE_MS,
+  options: ChatStreamOptions = {},
 ): Promise<StreamedAnswer> {
   const started = Date.now();
   let received = false;
@@ -34,8 +36,14 @@ export async function streamAnswer(
     received = true;
     onDelta(text);
   };
+  const onThinking = options.onThinking;
+  const trackThinking = (text: string) => {
+    received = true;
+    onThinking?.(text);
+  };
+  const tracked: ChatStreamOptions = { ...options, ...(onThinking ? { onThinking: trackThinking } : {}) };
   try {
-    return await ollama.chatStream(model, messages, track);
+    return await ollama.chatStream(model, messages, track, undefined, tracked);
   } catch (err) {
     const remaining = timeoutMs - (Date.now() - started);
     const fast = err instanceof ConnectionError && !err.timedOut && err.elapsedMs < fastFailureMs;
@@ -43,7 +51,7 @@ export async function streamAnswer(
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), remaining);
     try {
-      return await ollama.chatStream(model, messages, track, deadline.signal);
+      return await ollama.chatStream(model, messages, track, deadline.signal, tracked);
     } catch (retryErr) {
       // Our deadline ended the retry: that is the overall timeout, not a refused connection.
       if (deadline.signal.aborted && retryErr instanceof ConnectionError && !retryErr.timedOut) {

@@ -4,6 +4,7 @@ import {
   NOTE_CONTEXT_TRIMMED,
   NOTE_CUT_OFF,
   renderAnswer,
+  THINKING_SHOWN_LIMIT,
 } from "../../../handler/format/answer";
 import { checkTelegramHtml } from "../../support/telegram-stand-in";
 
@@ -69,5 +70,11 @@ describe("renderAnswer", () => {
     for (const html of result.html) expect(visible(html).length).toBeLessThanOrEqual(200);
     for (const plain of result.plain) expect(plain.length).toBeLessThanOrEqual(200);
     expect(visible(result.html[result.html.length - 1] ?? "")).toContain(NOTE_CUT_OFF);
+  });
+
+  it("shows reasoning sent apart from the answer as an expandable blockquote before it, cut to the limit", () => {
+    const rendered = renderAnswer("The answer.", { reasoning: `  ${"r".repeat(THINKING_SHOWN_LIMIT + 10)}  ` });
+    expect(rendered.html[0]).toBe(`<blockquote expandable>${"r".repeat(THINKING_SHOWN_LIMIT)}…</blockquote>\n\nThe answer.`);
+    expect(renderAnswer("The answer.", { reasoning: "  " }).html).toEqual(["The answer."]);
   });
 });

@@ -106,6 +106,33 @@ describe("OllamaClient", () => {
     await expect(client.chatStream("llama3.2:1b", messages, () => undefined)).rejects.toBeInstanceOf(ServiceError);
   });
 
+  it("chatStream sends think only when asked, and keeps a reasoning model's thinking apart from its content", async () => {
+    ollama.setCapabilities("llama3.2:1b", ["completion", "thinking"]);
+    try {
+      const pieces: string[] = [];
+      const thoughts: string[] = [];
+      const answer = await client.chatStream("llama3.2:1b", messages, (p) => pieces.push(p), undefined, { think: true, onThinking: (t) => thoughts.push(t) });
+      expect(ollama.chatRequests().at(-1)!.think).toBe(true);
+      expect(thoughts.join("")).toBe("Thinking about: hello there");
+      expect(answer).toEqual(expect.objectContaining({ content: "You said: hello there", thinking: "Thinking about: hello there", completed: true }));
+      expect(pieces.join("")).toBe("You said: hello there");
+      await client.chatStream("llama3.2:1b", messages, noDelta);
+      expect("think" in ollama.chatRequests().at(-1)!).toBe(false);
+    } finally {
+      ollama.setCapabilities("llama3.2:1b", ["completion"]);
+    }
+  });
+
+  it("showModel reads /api/show's capabilities; a missing model is a ServiceError 404", async () => {
+    ollama.setCapabilities("llama3.2:1b", ["completion", "vision"]);
+    await expect(client.showModel("llama3.2:1b")).resolves.toEqual({ capabilities: ["completion", "vision"] });
+    const request = ollama.requests.at(-1)!;
+    expect(request).toMatchObject({ path: "/api/show", method: "POST", body: { model: "llama3.2:1b" } });
+    expect(request.headers["x-api-key"]).toBe(TEST_OLLAMA_API_KEY);
+    await expect(client.showModel("missing:7b")).rejects.toEqual(expect.objectContaining({ name: "ServiceError", status: 404, operation: "show" }));
+    ollama.setCapabilities("llama3.2:1b", ["completion"]);
+  });
+
   it("listModels and version read /api/tags and /api/version", async () => {
     ollama.setModels(["a:1", "b:2"]);
     await expect(client.listModels()).resolves.toEqual(["a:1", "b:2"]);
