@@ -1,4 +1,4 @@
-import { App, Fn, Op, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
+import { Annotations, App, Fn, Op, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
 import type { Construct } from "constructs";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
@@ -14,6 +14,11 @@ import { StateBackend } from "./constructs/state-backend";
 import { UpdateQueue } from "./constructs/update-queue";
 import { WebhookApi } from "./constructs/webhook-api";
 import { WebhookAuthorizer } from "./constructs/webhook-authorizer";
+
+/** Said at synth when no allow-list is configured: the deployed bot would answer anyone. */
+export const OPEN_BOT_WARNING =
+  "allowedUserIds is empty: the deployed bot answers every Telegram user (and bills you for them). " +
+  "Set allowedUserIds in chatbot.config.json, or TF_VAR_allowed_user_ids at deploy, to your own user ids.";
 
 /** Props of {@link ChatbotStack}. */
 export interface ChatbotStackProps {
@@ -33,6 +38,7 @@ export class ChatbotStack extends TerraformStack {
     const { config } = props;
 
     if (config.stateBackend) new StateBackend(this, config.stateBackend);
+    if (config.allowedUserIds === "") Annotations.of(this).addWarning(OPEN_BOT_WARNING);
 
     const { telegramToken, environment, logRetention, memorySize, timeout, allowedUserIds, instanceType } = declareDeployInputs(this, config);
 

@@ -3,7 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
-import { ChatbotStack } from "../main";
+import { Testing } from "cdktf";
+import { ChatbotStack, OPEN_BOT_WARNING } from "../main";
 import { FIXTURE_BUNDLE_DIR, synthChatbot, TEST_TELEGRAM_TOKEN, testConfig } from "./support/infra";
 import { onlyResource, renderLikeTerraform, resourcesOf, unresolvedReferences, type TerraformJson } from "./support/terraform-json";
 
@@ -141,6 +142,15 @@ describe("ChatbotStack (main.ts)", () => {
     expect(resourcesOf(sync, "aws_lambda_event_source_mapping")).toEqual({});
     expect(Object.keys(resourcesOf(sync, "aws_lambda_function"))).toHaveLength(1);
     expect(sync.output?.update_queue_url).toBeUndefined();
+  });
+
+  it("warns at synth when the bot is open to every Telegram user, and not when an allow-list is set", () => {
+    const warningsOf = (allowedUserIds: string) => {
+      const stack = new ChatbotStack(Testing.app(), "warn", { config: testConfig({ allowedUserIds }), bundleDir: FIXTURE_BUNDLE_DIR });
+      return stack.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => m.data);
+    };
+    expect(warningsOf("")).toEqual([OPEN_BOT_WARNING]);
+    expect(warningsOf("12345")).toEqual([]);
   });
 
   it("switches on the S3 backend from the configuration", () => {

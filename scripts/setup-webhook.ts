@@ -129,6 +129,9 @@ export async function main(argv: readonly string[], given: Partial<SetupWebhookD
         }),
       );
       out(`setWebhook: ${url} (stack ${outputs.stackName}, secret token set${dropPending ? ", pending updates dropped" : ""})`);
+      const queueUrl = outputs.get(OUTPUT_NAMES.updateQueueUrl);
+      if (queueUrl) out(`delivery: queue ${queueUrl} (dead letters: ${outputs.get(OUTPUT_NAMES.deadLetterQueueUrl) ?? "unknown"})`);
+      else out("delivery: sync (API Gateway invokes the function)");
 
       const info = await step("getWebhookInfo", source, () => api.call("getWebhookInfo", {}));
       const findings = diagnoseWebhook(info, { url, allowedUpdates: HANDLED_UPDATE_TYPES, now: deps.now(), registeredAt });

@@ -33,6 +33,17 @@ describe("setup-webhook", () => {
     expect(io.out()).toContain("send /start to @CloudAiBot");
   });
 
+  it("names the update queue and its dead-letter queue in queue mode, and sync delivery otherwise", async () => {
+    const queueUrl = "https://sqs.us-east-1.amazonaws.com/123456789012/telegram-bot-updates.fifo";
+    const dlqUrl = "https://sqs.us-east-1.amazonaws.com/123456789012/telegram-bot-updates-failed.fifo";
+    const queued = run([], undefined, outputs({ api_gateway_url: API_URL, webhook_secret: TEST_SECRET_TOKEN, update_queue_url: queueUrl, dead_letter_queue_url: dlqUrl }));
+    expect(await queued.code).toBe(0);
+    expect(queued.io.out()).toContain(`delivery: queue ${queueUrl} (dead letters: ${dlqUrl})`);
+    const sync = run([]);
+    expect(await sync.code).toBe(0);
+    expect(sync.io.out()).toContain("delivery: sync");
+  });
+
   it("drops pending updates when asked and reports none waiting", async () => {
     telegram.pushUpdate(textUpdate("queued"));
     const { io, code } = run(["--drop-pending"]);

@@ -28,6 +28,9 @@ export const OUTPUT_NAMES = Object.freeze({
   ollamaInstanceId: "ollama_instance_id",
   ollamaPublicIp: "ollama_public_ip",
   ollamaApiKey: "ollama_api_key",
+  ollamaCertificatePem: "ollama_certificate_pem",
+  updateQueueUrl: "update_queue_url",
+  deadLetterQueueUrl: "dead_letter_queue_url",
   webhookSecret: "webhook_secret",
   region: "region",
 } as const);
