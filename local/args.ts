@@ -94,6 +94,13 @@ export interface WebhookServerArgs {
   readonly dataDir: string;
   /** Public HTTPS base URL of a tunnel; when set, <url>/webhook is registered with setWebhook. @default PUBLIC_URL, else none */
   readonly publicUrl: string | undefined;
+  /**
+   * `sync`: every POST is handed to the handler as a proxy event, as API Gateway's Lambda proxy
+   * integration does. `queue`: the POST goes through the authorizer and the request template
+   * into a local FIFO queue that the handler consumes as the event source mapping would.
+   * @default "sync"
+   */
+  readonly delivery: "sync" | "queue";
 }
 
 /** Default port of the dev webhook server. */
@@ -108,6 +115,10 @@ Serves Telegram webhook POSTs on a local HTTP endpoint exactly as API Gateway ha
 function (same event shape, same X-Telegram-Bot-Api-Secret-Token check), for use behind a
 tunnel. Uses the same emulators and data folder as npm start.
 
+--delivery queue plays queue mode instead: the secret is checked by the bundle's authorizer,
+the real API Gateway request template builds the SendMessage, and an in-memory SQS FIFO queue
+hands the handler batches per chat, with receive counts and failed records delivered again.
+
 The handler checks the secret TELEGRAM_SECRET_TOKEN (a random one is made when unset and
 never printed: --public-url registers the webhook with it). Needs TELEGRAM_TOKEN to answer.
 
@@ -117,6 +128,7 @@ Options:
   --data-dir <dir>     data folder (default .data)
   --public-url <url>   your tunnel's https URL: registers <url>/webhook with Telegram,
                        with this run's secret (default: PUBLIC_URL)
+  --delivery <mode>    sync (default) or queue
   -h, --help         show this help
 `;
 
@@ -128,7 +140,10 @@ export function parseWebhookServerArgs(argv: readonly string[]): WebhookServerAr
     host: { type: "string" },
     "data-dir": { type: "string" },
     "public-url": { type: "string" },
+    delivery: { type: "string" },
   });
+  const delivery = (values.delivery as string | undefined) ?? "sync";
+  if (delivery !== "sync" && delivery !== "queue") throw new ArgumentError(`--delivery must be sync or queue, got "${delivery}"`);
   const rawPort = values.port as string | undefined;
   let port = DEFAULT_WEBHOOK_PORT;
   if (rawPort !== undefined) {
@@ -141,6 +156,7 @@ export function parseWebhookServerArgs(argv: readonly string[]): WebhookServerAr
     host: (values.host as string | undefined) ?? DEFAULT_WEBHOOK_HOST,
     dataDir: (values["data-dir"] as string | undefined) ?? DEFAULT_DATA_DIR,
     publicUrl: publicUrl(values["public-url"] as string | undefined),
+    delivery,
   };
 }
 

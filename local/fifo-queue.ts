@@ -57,6 +57,7 @@ export class LocalFifoQueue {
   private readonly seen = new Map<string, number>();
   private readonly deadLetters: QueuedMessage[] = [];
   private running = 0;
+  private readonly deliveries = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly idleWaiters: (() => void)[] = [];
@@ -101,10 +102,11 @@ export class LocalFifoQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Stops handing out records; batches in flight finish. */
-  stop(): void {
+  /** Stops handing out records; resolves once the batches in flight have finished. */
+  stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    return Promise.allSettled([...this.deliveries]).then(() => undefined);
   }
 
   /** The next batch: visible records of groups with nothing in flight, each group's in order. */
@@ -136,7 +138,9 @@ export class LocalFifoQueue {
         message.receiveCount += 1;
       }
       this.running += 1;
-      void this.deliver(batch);
+      const delivery = this.deliver(batch);
+      this.deliveries.add(delivery);
+      void delivery.finally(() => this.deliveries.delete(delivery));
     }
     this.scheduleWake();
     this.notifyIdle();

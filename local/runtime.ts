@@ -10,7 +10,7 @@ import type { Update } from "@grammyjs/types";
 import { OLLAMA_PROXY_PORT } from "../config/defaults";
 import { QUEUE_REPLY_MARGIN_SECONDS, loadStackConfig, type StackConfig } from "../config/stack-config";
 import { SYNC_OLLAMA_TIMEOUT_MS } from "../config/defaults";
-import { createHandler, type WebhookHandler } from "../handler/app";
+import { createBot, type QueueHandler, type WebhookHandler } from "../handler/app";
 import { createDocumentClient } from "../handler/store/aws";
 import { loadConfig, type BotConfig } from "../handler/config";
 import { createLogger, type LogSink } from "../handler/observability/log";
@@ -53,6 +53,10 @@ export interface LocalRuntimeOptions {
 /** A running local handler. */
 export interface LocalRuntime {
   readonly handler: WebhookHandler;
+  /** The same bot's queue consumer (queue mode: what the event source mapping invokes). */
+  readonly consume: QueueHandler;
+  /** The stack configuration the runtime plays. */
+  readonly stack: StackConfig;
   readonly config: BotConfig;
   readonly emulators: RunningEmulators;
   readonly paths: LocalPaths;
@@ -119,7 +123,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       secrets: [config.telegramToken, config.telegramSecretToken, config.ollamaApiKey],
       sink: options.logSink ?? ((line) => void process.stdout.write(`${line}\n`)),
     });
-    const handler = createHandler(config, { doc, logger, credentials, ...(options.bot ? { bot: options.bot } : {}) });
+    const bot = createBot(config, { doc, logger, credentials, ...(options.bot ? { bot: options.bot } : {}) });
+    const handler = bot.webhook;
     if (options.writeEndpoints ?? true) {
       await mkdir(paths.dataDir, { recursive: true });
       await writeEndpointsFile(paths.endpointsFile, endpointsOf(emulators));
@@ -128,6 +133,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     let stopping: Promise<void> | undefined;
     return {
       handler,
+      consume: bot.consume,
+      stack,
       config,
       emulators,
       paths,

@@ -2,18 +2,25 @@
  * `npm run dev:webhook`: a local HTTP endpoint that takes Telegram's webhook POSTs and hands
  * them to the handler exactly as API Gateway does (proxyEventFromHttp with the raw headers and
  * body, the handler's own secret-token check), answering with the handler's status code. Put a
- * tunnel in front of it and register the tunnel's URL with --public-url.
+ * tunnel in front of it and register the tunnel's URL with --public-url. With --delivery queue
+ * the POST takes queue mode's path instead (local/queue-gateway.ts, then a local FIFO queue the
+ * handler consumes).
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Writable } from "node:stream";
+import { QUEUE_MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from "../config/stack-config";
 import type { WebhookHandler } from "../handler/app";
+import { createAuthorizer } from "../handler/delivery/authorizer";
+import { defaultLogger } from "../handler/deps";
 import { createRedactor } from "../handler/observability/log";
 import { TelegramClient } from "../handler/telegram/client";
 import { ArgumentError, parseWebhookServerArgs, WEBHOOK_SERVER_HELP } from "./args";
 import { DEFAULT_WEBHOOK_PATH, lambdaContext, proxyEventFromHttp } from "./lambda-event";
+import { LocalFifoQueue } from "./fifo-queue";
 import { HANDLED_UPDATE_TYPES } from "./polling";
+import { createQueueGateway, type GatewayRequest, type GatewayResponse } from "./queue-gateway";
 import { runtimeBanner, startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "./runtime";
 
 /** Largest body accepted, in bytes (Telegram updates are far smaller; API Gateway allows 10 MB). */
@@ -29,6 +36,8 @@ export interface WebhookServerOptions {
   readonly host?: string;
   /** The function's timeout the Lambda context counts down from, in ms. @default 120000 */
   readonly lambdaTimeoutMs?: number;
+  /** Queue mode: POST /webhook goes here instead of the handler; other requests get 403 as from API Gateway. @default - sync mode */
+  readonly gateway?: (request: GatewayRequest) => Promise<GatewayResponse>;
   /** Told about each request (method, path, status, ms). @default - nothing */
   readonly onRequest?: (entry: { method: string; path: string; status: number; ms: number }) => void;
 }
@@ -74,6 +83,13 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     if (body === undefined) {
       status = 413;
       responseBody = '{"message":"Request Entity Too Large"}';
+    } else if (options.gateway) {
+      const isWebhook = req.method === "POST" && (req.url ?? "").split("?")[0] === DEFAULT_WEBHOOK_PATH;
+      const answer = isWebhook
+        ? await options.gateway({ headers: Object.fromEntries(Object.entries(rawHeaders(req)).map(([k, v]) => [k, v.join(",")])), body: body.toString("utf8") })
+        : { status: 403, body: '{"message":"Missing Authentication Token"}' };
+      status = answer.status;
+      responseBody = answer.body;
     } else {
       const event = proxyEventFromHttp({
         method: req.method,
@@ -136,6 +152,22 @@ function rawHeaders(req: IncomingMessage): Record<string, string[]> {
   return out;
 }
 
+/**
+ * The event source mapping's side of queue mode: batches of up to 10 per chat group, at most the
+ * stack's queueMaxConcurrency at once, failed records back after the visibility timeout (6× the
+ * function's), dead-lettered after QUEUE_MAX_RECEIVE_COUNT receives.
+ */
+export function localQueueFor(runtime: LocalRuntime, say: (text: string) => void): LocalFifoQueue {
+  return new LocalFifoQueue({
+    consume: (event) => runtime.consume(event, lambdaContext({ timeoutMs: runtime.lambdaTimeoutMs })),
+    visibilityTimeoutMs: runtime.lambdaTimeoutMs * VISIBILITY_TIMEOUT_FACTOR,
+    maxReceiveCount: QUEUE_MAX_RECEIVE_COUNT,
+    batchSize: 10,
+    maxConcurrency: runtime.stack.queueMaxConcurrency,
+    onDeadLetter: (m) => say(`dead letter: update ${m.deduplicationId} of group ${m.groupId} failed ${m.receiveCount} deliveries`),
+  });
+}
+
 /** What `npm run dev:webhook` reads and writes; tests pass their own. */
 export interface WebhookServerDeps {
   readonly env: NodeJS.ProcessEnv;
@@ -189,10 +221,13 @@ export async function main(argv: readonly string[], given: Partial<WebhookServer
   const stopped = given.stopped ?? untilSignal();
   let runtime: LocalRuntime | undefined;
   let server: RunningWebhookServer | undefined;
+  let queue: LocalFifoQueue | undefined;
   try {
     runtime = await startLocalRuntime({ ...given.runtime, dataDir: args.dataDir, cwd, env, token, secretToken });
+    queue = args.delivery === "queue" ? localQueueFor(runtime, (text) => line(stderr, text)) : undefined;
     server = await startWebhookServer({
       handler: runtime.handler,
+      gateway: queue ? createQueueGateway({ authorize: createAuthorizer(runtime.secretToken, defaultLogger(runtime.config)), queue }) : undefined,
       port: args.port,
       host: args.host,
       lambdaTimeoutMs: runtime.lambdaTimeoutMs,
@@ -204,7 +239,7 @@ export async function main(argv: readonly string[], given: Partial<WebhookServer
       : "random for this run; set TELEGRAM_SECRET_TOKEN to choose it";
     line(
       stdout,
-      runtimeBanner(runtime, "webhook server (API Gateway event shape)", [
+      runtimeBanner(runtime, queue ? "webhook server (queue mode: authorizer, request template, FIFO queue)" : "webhook server (API Gateway event shape)", [
         ["webhook", `${server.webhookUrl}  (POST; give your tunnel this address)`],
         ["secret", secretNote],
       ]),
@@ -227,6 +262,7 @@ export async function main(argv: readonly string[], given: Partial<WebhookServer
     return 1;
   } finally {
     await server?.close();
+    await queue?.stop();
     await runtime?.stop();
   }
 }

@@ -3,7 +3,7 @@ import { ArgumentError, parseStartArgs, parseWebhookServerArgs } from "../../loc
 describe("local command lines", () => {
   it("has the documented defaults", () => {
     expect(parseStartArgs([])).toEqual({ help: false, deleteWebhook: false, dataDir: ".data", exportsDir: "exports", pollTimeoutSeconds: 30, userId: 1 });
-    expect(parseWebhookServerArgs([])).toEqual({ help: false, port: 8787, host: "127.0.0.1", dataDir: ".data", publicUrl: undefined });
+    expect(parseWebhookServerArgs([])).toEqual({ help: false, port: 8787, host: "127.0.0.1", dataDir: ".data", publicUrl: undefined, delivery: "sync" });
   });
 
   it("reads the options", () => {
@@ -15,5 +15,7 @@ describe("local command lines", () => {
     expect(() => parseStartArgs(["--poll-timeout", "99"])).toThrow(/--poll-timeout must be a whole number from 1 to 50/);
     expect(() => parseStartArgs(["--what"])).toThrow(ArgumentError);
     expect(() => parseWebhookServerArgs(["--public-url", "http://insecure"])).toThrow(/https/);
+    expect(parseWebhookServerArgs(["--delivery", "queue"]).delivery).toBe("queue");
+    expect(() => parseWebhookServerArgs(["--delivery", "async"])).toThrow(/--delivery must be sync or queue, got "async"/);
   });
 });

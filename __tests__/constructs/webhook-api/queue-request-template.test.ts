@@ -4,7 +4,7 @@ import { QUEUE_REQUEST_TEMPLATE } from "../../../constructs/webhook-api/queue-re
 import { decodeBody } from "../../../handler/delivery/decode";
 import { queueRecordOf } from "../../../handler/delivery/sqs";
 import { sqsRecord } from "../../../local/sqs-event";
-import { javaUrlEncode, renderMappingTemplate } from "../../support/api-gateway-vtl";
+import { javaUrlEncode, renderMappingTemplate } from "../../../local/api-gateway-vtl";
 import { TEST_SECRET_TOKEN } from "../../support/updates";
 
 /** The SendMessage parameters SQS reads from the rendered form body. */
