@@ -233,6 +233,18 @@ export function lambdaTimeoutBounds(mode: DeliveryMode): { readonly min: number;
     : { min: QUEUE_REPLY_MARGIN_SECONDS + 15, max: 900 };
 }
 
+/** The remote-state settings, or undefined when no bucket is named (local state). */
+function validateStateBackend(backend: StackConfigInput["stateBackend"], region: string): StateBackendConfig | undefined {
+  if (backend === undefined || backend === null || !backend.bucket) return undefined;
+  return Object.freeze({
+    bucket: matching("stateBackend.bucket", backend.bucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an s3 bucket name"),
+    key: matching("stateBackend.key", backend.key ?? STACK_DEFAULTS.stateKey, PATTERNS.stateKey, "an object key without spaces or a leading slash"),
+    region: matching("stateBackend.region", backend.region ?? region, PATTERNS.region, "an aws region such as us-east-1"),
+    locking: oneOf<StateLocking>("stateBackend.locking", backend.locking ?? STACK_DEFAULTS.stateLocking, ["dynamodb", "lockfile", "both"]),
+    lockTable: matching("stateBackend.lockTable", backend.lockTable ?? STACK_DEFAULTS.stateLockTable, PATTERNS.name, "a dynamodb table name"),
+  });
+}
+
 /**
  * Validates a configuration and fills in the defaults. Pure: no file, no environment.
  * Throws an Error whose lowercase message names the setting, the value received and what is allowed.
@@ -271,17 +283,7 @@ export function validateStackConfig(input: StackConfigInput): StackConfig {
   const retention = input.logRetentionDays ?? STACK_DEFAULTS.logRetentionDays;
   if (!LOG_RETENTION_DAYS.includes(retention)) fail("logRetentionDays", retention, LOG_RETENTION_DAYS.join(", "));
 
-  const backend = input.stateBackend;
-  let stateBackend: StateBackendConfig | undefined;
-  if (backend !== undefined && backend !== null && backend.bucket) {
-    stateBackend = Object.freeze({
-      bucket: matching("stateBackend.bucket", backend.bucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an s3 bucket name"),
-      key: matching("stateBackend.key", backend.key ?? STACK_DEFAULTS.stateKey, PATTERNS.stateKey, "an object key without spaces or a leading slash"),
-      region: matching("stateBackend.region", backend.region ?? region, PATTERNS.region, "an aws region such as us-east-1"),
-      locking: oneOf<StateLocking>("stateBackend.locking", backend.locking ?? STACK_DEFAULTS.stateLocking, ["dynamodb", "lockfile", "both"]),
-      lockTable: matching("stateBackend.lockTable", backend.lockTable ?? STACK_DEFAULTS.stateLockTable, PATTERNS.name, "a dynamodb table name"),
-    });
-  }
+  const stateBackend = validateStateBackend(input.stateBackend, region);
 
   return Object.freeze({
     projectName: matching("projectName", input.projectName ?? STACK_DEFAULTS.projectName, PATTERNS.name, "letters, digits, '.', '_' and '-'"),
