@@ -24,6 +24,9 @@ export const MODELS_PREFIX = "models/";
 /** Header Telegram sends with the webhook secret token. */
 export const TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token";
 
+/** Telegram's limit on the files a bot may download (getFile), in bytes: 20 MB. */
+export const TELEGRAM_GET_FILE_LIMIT_BYTES = 20 * 1024 * 1024;
+
 /** Telegram's limit on one message's text, in UTF-16 code units. */
 export const TELEGRAM_MESSAGE_LIMIT = 4096;
 

@@ -1,4 +1,4 @@
-import { DEFAULT_OLLAMA_MODELS, SYNC_OLLAMA_TIMEOUT_MS } from "../config/defaults";
+import { DEFAULT_OLLAMA_MODELS, SYNC_OLLAMA_TIMEOUT_MS, TELEGRAM_GET_FILE_LIMIT_BYTES } from "../config/defaults";
 import { SYSTEM_PROMPT_MAX_CHARS } from "../config/stack-config";
 import { DEFAULT_TABLE_NAME } from "../config/table-schema";
 
@@ -61,6 +61,11 @@ export interface BotConfig {
   /** Largest archive file accepted for import, in bytes. @default 1048576 */
   readonly maxImportBytes: number;
   /**
+   * Largest picture sent to a vision model, in bytes (PHOTO_MAX_BYTES): the largest size of a
+   * photo under it is taken. At most Telegram's getFile limit (20 MB). @default 5242880 (5 MB)
+   */
+  readonly maxPhotoBytes: number;
+  /**
    * Whether an answer ends with the model's speed ("12.3 tokens/s", from Ollama's eval_count and
    * eval_duration) (SHOW_MODEL_SPEED=true). /status shows the last measured speed either way.
    * @default false (a footer under every answer is noise for most users)
@@ -93,6 +98,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   contextCharBudget: 12_000,
   contextMaxMessages: 50,
   maxImportBytes: 1024 * 1024,
+  maxPhotoBytes: 5 * 1024 * 1024,
   updateMarkTtlDays: 7,
   showModelSpeed: false,
   logLevel: "INFO" as LogLevel,
@@ -180,6 +186,7 @@ export function loadConfig(env: Env): BotConfig {
     contextCharBudget: positiveInt("CONTEXT_CHAR_BUDGET", CONFIG_DEFAULTS.contextCharBudget, 100),
     contextMaxMessages: positiveInt("CONTEXT_MAX_MESSAGES", CONFIG_DEFAULTS.contextMaxMessages),
     maxImportBytes: CONFIG_DEFAULTS.maxImportBytes,
+    maxPhotoBytes: readMaxPhotoBytes(positiveInt, problem),
     updateMarkTtlDays: CONFIG_DEFAULTS.updateMarkTtlDays,
     showModelSpeed,
     defaultSystemPrompt,
@@ -259,6 +266,14 @@ function readDefaultSystemPrompt(env: Env, problem: Problem): string {
     `DEFAULT_SYSTEM_PROMPT has ${prompt.length} characters, more than the ${SYSTEM_PROMPT_MAX_CHARS} allowed; no default system prompt is used`,
   );
   return "";
+}
+
+/** PHOTO_MAX_BYTES, at most Telegram's getFile limit (a larger value is reported and lowered to it). */
+function readMaxPhotoBytes(positiveInt: (name: string, fallback: number, min?: number) => number, problem: Problem): number {
+  const bytes = positiveInt("PHOTO_MAX_BYTES", CONFIG_DEFAULTS.maxPhotoBytes, 1024);
+  if (bytes <= TELEGRAM_GET_FILE_LIMIT_BYTES) return bytes;
+  problem("PHOTO_MAX_BYTES", `PHOTO_MAX_BYTES may be at most ${TELEGRAM_GET_FILE_LIMIT_BYTES} (Telegram's getFile limit), got ${bytes}; using that`);
+  return TELEGRAM_GET_FILE_LIMIT_BYTES;
 }
 
 /** LOG_LEVEL, accepting WARN for WARNING. */

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Request as UndiciRequest } from "undici";
-import { TELEGRAM_MESSAGE_LIMIT } from "../config/defaults";
+import { TELEGRAM_GET_FILE_LIMIT_BYTES, TELEGRAM_MESSAGE_LIMIT } from "../config/defaults";
 import { checkTelegramHtml, type ParsedEntity } from "./telegram-html";
 
 export interface TelegramStandInOptions {
@@ -113,7 +113,7 @@ export interface StoredMessage {
 
 
 /** Telegram refuses getFile for files over 20 MB. */
-export const GET_FILE_LIMIT_BYTES = 20 * 1024 * 1024;
+export const GET_FILE_LIMIT_BYTES = TELEGRAM_GET_FILE_LIMIT_BYTES;
 export const CHAT_ACTIONS = new Set([
   "typing",
   "upload_photo",

@@ -72,6 +72,11 @@ describe("config/stack-config", () => {
     expect(loadStackConfig({ file: configFile({}), env: { OLLAMA_MODELS: "a:1, b:2" } }).models).toEqual(["a:1", "b:2"]);
   });
 
+  it("accepts vision and reasoning models of Ollama's library in the model list", () => {
+    const models = ["llama3.2:1b", "qwen2.5vl:3b", "gemma3:4b", "qwen3:1.7b", "deepseek-r1:1.5b"];
+    expect(validateStackConfig({ models }).models).toEqual(models);
+  });
+
   it("never reads secrets from the environment", () => {
     const config = loadStackConfig({ file: configFile({}), env: { TF_VAR_telegram_token: "123:secret", TELEGRAM_TOKEN: "123:secret" } });
     expect(JSON.stringify(config)).not.toContain("123:secret");

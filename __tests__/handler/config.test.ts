@@ -1,5 +1,5 @@
 import { loadConfig } from "../../handler/config";
-import { DEFAULT_OLLAMA_MODELS, SYNC_OLLAMA_TIMEOUT_MS } from "../../config/defaults";
+import { DEFAULT_OLLAMA_MODELS, SYNC_OLLAMA_TIMEOUT_MS, TELEGRAM_GET_FILE_LIMIT_BYTES } from "../../config/defaults";
 import { SYSTEM_PROMPT_MAX_CHARS } from "../../config/stack-config";
 import { DEFAULT_TABLE_NAME } from "../../config/table-schema";
 
@@ -108,5 +108,13 @@ describe("loadConfig", () => {
     const long = loadConfig({ ...complete, DEFAULT_SYSTEM_PROMPT: "x".repeat(SYSTEM_PROMPT_MAX_CHARS + 1) });
     expect(long.defaultSystemPrompt).toBe("");
     expect(long.problems).toEqual([expect.objectContaining({ variable: "DEFAULT_SYSTEM_PROMPT", message: expect.stringContaining(`${SYSTEM_PROMPT_MAX_CHARS}`) })]);
+  });
+
+  it("reads PHOTO_MAX_BYTES (5 MB by default), lowering one over Telegram's 20 MB getFile limit", () => {
+    expect(loadConfig(complete).maxPhotoBytes).toBe(5 * 1024 * 1024);
+    expect(loadConfig({ ...complete, PHOTO_MAX_BYTES: "1048576" }).maxPhotoBytes).toBe(1048576);
+    const large = loadConfig({ ...complete, PHOTO_MAX_BYTES: String(30 * 1024 * 1024) });
+    expect(large.maxPhotoBytes).toBe(TELEGRAM_GET_FILE_LIMIT_BYTES);
+    expect(large.problems.map((p) => p.variable)).toEqual(["PHOTO_MAX_BYTES"]);
   });
 });

@@ -3,7 +3,7 @@
  * from getUpdates), typed by @grammyjs/types. Ids auto-increment unless given, so every
  * built update is distinct; call resetUpdateIds() in a beforeEach for predictable ids.
  */
-import type { Chat, Message, MessageEntity, Update, User } from "@grammyjs/types";
+import type { Chat, Message, MessageEntity, PhotoSize, Update, User } from "@grammyjs/types";
 
 /** A bot token in the Bot API's format (`<bot id>:<secret>`) that is obviously fake. */
 export const TEST_TOKEN = "123456:TEST-TOKEN-not-a-secret";
@@ -77,6 +77,11 @@ export function documentUpdate(fileId: string, options: DocumentOptions = {}): U
     },
     ...(options.caption !== undefined ? { caption: options.caption } : {}),
   });
+}
+
+/** A message update carrying a photo in these sizes (see local/telegram-photos.ts addPhoto), with an optional caption. */
+export function photoUpdate(sizes: readonly PhotoSize[], options: MessageOptions & { readonly caption?: string } = {}): Update {
+  return messageUpdate(options, { photo: [...sizes], ...(options.caption !== undefined ? { caption: options.caption } : {}) });
 }
 
 /** The sender as a User. */

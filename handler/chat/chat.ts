@@ -1,3 +1,4 @@
+import type { PhotoSize } from "@grammyjs/types";
 import type { UpdateContext } from "../conversation/update-context";
 import { NOTE_CONTEXT_TRIMMED } from "../format/answer";
 import { unavailableModelWarning } from "../format/views";
@@ -7,6 +8,7 @@ import { modelAvailable, storeUserMessage } from "./active-session";
 import { askModel, journaledReply, logDelivered, storedAnswer, takeBackLiveMessages } from "./answer";
 import { selectContext } from "./context-window";
 import type { LiveReplyResult } from "./live-reply";
+import { photoForSession, photoMarker, withImage } from "./photo";
 import { effectiveSystemPrompt } from "./system-prompt";
 
 /** Said when an earlier attempt's answer was cut between its parts by a crash. */
@@ -37,17 +39,26 @@ export const NOTE_REST_LOST =
  * - The answer is stored only once it was delivered: an answer that could not be delivered is
  *   neither stored nor marked done, so the update is handled again.
  *
+ * A photo (`photo`, with `text` its caption) goes to a model that can see as the message's
+ * image, and is stored as "[photo] caption" (see photo.ts); nothing is stored when it cannot go.
+ *
  * The recent context is read while the user's message is stored ({@link storeUserMessage}); the
  * typing indicator is not awaited; the model is asked only after the user's message is stored.
  */
-export async function handleChat(ctx: UpdateContext, text: string): Promise<void> {
+export async function handleChat(ctx: UpdateContext, text: string, photo?: readonly PhotoSize[]): Promise<void> {
   const activeSessionId = await (ctx.activeSessionId ?? ctx.sessions.getActiveSessionId(ctx.userId));
   const recorded = ctx.journal.recorded.answer;
   if (recorded && recorded.partsBegun > 0) {
     await finishRecorded(ctx, activeSessionId, recorded);
     return;
   }
-  const { session, recent } = await storeUserMessage(ctx, activeSessionId, text, ctx.config.contextMaxMessages);
+  let image: string | undefined;
+  if (photo) {
+    image = await photoForSession(ctx, activeSessionId, photo);
+    if (image === undefined) return; // the user was told why; nothing stored
+  }
+  const stored = photo ? photoMarker(text) : text;
+  const { session, recent } = await storeUserMessage(ctx, activeSessionId, stored, ctx.config.contextMaxMessages);
   if (!modelAvailable(ctx, session)) {
     await ctx.reply(unavailableModelWarning(session.modelName));
     return;
@@ -66,7 +77,8 @@ export async function handleChat(ctx: UpdateContext, text: string): Promise<void
     return;
   }
   // recent is capped at contextMaxMessages: the session's count says whether older ones exist beyond it.
-  const window = selectContext(recent, ctx.config.contextCharBudget, session.messageCount, effectiveSystemPrompt(session, ctx.config).text);
+  const system = effectiveSystemPrompt(session, ctx.config).text;
+  const window = withImage(selectContext(recent, ctx.config.contextCharBudget, session.messageCount, system), image);
   const sayTrimmed = window.omitted && !session.contextNoteShown;
   const asked = await askModel(ctx, ollama, reply.live, session.modelName, window, true);
   if (!asked) return;

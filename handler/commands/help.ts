@@ -7,6 +7,7 @@ export function helpText(commands: readonly Command[]): string {
     ...commands.map((c) => `${c.usage} — ${c.description}`),
     "",
     "Any other message is sent to the AI model of your active session.",
+    "Send a photo (a caption is its question) to a session whose model can see pictures.",
     "Send me an exported archive (.json file) to import it.",
   ].join("\n");
 }

@@ -1,4 +1,4 @@
-import type { Message } from "@grammyjs/types";
+import type { Message, PhotoSize } from "@grammyjs/types";
 import { handleChat } from "../chat/chat";
 import { handleGroupChat } from "../chat/group-chat";
 import { COMMANDS } from "../commands";
@@ -31,7 +31,8 @@ export function parseCommand(text: string): ParsedCommand | undefined {
 /** What the router will do with a message, decided before touching storage. */
 export type MessageKind =
   | { readonly kind: "command"; readonly command: ParsedCommand }
-  | { readonly kind: "chat"; readonly text: string }
+  /** A chat message: text, or a photo (`photo`, its sizes) with its caption as `text`. */
+  | { readonly kind: "chat"; readonly text: string; readonly photo?: readonly PhotoSize[] }
   /**
    * A group message addressed to the bot (a mention or a reply), answered apart from the
    * sessions; `quoted` is the message it replies to, as the model should see it.
@@ -51,6 +52,7 @@ export function classifyMessage(message: Message): MessageKind {
     if (command) return { kind: "command", command };
     return { kind: "chat", text: message.text };
   }
+  if (message.photo && message.photo.length > 0) return { kind: "chat", text: message.caption ?? "", photo: message.photo };
   if (message.document) return { kind: "document" };
   return { kind: "other" };
 }
@@ -73,7 +75,7 @@ export async function routeMessage(ctx: UpdateContext, kind: MessageKind): Promi
       return;
     }
     case "chat":
-      await handleChat(ctx, kind.text);
+      await handleChat(ctx, kind.text, kind.photo);
       return;
     case "group_chat":
       await handleGroupChat(ctx, kind.text, kind.quoted);
@@ -89,7 +91,7 @@ export async function routeMessage(ctx: UpdateContext, kind: MessageKind): Promi
       return;
     case "other":
       if (ctx.message.chat.type === "private") {
-        await ctx.reply("I understand text messages, commands (/help) and JSON archive files.");
+        await ctx.reply("I understand text messages, photos, commands (/help) and JSON archive files.");
       }
       return;
   }

@@ -1,0 +1,118 @@
+import type { PhotoSize } from "@grammyjs/types";
+import { TELEGRAM_GET_FILE_LIMIT_BYTES } from "../../config/defaults";
+import type { UpdateContext } from "../conversation/update-context";
+import { formatSize, unavailableModelWarning } from "../format/views";
+import { CAPABILITY, modelCapabilities } from "../model/capabilities";
+import type { ModelApi } from "../model/model-api";
+import { ServiceError } from "../net/errors";
+import { FileTooLargeError } from "../telegram/client";
+import type { ContextWindow } from "./context-window";
+
+/**
+ * A photo sent to the bot (with or without a caption) is a chat message whose picture goes to
+ * a vision model as Ollama's `images` (base64) on that message. The history keeps only a marker
+ * and the caption ({@link photoMarker}), never the bytes. A session whose model cannot see
+ * (no `vision` capability in /api/show) gets a plain refusal naming a configured model that can.
+ */
+
+/** What the history stores in place of a picture, before its caption. */
+export const PHOTO_MARKER = "[photo]";
+
+/** Vision models of Ollama's library the refusal suggests when none is configured. */
+export const SUGGESTED_VISION_MODELS = "qwen2.5vl:3b or gemma3:4b";
+
+/** The stored text of a photo message: the marker and the caption. Pure. */
+export function photoMarker(caption: string): string {
+  const text = caption.trim();
+  return text ? `${PHOTO_MARKER} ${text}` : PHOTO_MARKER;
+}
+
+/** The sizes worth trying, largest first: those within `maxBytes` and those that announce no size. Pure. */
+export function photoCandidates(sizes: readonly PhotoSize[], maxBytes: number): PhotoSize[] {
+  return sizes
+    .filter((size) => size.file_size === undefined || size.file_size <= maxBytes)
+    .sort((a, b) => b.width * b.height - a.width * a.height || (b.file_size ?? 0) - (a.file_size ?? 0));
+}
+
+/** The refusal for a text-only model, naming a configured vision model (1-based `position`) when there is one. Pure. */
+export function textOnlyText(model: string, vision: { readonly model: string; readonly position: number } | undefined): string {
+  const lead = `${model}, the model of this session, reads text only: it cannot see pictures.`;
+  return vision
+    ? `${lead} ${vision.model} can: start a session with it (/newsession ${vision.position}) and send the picture again.`
+    : `${lead} None of the models here can; the admin can add one (for example ${SUGGESTED_VISION_MODELS}).`;
+}
+
+/** The window with `image` on its last message (the user's); unchanged without one. Pure. */
+export function withImage(window: ContextWindow, image: string | undefined): ContextWindow {
+  if (image === undefined || window.messages.length === 0) return window;
+  const messages = [...window.messages];
+  messages[messages.length - 1] = { ...messages[messages.length - 1]!, images: [image] };
+  return { ...window, messages };
+}
+
+/**
+ * The picture of a photo message as base64, ready for the active session's model; undefined
+ * once the user was told why it cannot go (no AI server, a model that cannot see or could not
+ * be asked, a picture too large at every size). Nothing is stored before this succeeds.
+ */
+export async function photoForSession(ctx: UpdateContext, activeSessionId: string | undefined, sizes: readonly PhotoSize[]): Promise<string | undefined> {
+  const ollama = ctx.ollama;
+  if (!ollama) {
+    await ctx.reply("The AI server is not configured (OLLAMA_URL), so I cannot look at pictures.");
+    return undefined;
+  }
+  const session = activeSessionId ? await ctx.sessions.getSession(ctx.userId, activeSessionId) : undefined;
+  const model = session?.modelName ?? ctx.config.ollamaModels[0]!;
+  if (!ctx.config.ollamaModels.includes(model)) {
+    await ctx.reply(unavailableModelWarning(model));
+    return undefined;
+  }
+  const capabilities = await modelCapabilities(ollama, model);
+  if (!capabilities) {
+    await ctx.reply(`I could not ask the AI server whether ${model} can see pictures (it may be stopped or starting). Please try again in a minute.`);
+    return undefined;
+  }
+  if (!capabilities.includes(CAPABILITY.vision)) {
+    ctx.log.info("photo refused: the model reads text only", { action: "read_photo", outcome: "ignored", model });
+    await ctx.reply(textOnlyText(model, await visionModel(ollama, ctx.config.ollamaModels)));
+    return undefined;
+  }
+  return downloadPhoto(ctx, sizes);
+}
+
+/** The first configured model that can see, with its /newsession position. */
+async function visionModel(ollama: ModelApi, models: readonly string[]): Promise<{ model: string; position: number } | undefined> {
+  const capabilities = await Promise.all(models.map((model) => modelCapabilities(ollama, model)));
+  const index = capabilities.findIndex((c) => c?.includes(CAPABILITY.vision) ?? false);
+  return index < 0 ? undefined : { model: models[index]!, position: index + 1 };
+}
+
+/**
+ * Downloads the largest size of the photo under the byte limit (PHOTO_MAX_BYTES, at most
+ * Telegram's 20 MB getFile limit), trying the next smaller one when a size turns out larger
+ * than announced; base64, or undefined once the user was told that every size is too large.
+ */
+async function downloadPhoto(ctx: UpdateContext, sizes: readonly PhotoSize[]): Promise<string | undefined> {
+  const limit = Math.min(ctx.config.maxPhotoBytes, TELEGRAM_GET_FILE_LIMIT_BYTES);
+  for (const size of photoCandidates(sizes, limit)) {
+    const bytes = await downloadSize(ctx, size, limit);
+    if (!bytes) continue;
+    ctx.log.info("photo read", { action: "read_photo", outcome: "success", bytes: bytes.byteLength, width: size.width, height: size.height });
+    return Buffer.from(bytes).toString("base64");
+  }
+  await ctx.reply(`That picture is larger than ${formatSize(limit)} even at its smallest size, the most I send to the model. Please send a smaller one.`);
+  return undefined;
+}
+
+/** One size's bytes, or undefined when Telegram says or shows it is over `limit`. */
+async function downloadSize(ctx: UpdateContext, size: PhotoSize, limit: number): Promise<Uint8Array | undefined> {
+  try {
+    const file = await ctx.bot.call("getFile", { file_id: size.file_id });
+    if (!file.file_path || (file.file_size !== undefined && file.file_size > limit)) return undefined;
+    return await ctx.bot.downloadFile(file.file_path, limit);
+  } catch (err) {
+    // Telegram refuses getFile over its own limit with a 400 ("file is too big").
+    if (err instanceof FileTooLargeError || (err instanceof ServiceError && err.status === 400 && /too big/i.test(err.description))) return undefined;
+    throw err;
+  }
+}
