@@ -63,6 +63,8 @@ export class ChatbotStack extends TerraformStack {
       apiKey: ollamaApiKey.result,
       sshAllowedCidr: config.sshAllowedCidr,
       labInstanceProfileName: config.labRoleArn ? config.labInstanceProfileName : undefined,
+      numParallel: config.ollamaNumParallel,
+      ...(config.deliveryMode === "queue" ? { maxQueue: config.queueMaxConcurrency } : {}),
     });
     const fn = new BotFunction(this, "BotFunction", {
       functionName: config.functionName,

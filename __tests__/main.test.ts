@@ -87,6 +87,15 @@ describe("ChatbotStack (main.ts)", () => {
     expect(onlyResource(custom, "aws_instance").user_data).toContain('MODELS=("llama3.2:1b" "phi3:mini")');
   });
 
+  it("sizes Ollama's parallelism and queue from ollamaNumParallel and the queue's concurrency", () => {
+    const { tf: custom } = synthChatbot({ ollamaNumParallel: 3, queueMaxConcurrency: 6 });
+    const userData = onlyResource(custom, "aws_instance").user_data as string;
+    expect(userData).toContain('Environment="OLLAMA_NUM_PARALLEL=3"');
+    expect(userData).toContain('Environment="OLLAMA_MAX_QUEUE=6"');
+    const mapping = onlyResource(custom, "aws_lambda_event_source_mapping") as { scaling_config: { maximum_concurrency: number } };
+    expect(mapping.scaling_config.maximum_concurrency).toBe(6);
+  });
+
   it("tags everything with Project, Environment and ManagedBy through the provider", () => {
     const aws = (tf.provider?.aws ?? [])[0] as { region: string; default_tags: Array<{ tags: Record<string, string> }> };
     expect(aws.default_tags[0].tags).toEqual({ Project: "ai-chatbot", Environment: "${var.environment}", ManagedBy: "cdktf" });

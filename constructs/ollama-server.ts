@@ -48,6 +48,14 @@ export interface OllamaServerProps {
   readonly proxyPort?: number;
   /** Port Ollama binds on 127.0.0.1. @default OLLAMA_INTERNAL_PORT (11435) */
   readonly internalPort?: number;
+  /** Generations Ollama runs at once (OLLAMA_NUM_PARALLEL). @default 2 */
+  readonly numParallel?: number;
+  /**
+   * Requests Ollama keeps waiting beyond `numParallel` before it answers 503 (OLLAMA_MAX_QUEUE).
+   * Queue mode passes the event source mapping's maximum concurrency, the most that can arrive.
+   * @default 512 (Ollama's own default)
+   */
+  readonly maxQueue?: number;
 }
 
 /**
@@ -75,12 +83,16 @@ export class OllamaServer extends Construct {
     const internalPort = props.internalPort ?? OLLAMA_INTERNAL_PORT;
     const volumeSizeGb = props.volumeSizeGb ?? 30;
     const instanceType = props.instanceType ?? "t3.large";
+    const numParallel = props.numParallel ?? 2;
+    const maxQueue = props.maxQueue ?? 512;
     const rules: PropRule[] = [
       patternRule("name", name, /^[a-zA-Z0-9-]{1,40}$/, "1 to 40 letters, digits and '-'"),
       patternRule("instanceType", instanceType, PATTERNS.instanceType, "an ec2 instance type such as t3.large"),
       integerRule("volumeSizeGb", volumeSizeGb, 16, 1024),
       integerRule("proxyPort", proxyPort, 1, 65535),
       integerRule("internalPort", internalPort, 1, 65535),
+      integerRule("numParallel", numParallel, 1, 32),
+      integerRule("maxQueue", maxQueue, 1, 10_000),
       { setting: "internalPort", value: internalPort, ok: internalPort !== proxyPort, allowed: "a port other than proxyPort" },
     ];
     if (props.sshAllowedCidr !== undefined) {
@@ -162,6 +174,8 @@ export class OllamaServer extends Construct {
       proxyPort,
       internalPort,
       apiKeyParameter: this.apiKeyParameter.name,
+      numParallel,
+      maxQueue,
     });
 
     this.instance = new Instance(this, "Instance", {

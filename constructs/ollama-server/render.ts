@@ -129,6 +129,10 @@ export interface UserDataValues {
    * the instance reads the key from there each time nginx starts, so the user data holds no key.
    */
   readonly apiKeyParameter: string;
+  /** Generations Ollama runs at once (OLLAMA_NUM_PARALLEL). */
+  readonly numParallel: number;
+  /** Requests Ollama holds waiting beyond those before it answers 503 (OLLAMA_MAX_QUEUE). */
+  readonly maxQueue: number;
 }
 
 /**
@@ -140,6 +144,9 @@ export function renderUserData(values: UserDataValues): string {
   for (const model of values.models) {
     if (!PATTERNS.model.test(model)) throw new Error(`invalid models: got ${JSON.stringify(model)}; allowed: ollama model names such as llama3.2:1b`);
   }
+  for (const [name, value] of [["numParallel", values.numParallel], ["maxQueue", values.maxQueue]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`invalid ${name}: got ${JSON.stringify(value)}; allowed: a whole number of at least 1`);
+  }
   const nginx = renderNginxConfig({
     listen: String(values.proxyPort),
     upstreamPort: values.internalPort,
@@ -150,6 +157,8 @@ export function renderUserData(values: UserDataValues): string {
     bucket: values.bucket,
     models_prefix: values.modelsPrefix,
     internal_port: String(values.internalPort),
+    num_parallel: String(values.numParallel),
+    max_queue: String(values.maxQueue),
     proxy_port: String(values.proxyPort),
     models: values.models.map((m) => `"${m}"`).join(" "),
     nginx_config: nginx.trimEnd(),

@@ -25,6 +25,10 @@ cat > /etc/systemd/system/ollama.service.d/override.conf <<UNIT
 [Service]
 Environment="OLLAMA_HOST=127.0.0.1:${INTERNAL_PORT}"
 Environment="OLLAMA_MODELS=${MODELS_DIR}"
+# Sized from the stack's ollamaNumParallel and queueMaxConcurrency: the queue's event source
+# mapping never runs more requests than Ollama holds, so none is refused with a 503.
+Environment="OLLAMA_NUM_PARALLEL={{num_parallel}}"
+Environment="OLLAMA_MAX_QUEUE={{max_queue}}"
 UNIT
 
 echo "--- restore models from s3://${BUCKET}/${MODELS_PREFIX}"

@@ -27,6 +27,8 @@ const values = {
   proxyPort: 11434,
   internalPort: 11435,
   apiKeyParameter: "/ollama-server/api-key",
+  numParallel: 3,
+  maxQueue: 7,
 };
 
 describe("ollama-server templates", () => {
@@ -48,6 +50,14 @@ describe("ollama-server templates", () => {
     const rendered = renderUserData({ ...values, bucket: "${aws_s3_bucket.b.bucket}", apiKeyParameter: "${aws_ssm_parameter.k.name}" });
     const references = new Set(rendered.match(/(?<!\$)\$\{[^}]*\}/g));
     expect(references).toEqual(new Set(["${aws_s3_bucket.b.bucket}", "${aws_ssm_parameter.k.name}"]));
+  });
+
+  it("sets Ollama's parallelism and queue from the values", () => {
+    const script = renderLikeTerraform(renderUserData(values));
+    expect(script).toContain('Environment="OLLAMA_NUM_PARALLEL=3"');
+    expect(script).toContain('Environment="OLLAMA_MAX_QUEUE=7"');
+    expect(() => renderUserData({ ...values, numParallel: 0 })).toThrow(/invalid numParallel/);
+    expect(() => renderUserData({ ...values, maxQueue: 1.5 })).toThrow(/invalid maxQueue/);
   });
 
   it("holds no key: nginx's configuration keeps a marker that the proxy-config script fills from SSM at every start", () => {
