@@ -89,17 +89,7 @@ export class ChatbotStack extends TerraformStack {
       environment: environment.stringValue,
       labRoleArn: config.labRoleArn,
     });
-    const queue = config.deliveryMode === "queue" ? new UpdateQueue(this, "UpdateQueue", { fn, maximumConcurrency: config.queueMaxConcurrency }) : undefined;
-    const authorizer = queue
-      ? new WebhookAuthorizer(this, "WebhookAuthorizer", {
-          fn,
-          webhookSecret: webhookSecret.result,
-          runtime: config.lambdaRuntime,
-          logRetentionDays: logRetention.numberValue,
-          logLevel: config.logLevel,
-          labRoleArn: config.labRoleArn,
-        })
-      : undefined;
+    const { queue, authorizer } = queueDelivery(this, config, fn, webhookSecret.result, logRetention.numberValue);
     const api = new WebhookApi(this, "WebhookApi", {
       fn,
       deliveryMode: config.deliveryMode,
@@ -115,6 +105,21 @@ export class ChatbotStack extends TerraformStack {
 
     declareOutputs(this, { api, bucket, table, fn, queue, ollama, ollamaApiKey, webhookSecret });
   }
+}
+
+/** Queue mode's parts: the FIFO queue the function consumes and the authorizer that guards it. */
+function queueDelivery(scope: Construct, config: StackConfig, fn: BotFunction, webhookSecret: string, logRetentionDays: number) {
+  if (config.deliveryMode !== "queue") return { queue: undefined, authorizer: undefined };
+  const queue = new UpdateQueue(scope, "UpdateQueue", { fn, maximumConcurrency: config.queueMaxConcurrency });
+  const authorizer = new WebhookAuthorizer(scope, "WebhookAuthorizer", {
+    fn,
+    webhookSecret,
+    runtime: config.lambdaRuntime,
+    logRetentionDays,
+    logLevel: config.logLevel,
+    labRoleArn: config.labRoleArn,
+  });
+  return { queue, authorizer };
 }
 
 /** The deploy-time inputs (`TF_VAR_…` or `--var-file`), each with the validation Terraform runs at plan time. */

@@ -78,32 +78,7 @@ export class OllamaServer extends Construct {
 
   constructor(scope: Construct, id: string, props: OllamaServerProps) {
     super(scope, id);
-    const name = props.name ?? "ollama-server";
-    const proxyPort = props.proxyPort ?? OLLAMA_PROXY_PORT;
-    const internalPort = props.internalPort ?? OLLAMA_INTERNAL_PORT;
-    const volumeSizeGb = props.volumeSizeGb ?? 30;
-    const instanceType = props.instanceType ?? "t3.large";
-    const numParallel = props.numParallel ?? 2;
-    const maxQueue = props.maxQueue ?? 512;
-    const rules: PropRule[] = [
-      patternRule("name", name, /^[a-zA-Z0-9-]{1,40}$/, "1 to 40 letters, digits and '-'"),
-      patternRule("instanceType", instanceType, PATTERNS.instanceType, "an ec2 instance type such as t3.large"),
-      integerRule("volumeSizeGb", volumeSizeGb, 16, 1024),
-      integerRule("proxyPort", proxyPort, 1, 65535),
-      integerRule("internalPort", internalPort, 1, 65535),
-      integerRule("numParallel", numParallel, 1, 32),
-      integerRule("maxQueue", maxQueue, 1, 10_000),
-      { setting: "internalPort", value: internalPort, ok: internalPort !== proxyPort, allowed: "a port other than proxyPort" },
-    ];
-    if (props.sshAllowedCidr !== undefined) {
-      rules.push({
-        setting: "sshAllowedCidr",
-        value: props.sshAllowedCidr,
-        ok: PATTERNS.cidr.test(props.sshAllowedCidr) && !props.sshAllowedCidr.endsWith("/0"),
-        allowed: "an ipv4 cidr narrower than /0, such as 203.0.113.7/32",
-      });
-    }
-    validateProps("ollama server", rules);
+    const { name, proxyPort, internalPort, volumeSizeGb, instanceType, numParallel, maxQueue } = resolveSettings(props);
 
     const ami = new DataAwsAmi(this, "Ami", {
       mostRecent: true,
@@ -115,34 +90,7 @@ export class OllamaServer extends Construct {
       ],
     });
 
-    this.securityGroup = new SecurityGroup(this, "SecurityGroup", {
-      name: `${name}-sg`,
-      description: `Ollama API-key proxy on ${proxyPort}${props.sshAllowedCidr ? " and SSH" : ""}`,
-    });
-    new VpcSecurityGroupIngressRule(this, "ProxyIngress", {
-      securityGroupId: this.securityGroup.id,
-      description: "Ollama through the nginx API-key proxy (Lambda runs outside the VPC)",
-      ipProtocol: "tcp",
-      fromPort: proxyPort,
-      toPort: proxyPort,
-      cidrIpv4: "0.0.0.0/0",
-    });
-    if (props.sshAllowedCidr) {
-      new VpcSecurityGroupIngressRule(this, "SshIngress", {
-        securityGroupId: this.securityGroup.id,
-        description: "SSH from the administrator's network",
-        ipProtocol: "tcp",
-        fromPort: 22,
-        toPort: 22,
-        cidrIpv4: props.sshAllowedCidr,
-      });
-    }
-    new VpcSecurityGroupEgressRule(this, "AllEgress", {
-      securityGroupId: this.securityGroup.id,
-      description: "Packages, Ollama's model registry and S3",
-      ipProtocol: "-1",
-      cidrIpv4: "0.0.0.0/0",
-    });
+    this.securityGroup = this.openFirewall(name, proxyPort, props.sshAllowedCidr);
 
     this.apiKeyParameter = new SsmParameter(this, "ApiKeyParameter", {
       name: `/${name}/api-key`,
@@ -197,4 +145,68 @@ export class OllamaServer extends Construct {
     this.eip = new Eip(this, "ElasticIp", { domain: "vpc", instance: this.instance.id, tags: { Name: `${name}-eip` } });
     this.url = `http://${this.eip.publicIp}:${proxyPort}`;
   }
+
+  /** The proxy port open to the internet (Lambda runs outside the VPC), SSH only from the given CIDR. */
+  private openFirewall(name: string, proxyPort: number, sshAllowedCidr: string | undefined): SecurityGroup {
+      const group = new SecurityGroup(this, "SecurityGroup", {
+        name: `${name}-sg`,
+        description: `Ollama API-key proxy on ${proxyPort}${sshAllowedCidr ? " and SSH" : ""}`,
+      });
+      new VpcSecurityGroupIngressRule(this, "ProxyIngress", {
+        securityGroupId: group.id,
+        description: "Ollama through the nginx API-key proxy (Lambda runs outside the VPC)",
+        ipProtocol: "tcp",
+        fromPort: proxyPort,
+        toPort: proxyPort,
+        cidrIpv4: "0.0.0.0/0",
+      });
+      if (sshAllowedCidr) {
+        new VpcSecurityGroupIngressRule(this, "SshIngress", {
+          securityGroupId: group.id,
+          description: "SSH from the administrator's network",
+          ipProtocol: "tcp",
+          fromPort: 22,
+          toPort: 22,
+          cidrIpv4: sshAllowedCidr,
+        });
+      }
+      new VpcSecurityGroupEgressRule(this, "AllEgress", {
+        securityGroupId: group.id,
+        description: "Packages, Ollama's model registry and S3",
+        ipProtocol: "-1",
+        cidrIpv4: "0.0.0.0/0",
+      });
+    return group;
+  }
+}
+
+/** The props with their defaults, validated: a bad value fails synth naming the setting. */
+function resolveSettings(props: OllamaServerProps) {
+  const name = props.name ?? "ollama-server";
+  const proxyPort = props.proxyPort ?? OLLAMA_PROXY_PORT;
+  const internalPort = props.internalPort ?? OLLAMA_INTERNAL_PORT;
+  const volumeSizeGb = props.volumeSizeGb ?? 30;
+  const instanceType = props.instanceType ?? "t3.large";
+  const numParallel = props.numParallel ?? 2;
+  const maxQueue = props.maxQueue ?? 512;
+  const rules: PropRule[] = [
+    patternRule("name", name, /^[a-zA-Z0-9-]{1,40}$/, "1 to 40 letters, digits and '-'"),
+    patternRule("instanceType", instanceType, PATTERNS.instanceType, "an ec2 instance type such as t3.large"),
+    integerRule("volumeSizeGb", volumeSizeGb, 16, 1024),
+    integerRule("proxyPort", proxyPort, 1, 65535),
+    integerRule("internalPort", internalPort, 1, 65535),
+    integerRule("numParallel", numParallel, 1, 32),
+    integerRule("maxQueue", maxQueue, 1, 10_000),
+    { setting: "internalPort", value: internalPort, ok: internalPort !== proxyPort, allowed: "a port other than proxyPort" },
+  ];
+  if (props.sshAllowedCidr !== undefined) {
+    rules.push({
+      setting: "sshAllowedCidr",
+      value: props.sshAllowedCidr,
+      ok: PATTERNS.cidr.test(props.sshAllowedCidr) && !props.sshAllowedCidr.endsWith("/0"),
+      allowed: "an ipv4 cidr narrower than /0, such as 203.0.113.7/32",
+    });
+  }
+  validateProps("ollama server", rules);
+  return { name, proxyPort, internalPort, volumeSizeGb, instanceType, numParallel, maxQueue };
 }
