@@ -72,7 +72,7 @@ export async function startNginx(snippet: string, port: number): Promise<Running
       "worker_processes 1;",
       `error_log ${join(dir, "error.log")} warn;`,
       `pid ${join(dir, "nginx.pid")};`,
-      "events { worker_connections 64; }",
+      "events { worker_connections 512; }",
       "http {",
       "  access_log off;",
       `  client_body_temp_path ${join(dir, "client")};`,

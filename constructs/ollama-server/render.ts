@@ -48,6 +48,18 @@ export function nginxHeaderVariable(header: string): string {
   return header.toLowerCase().replace(/-/g, "_");
 }
 
+/** Requests a second each client address may make after its burst (nginx limit_req). */
+export const NGINX_REQUESTS_PER_SECOND = 10;
+/** Requests a client address may make at once beyond the rate before it gets 429. */
+export const NGINX_REQUEST_BURST = 40;
+/** Connections a client address may hold open at once (nginx limit_conn). */
+export const NGINX_CONNECTIONS_PER_CLIENT = 16;
+/**
+ * Largest request body nginx accepts: a chat request carrying a picture of Telegram's 20 MB
+ * getFile limit is about 27 MB once base64-encoded, plus its history.
+ */
+export const NGINX_MAX_BODY = "32m";
+
 /** Values of {@link renderNginxConfig}. */
 export interface NginxConfigValues {
   /** The `listen` argument: a port ("11434") or address:port ("127.0.0.1:8080"). */
@@ -81,6 +93,10 @@ export function renderNginxConfig(values: NginxConfigValues): string {
     api_key: values.apiKey,
     api_key_header: header,
     api_key_variable: nginxHeaderVariable(header),
+    rate: String(NGINX_REQUESTS_PER_SECOND),
+    burst: String(NGINX_REQUEST_BURST),
+    connections: String(NGINX_CONNECTIONS_PER_CLIENT),
+    max_body: NGINX_MAX_BODY,
   });
 }
 

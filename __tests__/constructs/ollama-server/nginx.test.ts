@@ -1,28 +1,19 @@
-import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { request } from "node:http";
 import { OLLAMA_API_KEY_HEADER } from "../../../config/defaults";
-import { API_KEY_MARKER, renderNginxConfig } from "../../../constructs/ollama-server/render";
-import { runProxyConfig } from "../../support/proxy-config";
-import { freePort, startNginx, type RunningNginx } from "../../support/nginx";
+import { sendToProxy, startOllamaProxy, type ProxyReply, type RunningOllamaProxy } from "../../support/ollama-proxy";
 
 const API_KEY = "Kx7Qm2Vt9Lp4Rz8Wn3Hb6Jd1Fc5Gs0Ya";
 
-interface Reply {
-  readonly status: number;
-  readonly body: string;
-}
-
 describe("nginx API-key proxy (real nginx)", () => {
-  let upstream: Server;
-  let nginx: RunningNginx;
+  let proxy: RunningOllamaProxy;
   let port: number;
-  let lastUpstreamHeaders: IncomingHttpHeaders = {};
   // Lets the test hold the second chunk of a streamed answer until the first one arrived.
   let releaseSecondChunk: () => void = () => undefined;
 
   beforeAll(async () => {
-    upstream = createServer((req, res) => {
-      lastUpstreamHeaders = req.headers;
+    // The configuration as the instance makes it: the template it keeps, with the key put in
+    // by ollama-proxy-config from (a stand-in of) SSM.
+    proxy = await startOllamaProxy(API_KEY, (req, res) => {
       if (req.url === "/api/chat") {
         res.writeHead(200, { "Content-Type": "application/x-ndjson" });
         res.write('{"message":{"content":"first"},"done":false}\n');
@@ -34,32 +25,17 @@ describe("nginx API-key proxy (real nginx)", () => {
       res.writeHead(200, { "Content-Type": "application/json" });
       res.end('{"version":"test"}');
     });
-    await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
-    const upstreamPort = (upstream.address() as AddressInfo).port;
-    port = await freePort();
-    // The configuration as the instance makes it: the template it keeps, with the key put in
-    // by ollama-proxy-config from (a stand-in of) SSM.
-    const run = runProxyConfig(renderNginxConfig({ listen: `127.0.0.1:${port}`, upstreamPort, apiKey: API_KEY_MARKER }), "/ollama-server/api-key", API_KEY);
-    if (run.status !== 0 || run.config === undefined) throw new Error(`ollama-proxy-config failed: ${run.stderr}`);
-    nginx = await startNginx(run.config, port);
+    port = proxy.port;
   });
 
   afterAll(async () => {
     releaseSecondChunk();
-    await nginx?.stop();
-    await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    await proxy?.stop();
   });
 
-  function get(path: string, headers: Record<string, string>): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port, path, headers, agent: false }, (res) => {
-        let body = "";
-        res.on("data", (d: Buffer) => (body += d.toString()));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      });
-      req.on("error", reject);
-      req.end();
-    });
+  async function get(path: string, headers: Record<string, string>): Promise<Pick<ProxyReply, "status" | "body">> {
+    const { status, body } = await sendToProxy(port, "GET", path, headers);
+    return { status, body };
   }
 
   it("answers 401 without the key", async () => {
@@ -83,8 +59,9 @@ describe("nginx API-key proxy (real nginx)", () => {
   it("proxies with the right key, as Host localhost and without the key", async () => {
     const reply = await get("/api/version", { [OLLAMA_API_KEY_HEADER]: API_KEY });
     expect(reply).toEqual({ status: 200, body: '{"version":"test"}' });
-    expect(lastUpstreamHeaders.host).toBe("localhost");
-    expect(lastUpstreamHeaders["x-api-key"]).toBeUndefined();
+    const forwarded = proxy.upstreamRequests.at(-1);
+    expect(forwarded?.headers.host).toBe("localhost");
+    expect(forwarded?.headers["x-api-key"]).toBeUndefined();
   });
 
   it("passes a streamed answer through chunk by chunk", async () => {

@@ -177,7 +177,9 @@ describe("ollama-server templates", () => {
     const conf = renderNginxConfig({ listen: "11434", upstreamPort: 11435, apiKey: "abc" });
     expect(conf).toContain("map $http_x_api_key $ollama_api_key_ok");
     expect(conf).toContain('"~^abc$" 1;');
-    expect(conf).toContain("proxy_pass http://127.0.0.1:11435;");
+    expect(conf).toContain("proxy_pass http://127.0.0.1:11435$ollama_route;");
+    expect(conf).toContain("server_tokens off;");
+    expect(conf).toMatch(/client_max_body_size \d+m;/);
     expect(conf).toContain("proxy_buffering off;");
   });
 
