@@ -32,3 +32,17 @@ export const TELEGRAM_MESSAGE_LIMIT = 4096;
 
 /** Name prefix for CloudWatch metrics of the bot. */
 export const METRIC_NAMESPACE = "TelegramBot";
+
+/**
+ * Per-user limits (the bill's ceiling; 0: no limit): chat messages a user may send per clock hour
+ * and per day (UTC), and archives they may import per day. The stack's defaults, and the handler's
+ * when its USER_MESSAGES_PER_HOUR / USER_MESSAGES_PER_DAY / USER_IMPORTS_PER_DAY are unset.
+ */
+export const USER_LIMIT_DEFAULTS: UserLimits = Object.freeze({ messagesPerHour: 30, messagesPerDay: 200, importsPerDay: 10 });
+
+/** Per-user limits; 0 means no limit. */
+export interface UserLimits {
+  readonly messagesPerHour: number;
+  readonly messagesPerDay: number;
+  readonly importsPerDay: number;
+}

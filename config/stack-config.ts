@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { DEFAULT_OLLAMA_MODELS, SYNC_OLLAMA_TIMEOUT_MS } from "./defaults";
+import { DEFAULT_OLLAMA_MODELS, SYNC_OLLAMA_TIMEOUT_MS, USER_LIMIT_DEFAULTS } from "./defaults";
 import { DEFAULT_TABLE_NAME } from "./table-schema";
 
 /**
@@ -158,9 +158,9 @@ export const STACK_DEFAULTS = Object.freeze({
   ollamaNumParallel: 2,
   apiThrottleRateLimit: 10,
   apiThrottleBurstLimit: 20,
-  userMessagesPerHour: 30,
-  userMessagesPerDay: 200,
-  userImportsPerDay: 10,
+  userMessagesPerHour: USER_LIMIT_DEFAULTS.messagesPerHour,
+  userMessagesPerDay: USER_LIMIT_DEFAULTS.messagesPerDay,
+  userImportsPerDay: USER_LIMIT_DEFAULTS.importsPerDay,
   defaultSystemPrompt: "",
   stateKey: "ai-chatbot/terraform.tfstate",
   stateLocking: "dynamodb" as StateLocking,

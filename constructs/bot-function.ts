@@ -4,7 +4,7 @@ import { AssetType, Op, TerraformAsset, Token } from "cdktf";
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
-import { SYNC_OLLAMA_TIMEOUT_MS } from "../config/defaults";
+import { SYNC_OLLAMA_TIMEOUT_MS, type UserLimits } from "../config/defaults";
 import { PATTERNS, QUEUE_LAMBDA_TIMEOUT_SECONDS, QUEUE_REPLY_MARGIN_SECONDS, lambdaTimeoutBounds, type DeliveryMode } from "../config/stack-config";
 import type { ArchiveBucket } from "./archive-bucket";
 import { ServiceRole } from "./service-role";
@@ -14,12 +14,8 @@ import { integerRule, isToken, oneOfRule, patternRule, validateProps, type PropR
 /** Where `npm run build` (tsup) writes the handler bundle. */
 export const DEFAULT_BUNDLE_DIR = resolve(__dirname, "..", "dist", "handler");
 
-/** Per-user limits the handler enforces (0: no limit); see config/stack-config.ts. */
-export interface UserLimits {
-  readonly messagesPerHour: number;
-  readonly messagesPerDay: number;
-  readonly importsPerDay: number;
-}
+/** Per-user limits the handler enforces (0: no limit), declared in config/defaults.ts. */
+export type { UserLimits };
 
 /** Props of {@link BotFunction}. */
 export interface BotFunctionProps {

@@ -18,6 +18,7 @@ import type { Logger } from "./observability/log";
 import { ArchiveStore } from "./store/archives";
 import { SessionStore } from "./store/sessions";
 import { UpdateMarks } from "./store/update-marks";
+import { UsageLimits } from "./store/usage-limits";
 
 /**
  * The composition root: the update pipeline, authenticate → decode → address → authorise →
@@ -51,6 +52,7 @@ interface Pipeline {
   readonly deps: BotDeps;
   readonly sessions: SessionStore;
   readonly marks: UpdateMarks;
+  readonly usage: UsageLimits;
   readonly archives: ArchiveStore | undefined;
   readonly allowed: AllowList;
   readonly ownIdentity: OwnIdentity;
@@ -73,6 +75,7 @@ export function createBot(config: BotConfig, given: Partial<BotDeps> = {}): Bot 
     deps,
     sessions: new SessionStore({ doc: deps.doc, tableName: config.tableName, now: deps.now, newId: deps.newId }),
     marks: new UpdateMarks({ doc: deps.doc, tableName: config.tableName, now: deps.now, ttlDays: config.updateMarkTtlDays }),
+    usage: new UsageLimits({ doc: deps.doc, tableName: config.tableName, now: deps.now }),
     archives: config.bucketName ? new ArchiveStore({ s3: deps.s3, bucket: config.bucketName }) : undefined,
     allowed: allowListOf(config.allowedUserIds),
     ownIdentity: ownIdentityOf(deps.bot),
@@ -219,6 +222,7 @@ async function handleMessage(p: Pipeline, incoming: IncomingMessage, log: Logger
     userId,
     chatId: message.chat.id,
     sessions: p.sessions,
+    usage: p.usage,
     archives: p.archives,
     bot: p.deps.bot,
     ollama: p.deps.ollama,

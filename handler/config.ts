@@ -1,4 +1,4 @@
-import { DEFAULT_OLLAMA_MODELS, SYNC_OLLAMA_TIMEOUT_MS, TELEGRAM_GET_FILE_LIMIT_BYTES } from "../config/defaults";
+import { DEFAULT_OLLAMA_MODELS, SYNC_OLLAMA_TIMEOUT_MS, TELEGRAM_GET_FILE_LIMIT_BYTES, USER_LIMIT_DEFAULTS, type UserLimits } from "../config/defaults";
 import { SYSTEM_PROMPT_MAX_CHARS } from "../config/stack-config";
 import { DEFAULT_TABLE_NAME } from "../config/table-schema";
 
@@ -65,6 +65,12 @@ export interface BotConfig {
    * photo under it is taken. At most Telegram's getFile limit (20 MB). @default 5242880 (5 MB)
    */
   readonly maxPhotoBytes: number;
+  /**
+   * Per-user limits, 0 meaning none: chat messages per clock hour and per day (UTC)
+   * (USER_MESSAGES_PER_HOUR, USER_MESSAGES_PER_DAY) and imports per day (USER_IMPORTS_PER_DAY).
+   * @default USER_LIMIT_DEFAULTS (config/defaults.ts): 30, 200 and 10
+   */
+  readonly userLimits: UserLimits;
   /**
    * Whether an answer ends with the model's speed ("12.3 tokens/s", from Ollama's eval_count and
    * eval_duration) (SHOW_MODEL_SPEED=true). /status shows the last measured speed either way.
@@ -187,6 +193,11 @@ export function loadConfig(env: Env): BotConfig {
     contextMaxMessages: positiveInt("CONTEXT_MAX_MESSAGES", CONFIG_DEFAULTS.contextMaxMessages),
     maxImportBytes: CONFIG_DEFAULTS.maxImportBytes,
     maxPhotoBytes: readMaxPhotoBytes(positiveInt, problem),
+    userLimits: Object.freeze({
+      messagesPerHour: positiveInt("USER_MESSAGES_PER_HOUR", USER_LIMIT_DEFAULTS.messagesPerHour, 0),
+      messagesPerDay: positiveInt("USER_MESSAGES_PER_DAY", USER_LIMIT_DEFAULTS.messagesPerDay, 0),
+      importsPerDay: positiveInt("USER_IMPORTS_PER_DAY", USER_LIMIT_DEFAULTS.importsPerDay, 0),
+    }),
     updateMarkTtlDays: CONFIG_DEFAULTS.updateMarkTtlDays,
     showModelSpeed,
     defaultSystemPrompt,

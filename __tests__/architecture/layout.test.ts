@@ -61,7 +61,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   format: ["store"],
   chat: ["conversation", "store", "model", "telegram", "format", "net", "observability", "top"],
   commands: ["conversation", "chat", "store", "telegram", "format", "net", "observability", "top"],
-  conversation: ["chat", "commands", "store", "model", "telegram", "net", "observability", "top"],
+  conversation: ["chat", "commands", "store", "model", "telegram", "format", "net", "observability", "top"],
   delivery: ["conversation", "store", "telegram", "format", "net", "observability", "top"],
 };
 

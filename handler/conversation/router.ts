@@ -4,6 +4,7 @@ import { handleGroupChat } from "../chat/group-chat";
 import { COMMANDS } from "../commands";
 import { handleImport } from "../commands/import";
 import type { UpdateContext } from "./update-context";
+import { withinUsageLimit } from "./usage-gate";
 
 /** What a group gets instead of anything that would show, or act on, someone's private sessions. */
 export const PRIVATE_ONLY_TEXT = "That is private: send this to me in a private chat.";
@@ -75,16 +76,16 @@ export async function routeMessage(ctx: UpdateContext, kind: MessageKind): Promi
       return;
     }
     case "chat":
-      await handleChat(ctx, kind.text, kind.photo);
+      if (await withinUsageLimit(ctx, "chat")) await handleChat(ctx, kind.text, kind.photo);
       return;
     case "group_chat":
-      await handleGroupChat(ctx, kind.text, kind.quoted);
+      if (await withinUsageLimit(ctx, "chat")) await handleGroupChat(ctx, kind.text, kind.quoted);
       return;
     case "private_only":
       await ctx.reply(PRIVATE_ONLY_TEXT);
       return;
     case "document":
-      await handleImport(ctx);
+      if (await withinUsageLimit(ctx, "import")) await handleImport(ctx);
       return;
     case "mention_only":
       await ctx.reply("Yes? Mention me together with your question, or reply to one of my messages. /help lists the commands.");

@@ -5,6 +5,7 @@ import type { ModelApi } from "../model/model-api";
 import type { BotConfig } from "../config";
 import type { Logger } from "../observability/log";
 import type { SessionStore } from "../store/sessions";
+import type { UsageLimits } from "../store/usage-limits";
 import type { UpdateJournal } from "./journal";
 
 /**
@@ -26,6 +27,8 @@ export interface UpdateContext {
   readonly userId: number;
   readonly chatId: number;
   readonly sessions: SessionStore;
+  /** Counts chat messages and imports against the per-user limits (config.userLimits). */
+  readonly usage: UsageLimits;
   /** Undefined when S3_BUCKET_NAME is not set. */
   readonly archives: ArchiveStore | undefined;
   readonly bot: TelegramApi;

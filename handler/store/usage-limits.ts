@@ -7,7 +7,9 @@ import { TTL_ATTRIBUTE, expiresAfter, usageSk } from "./table-layout";
  * day, and how many archives they may import per day, counted in DynamoDB. One item per user,
  * limit and UTC day (`USAGE#<kind>#<yyyy-mm-dd>`) holds the day's count and one count per hour,
  * so one conditional UpdateItem counts a use against both windows at once, or refuses it without
- * counting anything. The items expire through the table's TTL a day after their day ends.
+ * counting anything. Each use is named (the update_id) and the day's item keeps the names it
+ * counted, so a use counted by an attempt that then crashed is not counted again by its rerun.
+ * The items expire through the table's TTL a day after their day ends.
  */
 
 /** What is counted. */
@@ -55,16 +57,17 @@ export class UsageLimits {
   }
 
   /**
-   * Counts one use of `kind` by `userId` when it stays within `limit`; refuses it (counting
-   * nothing) when the hour or the day is full.
+   * Counts use `useId` (an update_id) of `kind` by `userId` when it stays within `limit`; refuses
+   * it (counting nothing) when the hour or the day is full. A use already counted is allowed
+   * again without counting it twice.
    */
-  async count(userId: number, kind: UsageKind, limit: UsageLimit): Promise<UsageCheck> {
+  async count(userId: number, kind: UsageKind, limit: UsageLimit, useId: number): Promise<UsageCheck> {
     const perHour = limit.perHour ?? 0;
     if (perHour <= 0 && limit.perDay <= 0) return { allowed: true };
     const now = this.now();
     const w = windowsOf(now);
     const conditions: string[] = [];
-    const values: Record<string, number> = { ":one": 1, ":ttl": expiresAfter(w.dayEnds, DAY_MS / 1000) };
+    const values: Record<string, number | Set<number>> = { ":one": 1, ":ttl": expiresAfter(w.dayEnds, DAY_MS / 1000), ":use": useId, ":uses": new Set([useId]) };
     if (limit.perDay > 0) {
       conditions.push("(attribute_not_exists(day_count) OR day_count < :day_max)");
       values[":day_max"] = limit.perDay;
@@ -78,8 +81,8 @@ export class UsageLimits {
       await this.options.doc.update({
         TableName: this.options.tableName,
         Key: key,
-        UpdateExpression: "ADD day_count :one, #hour :one SET #ttl = :ttl",
-        ConditionExpression: conditions.join(" AND "),
+        UpdateExpression: "ADD day_count :one, #hour :one, counted :uses SET #ttl = :ttl",
+        ConditionExpression: `(attribute_not_exists(counted) OR NOT contains(counted, :use)) AND ${conditions.join(" AND ")}`,
         ExpressionAttributeNames: { "#hour": `hour_${w.hour}`, "#ttl": TTL_ATTRIBUTE },
         ExpressionAttributeValues: values,
       });
@@ -88,6 +91,7 @@ export class UsageLimits {
       if (!isConditionFailed(err)) throw err;
     }
     const item = (await this.options.doc.get({ TableName: this.options.tableName, Key: key, ConsistentRead: true })).Item ?? {};
+    if (item.counted instanceof Set && item.counted.has(useId)) return { allowed: true };
     const dayFull = limit.perDay > 0 && Number(item.day_count ?? 0) >= limit.perDay;
     return dayFull
       ? { allowed: false, window: "day", limit: limit.perDay, resetsAt: w.dayEnds }

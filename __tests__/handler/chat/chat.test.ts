@@ -74,12 +74,12 @@ describe("chat path", () => {
   });
 
   describe("overlapped storage", () => {
-    it("costs one profile read, two writes per stored message, one context query and the mark's claim and completion", async () => {
+    it("costs one profile read, the usage count, two writes per stored message, one context query and the mark's claim and completion", async () => {
       await h.sendText("first", { userId: user });
       h.awsRequests.reset();
       await h.sendText("second", { userId: user });
-      // Claim, user message (counter + item), the answer's delivery in the journal, the answer (counter + item), completion.
-      expect(h.awsRequests.byCommand()).toEqual({ GetItemCommand: 1, PutItemCommand: 2, UpdateItemCommand: 5, QueryCommand: 1 });
+      // Claim, usage count, user message (counter + item), the answer's delivery in the journal, the answer (counter + item), completion.
+      expect(h.awsRequests.byCommand()).toEqual({ GetItemCommand: 1, PutItemCommand: 2, UpdateItemCommand: 6, QueryCommand: 1 });
     });
 
     it("starts a new session when the profile names one that is gone, with the message as its first", async () => {

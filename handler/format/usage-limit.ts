@@ -1,0 +1,35 @@
+/**
+ * What a user is told when a per-user limit stops them: which limit, and when it resets, as a
+ * UTC clock time and how long from now. Pure.
+ */
+
+/** The limit that was hit (see store/usage-limits.ts). */
+export interface LimitHit {
+  readonly kind: "chat" | "import";
+  readonly window: "hour" | "day";
+  readonly limit: number;
+  /** Epoch ms. */
+  readonly resetsAt: number;
+}
+
+/** "23 min", "5 h 12 min", "1 h"; at least one minute. */
+export function waitText(ms: number): string {
+  const minutes = Math.max(1, Math.ceil(ms / 60_000));
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  if (hours === 0) return `${rest} min`;
+  return rest === 0 ? `${hours} h` : `${hours} h ${rest} min`;
+}
+
+/** The message for `hit` at time `now` (epoch ms). */
+export function usageLimitText(hit: LimitHit, now: number): string {
+  const what = hit.kind === "chat" ? `${hit.limit} message${hit.limit === 1 ? "" : "s"}` : `${hit.limit} import${hit.limit === 1 ? "" : "s"}`;
+  const period = hit.window === "hour" ? "per hour" : "per day";
+  const clock = new Date(hit.resetsAt).toISOString().slice(11, 16);
+  const again = hit.kind === "chat" ? "send messages" : "import archives";
+  const nothing = hit.kind === "chat" ? "This message was not sent to the model or saved." : "This file was not imported.";
+  return [
+    `You reached the limit of ${what} ${period}.`,
+    `You can ${again} again at ${clock} UTC (in ${waitText(hit.resetsAt - now)}). ${nothing}`,
+  ].join("\n");
+}
