@@ -114,7 +114,7 @@ export function createHandler(config: BotConfig, given: Partial<BotDeps> = {}): 
 
 /** authenticate → decode, then the message's own steps. */
 async function handleRequest(p: Pipeline, event: APIGatewayProxyEvent, context: Context | undefined, log: Logger): Promise<APIGatewayProxyResult> {
-  if (!authenticate(event, p.config.telegramSecretToken)) {
+  if (!authenticate(event, p.config.telegramSecretToken, p.config.telegramSecretRequired)) {
     log.warn("request without the right secret token", { action: "check_secret", outcome: "failure" });
     return status(401, "unauthorized");
   }

@@ -20,8 +20,14 @@ export interface ConfigProblem {
 export interface BotConfig {
   /** Bot token (TELEGRAM_TOKEN). @default "" (a problem is reported) */
   readonly telegramToken: string;
-  /** Webhook secret (TELEGRAM_SECRET_TOKEN); when set, requests must carry it. @default - no check */
+  /** Webhook secret (TELEGRAM_SECRET_TOKEN); when set, requests must carry it. @default - no check (local mode only) */
   readonly telegramSecretToken: string | undefined;
+  /**
+   * Whether webhook requests need the secret even when none is configured: in Lambda
+   * (AWS_LAMBDA_FUNCTION_NAME is set) a blank or missing TELEGRAM_SECRET_TOKEN refuses every
+   * request instead of turning the check off. @default false outside Lambda
+   */
+  readonly telegramSecretRequired: boolean;
   /** Bot API base URL without a trailing slash (TELEGRAM_API_URL). @default "https://api.telegram.org" */
   readonly telegramApiUrl: string;
   /** Per-call timeout of Bot API requests, in ms. @default 10000 */
@@ -151,6 +157,11 @@ export function loadConfig(env: Env): BotConfig {
 
   const telegramToken = trimmed(env, "TELEGRAM_TOKEN") ?? "";
   if (!telegramToken) problem("TELEGRAM_TOKEN", "TELEGRAM_TOKEN is not set; the bot cannot reply");
+  const telegramSecretToken = trimmed(env, "TELEGRAM_SECRET_TOKEN");
+  const telegramSecretRequired = trimmed(env, "AWS_LAMBDA_FUNCTION_NAME") !== undefined;
+  if (telegramSecretRequired && telegramSecretToken === undefined) {
+    problem("TELEGRAM_SECRET_TOKEN", "TELEGRAM_SECRET_TOKEN is not set: every webhook request is refused (401) until it is");
+  }
 
   const ollamaModels = readModels(env);
   const allowedUserIds = readAllowedUserIds(env, problem);
@@ -172,7 +183,8 @@ export function loadConfig(env: Env): BotConfig {
   const genericEndpoint = trimmed(env, "AWS_ENDPOINT_URL");
   const config: BotConfig = {
     telegramToken,
-    telegramSecretToken: trimmed(env, "TELEGRAM_SECRET_TOKEN"),
+    telegramSecretToken,
+    telegramSecretRequired,
     telegramApiUrl: url("TELEGRAM_API_URL", CONFIG_DEFAULTS.telegramApiUrl, false),
     telegramTimeoutMs: positiveInt("TELEGRAM_TIMEOUT_MS", CONFIG_DEFAULTS.telegramTimeoutMs),
     telegramMaxRetryWaitMs: CONFIG_DEFAULTS.telegramMaxRetryWaitMs,

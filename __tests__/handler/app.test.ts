@@ -1,3 +1,4 @@
+import { loadConfig } from "../../handler/config";
 import { TELEGRAM_SECRET_HEADER } from "../../config/defaults";
 import { RETRY_IN_PROGRESS_AFTER_SECONDS } from "../../handler/app";
 import { updateSk } from "../../handler/store/table-layout";
@@ -44,11 +45,25 @@ describe("webhook handler", () => {
       expect(h.repliesTo(user)).toEqual(["case"]);
     });
 
-    it("does not check when no secret is configured", async () => {
+    it("does not check when no secret is configured (local mode)", async () => {
       const handler = h.createBotHandler({ telegramSecretToken: undefined });
       const result = await h.sendText("/echo open", { userId: user, secretToken: null, handler });
       expect(result.statusCode).toBe(200);
       expect(h.repliesTo(user)).toEqual(["open"]);
+    });
+
+    it("in Lambda, a blank or missing secret refuses every request instead of turning the check off", async () => {
+      for (const blank of [undefined, "", "   "]) {
+        const env = { ...h.env, AWS_LAMBDA_FUNCTION_NAME: "telegram-bot", TELEGRAM_SECRET_TOKEN: blank };
+        const config = loadConfig(env);
+        expect(config.telegramSecretRequired).toBe(true);
+        expect(config.problems.map((p) => p.variable)).toContain("TELEGRAM_SECRET_TOKEN");
+        const handler = h.createBotHandler({ telegramSecretToken: config.telegramSecretToken, telegramSecretRequired: config.telegramSecretRequired });
+        for (const secretToken of [null, "", "anything"]) {
+          expect((await h.sendText("/echo through?", { userId: user, secretToken, handler })).statusCode).toBe(401);
+        }
+      }
+      expect(h.repliesTo(user)).toEqual([]);
     });
   });
 

@@ -44,6 +44,15 @@ export function formatSessionStatus(session: Session | undefined, modelOffered: 
   return lines;
 }
 
+/** Who may use the bot: loud when it is everyone. Pure. */
+export function accessLine(allowedUserIds: readonly number[] | undefined): string {
+  if (allowedUserIds === undefined || allowedUserIds.length === 0) {
+    return "⚠ Access: open to every Telegram user (ALLOWED_USER_IDS is empty).";
+  }
+  const n = allowedUserIds.length;
+  return `Access: limited to ${n} allowed user${n === 1 ? "" : "s"}.`;
+}
+
 async function probeOllama(ctx: UpdateContext): Promise<OllamaProbe> {
   if (!ctx.ollama) return { configured: false, reachable: false };
   const [version, models] = await Promise.allSettled([ctx.ollama.version(), ctx.ollama.listModels()]);
@@ -72,7 +81,7 @@ export const statusCommand: Command = {
   async run(ctx) {
     const inPrivate = ctx.message.chat.type === "private";
     const [probe, active] = await Promise.all([probeOllama(ctx), inPrivate ? ctx.sessions.getActive(ctx.userId) : { activeSessionId: undefined, session: undefined }]);
-    const lines = [ctx.config.environment ? `Bot: up (${ctx.config.environment}).` : "Bot: up."];
+    const lines = [ctx.config.environment ? `Bot: up (${ctx.config.environment}).` : "Bot: up.", accessLine(ctx.config.allowedUserIds)];
     if (ctx.config.problems.length > 0) {
       lines.push("Configuration problems:", ...ctx.config.problems.map((p) => `- ${p.variable}: ${p.message}`));
     }

@@ -40,9 +40,11 @@ export function secretTokenMatches(event: HeaderSource, expected: string): boole
 }
 
 /**
- * Whether a webhook request may go on: always when no secret is configured (local mode without
- * one), otherwise only with the right secret.
+ * Whether a webhook request may go on: only with the right secret. Without a configured secret,
+ * never when one is `required` (in Lambda: a blank setting must not turn the check off), always
+ * otherwise (local mode without one).
  */
-export function authenticate(event: HeaderSource, expectedSecret: string | undefined): boolean {
-  return expectedSecret === undefined || secretTokenMatches(event, expectedSecret);
+export function authenticate(event: HeaderSource, expectedSecret: string | undefined, required = false): boolean {
+  if (expectedSecret === undefined) return !required;
+  return secretTokenMatches(event, expectedSecret);
 }

@@ -1,3 +1,4 @@
+import { loadConfig } from "../../../handler/config";
 import { formatSessionStatus } from "../../../handler/commands/status";
 import type { Session } from "../../../handler/store/session-items";
 import { startHarness, type Harness } from "../../support/handler-harness";
@@ -60,6 +61,20 @@ describe("/status", () => {
     await h.sendText("/status", { userId: user, handler });
     expect(last()).toContain("AI server: reachable (Ollama 0.12.0).");
     expect(last()).toContain("Model speed on the last answer: 50.0 tokens/s.");
+  });
+
+  it("says loudly when the bot is open to every Telegram user, and how many may use it otherwise", async () => {
+    await h.sendText("/status", { userId: user, handler: h.createBotHandler({ allowedUserIds: undefined }) });
+    expect(last()).toContain("⚠ Access: open to every Telegram user (ALLOWED_USER_IDS is empty).");
+    await h.sendText("/status", { userId: user, handler: h.createBotHandler({ allowedUserIds: [user, user + 1] }) });
+    expect(last()).toContain("Access: limited to 2 allowed users.");
+    expect(last()).not.toContain("open to every");
+  });
+
+  it("names a missing webhook secret among the configuration problems", async () => {
+    const { problems } = loadConfig({ ...h.env, AWS_LAMBDA_FUNCTION_NAME: "telegram-bot", TELEGRAM_SECRET_TOKEN: "" });
+    await h.sendText("/status", { userId: user, handler: h.createBotHandler({ problems }) });
+    expect(last()).toContain("- TELEGRAM_SECRET_TOKEN: TELEGRAM_SECRET_TOKEN is not set: every webhook request is refused (401) until it is");
   });
 
   it("shows no speed before the session's first answer", async () => {

@@ -21,4 +21,11 @@ describe("webhook authentication", () => {
     expect(authenticate(event, "s3cret")).toBe(true);
     expect(authenticate(event, "other")).toBe(false);
   });
+
+  it("fails closed when a secret is required and none is configured", () => {
+    const event = { headers: { "X-Telegram-Bot-Api-Secret-Token": "s3cret" }, multiValueHeaders: {} };
+    expect(authenticate(event, undefined, true)).toBe(false);
+    expect(authenticate({ headers: {}, multiValueHeaders: {} }, undefined, true)).toBe(false);
+    expect(authenticate(event, "s3cret", true)).toBe(true);
+  });
 });
