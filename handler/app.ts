@@ -1,6 +1,7 @@
 import type { Message } from "@grammyjs/types";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { BotConfig } from "./config";
+import { FINAL_WAIT_LIMIT_MS, QUEUE_FINAL_WAIT_LIMIT_MS } from "./chat/answer";
 import { UpdateJournal } from "./conversation/journal";
 import { classifyMessage } from "./conversation/router";
 import type { UpdateContext } from "./conversation/update-context";
@@ -43,6 +44,14 @@ export interface Bot {
 export const LEASE_MARGIN_MS = 10_000;
 /** Remaining time assumed when no Lambda context is given, in ms. */
 const DEFAULT_REMAINING_MS = 30_000;
+/** Time a queue invocation keeps after the answer's last wait, to store it and complete the update, in ms. */
+export const QUEUE_AFTER_REPLY_MS = 5_000;
+
+/** How long the answer may wait for a 429 in queue mode: long, but never past the invocation's time. */
+function queueReplyWait(remaining: () => number): () => number {
+  return () => Math.max(0, Math.min(QUEUE_FINAL_WAIT_LIMIT_MS, remaining() - QUEUE_AFTER_REPLY_MS));
+}
+
 /** Seconds Telegram is asked to wait before redelivering an update that is still in progress. */
 export const RETRY_IN_PROGRESS_AFTER_SECONDS = 30;
 
@@ -96,7 +105,7 @@ export function createBot(config: BotConfig, given: Partial<BotDeps> = {}): Bot 
     return consumeBatch(event, {
       // The first record always starts; a later one only with time left for a whole answer.
       mayStart: () => started++ === 0 || remaining() >= config.ollamaTimeoutMs + LEASE_MARGIN_MS,
-      process: (record) => handleRecord(pipeline, record, remaining() + LEASE_MARGIN_MS, log),
+      process: (record) => handleRecord(pipeline, record, remaining() + LEASE_MARGIN_MS, queueReplyWait(remaining), log),
     });
   };
   return { webhook, consume };
@@ -142,7 +151,7 @@ async function handleRequest(p: Pipeline, event: APIGatewayProxyEvent, context: 
  * dropped. A record SQS delivers again (receive count above 1) comes after the visibility
  * timeout, when the earlier attempt is certainly gone: its mark is taken over at once.
  */
-async function handleRecord(p: Pipeline, record: QueueRecord, leaseMs: number, log: Logger): Promise<RecordOutcome> {
+async function handleRecord(p: Pipeline, record: QueueRecord, leaseMs: number, replyWaitMs: () => number, log: Logger): Promise<RecordOutcome> {
   const recordLog = log.child({ sqs_message_id: record.messageId, receive_count: record.receiveCount });
   const decoded = decodeBody({ body: record.body, isBase64Encoded: false });
   if (!decoded.ok) {
@@ -154,7 +163,7 @@ async function handleRecord(p: Pipeline, record: QueueRecord, leaseMs: number, l
     recordLog.info("update ignored", { action: "decode_update", outcome: "ignored", update_id: decoded.updateId, update_type: updateType(decoded.update) });
     return "done";
   }
-  const incoming: IncomingMessage = { message, updateId: decoded.updateId, leaseMs, takeOver: record.receiveCount > 1 };
+  const incoming: IncomingMessage = { message, updateId: decoded.updateId, leaseMs, replyWaitMs, takeOver: record.receiveCount > 1 };
   const outcome = await handleMessage(p, incoming, recordLog, { retryStorage: true });
   return outcome === "done" ? "done" : "retry";
 }
@@ -168,6 +177,8 @@ interface IncomingMessage {
   readonly message: SentMessage;
   readonly updateId: number;
   readonly leaseMs: number;
+  /** See UpdateContext.replyWaitMs. @default FINAL_WAIT_LIMIT_MS */
+  readonly replyWaitMs?: () => number;
   /** Take over a mark in progress whatever its lease. @default false */
   readonly takeOver?: boolean;
 }
@@ -219,6 +230,7 @@ async function handleMessage(p: Pipeline, incoming: IncomingMessage, log: Logger
     message,
     updateId,
     leaseMs,
+    replyWaitMs: incoming.replyWaitMs ?? (() => FINAL_WAIT_LIMIT_MS),
     userId,
     chatId: message.chat.id,
     sessions: p.sessions,

@@ -47,6 +47,17 @@ describe("Telegram faults", () => {
     expect(h.repliesTo(user).at(-1)).toBe("You said: still limited");
   });
 
+  it("a 429 longer than sync mode can wait, on a private chat's answer: neither stored nor marked delivered (503), and the redelivery sends it once", async () => {
+    h.telegram.failNext("sendMessage", { errorCode: 429, description: "Too Many Requests: retry after 10", retryAfter: 10, times: 3 });
+    const update = textUpdate("long rate limit", { userId: user });
+    expect((await h.send(update)).statusCode).toBe(503);
+    expect(h.repliesTo(user).at(-1)).toBe("You said: hello");
+    expect(await stored()).toEqual(["user:hello", "assistant:You said: hello", "user:long rate limit"]);
+    expect((await h.send(update)).statusCode).toBe(200);
+    expect(h.repliesTo(user).filter((r) => r === "You said: long rate limit")).toHaveLength(1);
+    expect(await stored()).toEqual(["user:hello", "assistant:You said: hello", "user:long rate limit", "assistant:You said: long rate limit"]);
+  }, 30_000);
+
   it.each([
     [500, "Internal Server Error"],
     [502, "Bad Gateway"],

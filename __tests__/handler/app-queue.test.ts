@@ -106,4 +106,24 @@ describe("queue delivery through the bot", () => {
     expect(await h.conversationOf(user)).toEqual(["user:warm up", "assistant:You said: warm up", "user:hot table", "assistant:You said: hot table"]);
     expect(h.repliesTo(user).filter((r) => r.startsWith("My database is busy"))).toHaveLength(1);
   }, 30_000);
+  it("waits out a 429 longer than sync mode's 3 s on the answer, within the invocation's time, and delivers it in the same invocation", async () => {
+    h.telegram.failNext("sendMessage", { errorCode: 429, description: "Too Many Requests: retry after 5", retryAfter: 5 });
+    const started = Date.now();
+    expect(await consume([recordOf(textUpdate("rate limited", { userId: user }))])).toEqual({ batchItemFailures: [] });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(5_000);
+    expect(h.repliesTo(user)).toEqual(["You said: rate limited"]);
+    expect(await h.conversationOf(user)).toEqual(["user:rate limited", "assistant:You said: rate limited"]);
+  }, 30_000);
+
+  it("a 429 longer than the invocation has left: the answer is neither stored nor marked delivered, and the redelivery sends it once", async () => {
+    h.telegram.failNext("sendMessage", { errorCode: 429, description: "Too Many Requests: retry after 30", retryAfter: 30, times: 3 });
+    const record = recordOf(textUpdate("no time left", { userId: user }));
+    const short = await bot.consume(sqsEvent([record]), lambdaContext({ timeoutMs: 8_000 }));
+    expect(short.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([record.messageId]);
+    expect(h.repliesTo(user)).toEqual([]);
+    expect(await h.conversationOf(user)).toEqual(["user:no time left"]);
+    expect(await consume([recordOf(textUpdate("no time left", { userId: user, updateId: JSON.parse(record.body).update_id }), 2)])).toEqual({ batchItemFailures: [] });
+    expect(h.repliesTo(user)).toEqual(["You said: no time left"]);
+    expect(await h.conversationOf(user)).toEqual(["user:no time left", "assistant:You said: no time left"]);
+  }, 30_000);
 });

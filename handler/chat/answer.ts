@@ -24,9 +24,15 @@ export const TYPING_INTERVAL_MS = 4_500;
 export const STREAM_UPDATE_INTERVAL_MS = 1_000;
 /**
  * Longest wait before a final message of the answer (a 429's retry_after, the update
- * interval), so that in sync delivery mode the reply ends soon after OLLAMA_TIMEOUT_MS. In ms.
+ * interval) in sync delivery mode, so that the reply ends soon after OLLAMA_TIMEOUT_MS. In ms.
  */
 export const FINAL_WAIT_LIMIT_MS = 3_000;
+/**
+ * The same in queue mode, where the invocation has time of its own (it is bounded further by
+ * the time left, see UpdateContext.replyWaitMs): a longer 429 is waited out rather than handed
+ * back to the queue, which would deliver the answer only after the visibility timeout. In ms.
+ */
+export const QUEUE_FINAL_WAIT_LIMIT_MS = 60_000;
 
 /**
  * Longest wait for a model's capabilities before the first answer of a container, in ms: a slow
@@ -63,7 +69,7 @@ export function journaledReply(ctx: UpdateContext): JournaledReply {
     ...(message.is_topic_message && message.message_thread_id !== undefined ? { messageThreadId: message.message_thread_id } : {}),
     minIntervalMs: STREAM_UPDATE_INTERVAL_MS,
     typingIntervalMs: TYPING_INTERVAL_MS,
-    maxFinalWaitMs: FINAL_WAIT_LIMIT_MS,
+    maxFinalWaitMs: ctx.replyWaitMs,
     onLiveMessage: (messageId) => ctx.journal.recordLiveMessage(messageId),
     beforeFinalPart: async (index, total, text) => {
       await ctx.journal.recordAnswerBegun(text, index + 1, total);

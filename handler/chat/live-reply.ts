@@ -39,9 +39,10 @@ export interface LiveReplyOptions {
   readonly messageLimit?: number;
   /**
    * Longest wait, in ms, before each final message for a 429's retry_after or the update
-   * interval to pass; keeps `finish` inside a synchronous webhook's time. @default 30000
+   * interval to pass; keeps `finish` inside a synchronous webhook's time. A function is asked
+   * at each wait (the time an invocation has left shrinks). @default 30000
    */
-  readonly maxFinalWaitMs?: number;
+  readonly maxFinalWaitMs?: number | (() => number);
   /**
    * Told each message of the answer that stays in the chat while it still streams (the edited
    * message, a completed part of a long answer), once sent; awaited. The update's journal
@@ -109,7 +110,7 @@ export class LiveReply {
   private readonly minIntervalMs: number;
   private readonly typingIntervalMs: number;
   private readonly limit: number;
-  private readonly maxFinalWaitMs: number;
+  private readonly maxFinalWaitMs: () => number;
   private readonly stopTimers = new AbortController();
   private strategy: "draft" | "edit";
   private draftBase: number;
@@ -141,7 +142,8 @@ export class LiveReply {
     this.minIntervalMs = options.minIntervalMs ?? 1000;
     this.typingIntervalMs = options.typingIntervalMs ?? 4500;
     this.limit = options.messageLimit ?? TELEGRAM_MESSAGE_LIMIT;
-    this.maxFinalWaitMs = options.maxFinalWaitMs ?? MAX_FINAL_WAIT_MS;
+    const maxFinalWait = options.maxFinalWaitMs ?? MAX_FINAL_WAIT_MS;
+    this.maxFinalWaitMs = typeof maxFinalWait === "number" ? () => maxFinalWait : maxFinalWait;
     this.strategy = options.chatType === "private" ? "draft" : "edit";
     const base = options.draftId ?? options.replyToMessageId ?? 1;
     // Room for 64 drafts per answer while staying a positive 32-bit integer.
@@ -423,7 +425,7 @@ export class LiveReply {
 
   /** Waits until a 429 has expired and, with `interval`, the update interval has passed (bounded). */
   private async waitForSlot(interval = true): Promise<void> {
-    const wait = Math.min(this.maxFinalWaitMs, Math.max(interval ? this.nextFrameAt : 0, this.blockedUntil) - this.clock.now());
+    const wait = Math.min(this.maxFinalWaitMs(), Math.max(interval ? this.nextFrameAt : 0, this.blockedUntil) - this.clock.now());
     if (wait > 0) await this.clock.sleep(wait);
     this.nextFrameAt = this.clock.now() + this.minIntervalMs;
   }

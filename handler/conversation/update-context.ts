@@ -24,6 +24,12 @@ export interface UpdateContext {
    * behind because it died can be taken over.
    */
   readonly leaseMs: number;
+  /**
+   * Longest the answer's final parts may wait for a 429's retry_after now, in ms: FINAL_WAIT_LIMIT_MS
+   * in sync mode (the webhook's time); in queue mode up to QUEUE_FINAL_WAIT_LIMIT_MS within the
+   * time the invocation has left, so a wait never outlasts the function.
+   */
+  readonly replyWaitMs: () => number;
   readonly userId: number;
   readonly chatId: number;
   readonly sessions: SessionStore;
