@@ -4,6 +4,7 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { LOG_RETENTION_DAYS, lambdaTimeoutBounds, loadStackConfig, type StackConfig } from "./config/stack-config";
 import { ArchiveBucket } from "./constructs/archive-bucket";
 import { BotFunction } from "./constructs/bot-function";
@@ -47,6 +48,7 @@ export class ChatbotStack extends TerraformStack {
       defaultTags: [{ tags: { Project: config.projectName, Environment: environment.stringValue, ManagedBy: "cdktf" } }],
     });
     new RandomProvider(this, "random");
+    new TlsProvider(this, "tls");
 
     const ollamaApiKey = new Password(this, "OllamaApiKey", { length: 32, special: false });
     // Telegram allows A-Z, a-z, 0-9, _ and - in a secret token.
@@ -78,6 +80,7 @@ export class ChatbotStack extends TerraformStack {
       table,
       bucket,
       ollamaUrl: ollama.url,
+      ollamaCaCert: ollama.certificatePem,
       models: config.models,
       telegramToken: telegramToken.stringValue,
       webhookSecret: webhookSecret.result,
@@ -195,6 +198,10 @@ function declareOutputs(
   new TerraformOutput(scope, "ollama_url", { value: ollama.url });
   new TerraformOutput(scope, "ollama_instance_id", { value: ollama.instance.id });
   new TerraformOutput(scope, "ollama_public_ip", { value: ollama.eip.publicIp });
+  new TerraformOutput(scope, "ollama_certificate_pem", {
+    value: ollama.certificatePem,
+    description: "The Ollama proxy's self-signed TLS certificate: the only CA the bot function (and manage-ollama) trusts for ollama_url",
+  });
   if (queue) {
     new TerraformOutput(scope, "update_queue_url", { value: queue.queue.url, description: "SQS FIFO queue of Telegram updates" });
     new TerraformOutput(scope, "dead_letter_queue_url", { value: queue.deadLetterQueue.url, description: "Updates that failed every delivery" });

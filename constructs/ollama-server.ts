@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { EipAssociation } from "@cdktf/provider-aws/lib/eip-association";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import type { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
@@ -11,6 +12,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { MODELS_PREFIX, OLLAMA_INTERNAL_PORT, OLLAMA_PROXY_PORT } from "../config/defaults";
 import { PATTERNS } from "../config/stack-config";
 import type { ArchiveBucket } from "./archive-bucket";
+import { ProxyCertificate } from "./ollama-server/proxy-certificate";
 import { renderUserData } from "./ollama-server/render";
 import { ServiceRole } from "./service-role";
 import { integerRule, patternRule, validateProps, type PropRule } from "./validation";
@@ -69,8 +71,10 @@ export class OllamaServer extends Construct {
   public readonly instance: Instance;
   public readonly eip: Eip;
   public readonly securityGroup: SecurityGroup;
-  /** Base URL Lambda calls: http://<elastic ip>:<proxy port>. */
+  /** Base URL Lambda calls: https://<elastic ip>:<proxy port>. */
   public readonly url: string;
+  /** The proxy's self-signed certificate (PEM): the only CA the function trusts for {@link url}. */
+  public readonly certificatePem: string;
   /** The rendered user data (with Terraform references to the bucket and the key's parameter; never the key). */
   public readonly userData: string;
   /** The SecureString parameter holding the API key. */
@@ -92,6 +96,11 @@ export class OllamaServer extends Construct {
 
     this.securityGroup = this.openFirewall(name, proxyPort, props.sshAllowedCidr);
 
+    // The address comes first: the certificate names it, and the instance reads the certificate.
+    this.eip = new Eip(this, "ElasticIp", { domain: "vpc", tags: { Name: `${name}-eip` } });
+    const tls = new ProxyCertificate(this, "ProxyCertificate", { name, ipAddress: this.eip.publicIp });
+    this.certificatePem = tls.certificatePem;
+
     this.apiKeyParameter = new SsmParameter(this, "ApiKeyParameter", {
       name: `/${name}/api-key`,
       description: "API key the Ollama instance's nginx proxy checks (X-API-Key); read at every nginx start",
@@ -107,7 +116,11 @@ export class OllamaServer extends Construct {
       const role = new ServiceRole(this, "InstanceRole", { roleName: `${name}-role`, servicePrincipal: "ec2.amazonaws.com" });
       props.bucket.grantReadWrite(role, MODELS_PREFIX);
       // The parameter uses the account's AWS managed key (aws/ssm), which SSM may use for the role.
-      role.grant({ sid: "ReadApiKey", actions: ["ssm:GetParameter"], resources: [this.apiKeyParameter.arn] });
+      role.grant({
+        sid: "ReadProxySecrets",
+        actions: ["ssm:GetParameter"],
+        resources: [this.apiKeyParameter.arn, tls.keyParameter.arn, tls.certificateParameter.arn],
+      });
       rolePolicy = role.policy;
       instanceProfile = new IamInstanceProfile(this, "InstanceProfile", {
         name: `${name}-profile`,
@@ -122,6 +135,8 @@ export class OllamaServer extends Construct {
       proxyPort,
       internalPort,
       apiKeyParameter: this.apiKeyParameter.name,
+      tlsKeyParameter: tls.keyParameter.name,
+      tlsCertificateParameter: tls.certificateParameter.name,
       numParallel,
       maxQueue,
     });
@@ -142,8 +157,8 @@ export class OllamaServer extends Construct {
       // First boot reads the key and the models with this policy: it must exist by then.
       ...(rolePolicy ? { dependsOn: [rolePolicy] } : {}),
     });
-    this.eip = new Eip(this, "ElasticIp", { domain: "vpc", instance: this.instance.id, tags: { Name: `${name}-eip` } });
-    this.url = `http://${this.eip.publicIp}:${proxyPort}`;
+    new EipAssociation(this, "ElasticIpAssociation", { allocationId: this.eip.allocationId, instanceId: this.instance.id });
+    this.url = `https://${this.eip.publicIp}:${proxyPort}`;
   }
 
   /** The proxy port open to the internet (Lambda runs outside the VPC), SSH only from the given CIDR. */

@@ -42,6 +42,11 @@ export interface BotConfig {
   readonly ollamaUrl: string;
   /** Key sent in X-API-Key (OLLAMA_API_KEY). @default - no header */
   readonly ollamaApiKey: string | undefined;
+  /**
+   * The proxy's certificate (OLLAMA_CA_CERT, PEM): when set, the only CA trusted for OLLAMA_URL,
+   * whose host (the elastic IP) must be in the certificate's subjectAltName. @default - the system CAs
+   */
+  readonly ollamaCaCert: string | undefined;
   /** Models offered by /newsession, in order (OLLAMA_MODELS). @default DEFAULT_OLLAMA_MODELS */
   readonly ollamaModels: readonly string[];
   /** Whole-call timeout of a chat request, in ms (OLLAMA_TIMEOUT_MS). @default SYNC_OLLAMA_TIMEOUT_MS (22000) */
@@ -192,6 +197,7 @@ export function loadConfig(env: Env): BotConfig {
     bucketName,
     ollamaUrl: url("OLLAMA_URL", "", true),
     ollamaApiKey: trimmed(env, "OLLAMA_API_KEY"),
+    ollamaCaCert: readOllamaCaCert(env, problem),
     ollamaModels: Object.freeze(ollamaModels),
     ollamaTimeoutMs: positiveInt("OLLAMA_TIMEOUT_MS", SYNC_OLLAMA_TIMEOUT_MS),
     ollamaStatusTimeoutMs: CONFIG_DEFAULTS.ollamaStatusTimeoutMs,
@@ -289,6 +295,21 @@ function readDefaultSystemPrompt(env: Env, problem: Problem): string {
     `DEFAULT_SYSTEM_PROMPT has ${prompt.length} characters, more than the ${SYSTEM_PROMPT_MAX_CHARS} allowed; no default system prompt is used`,
   );
   return "";
+}
+
+/** OLLAMA_CA_CERT: a PEM certificate, or undefined (reported when it is something else). */
+function readOllamaCaCert(env: Env, problem: Problem): string | undefined {
+  const pem = trimmed(env, "OLLAMA_CA_CERT");
+  if (pem === undefined) return undefined;
+  if (!/^-----BEGIN CERTIFICATE-----\r?\n[\s\S]+\r?\n-----END CERTIFICATE-----$/.test(pem)) {
+    problem("OLLAMA_CA_CERT", "OLLAMA_CA_CERT is not a PEM certificate; the AI server's certificate cannot be checked, so calls to it will fail");
+    return pem;
+  }
+  const url = trimmed(env, "OLLAMA_URL");
+  if (url !== undefined && !url.startsWith("https://")) {
+    problem("OLLAMA_CA_CERT", "OLLAMA_CA_CERT is set but OLLAMA_URL is not https://; the connection to the AI server is not encrypted");
+  }
+  return pem;
 }
 
 /** PHOTO_MAX_BYTES, at most Telegram's getFile limit (a larger value is reported and lowered to it). */

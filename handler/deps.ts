@@ -3,6 +3,7 @@ import type { BotConfig } from "./config";
 import type { ModelApi } from "./model/model-api";
 import type { TelegramApi } from "./telegram/bot-api";
 import { OllamaClient } from "./model/ollama";
+import { pinnedDispatcher } from "./net/undici";
 import { createLogger, type Logger } from "./observability/log";
 import type { S3ClientFactory } from "./store/archives";
 import { createDocumentClient, createS3ClientFactory, type StaticCredentials } from "./store/aws";
@@ -49,6 +50,7 @@ function defaultOllama(config: BotConfig): ModelApi | undefined {
   return new OllamaClient({
     baseUrl: config.ollamaUrl,
     apiKey: config.ollamaApiKey,
+    ...(config.ollamaCaCert ? { dispatcher: pinnedDispatcher(config.ollamaCaCert) } : {}),
     timeoutMs: config.ollamaTimeoutMs,
     statusTimeoutMs: config.ollamaStatusTimeoutMs,
   });

@@ -11,6 +11,7 @@ import { OLLAMA_INTERNAL_PORT } from "../config/defaults";
 import { loadStackConfig } from "../config/stack-config";
 import { createRedactor } from "../handler/observability/log";
 import { OllamaClient } from "../handler/model/ollama";
+import { pinnedDispatcher } from "../handler/net/undici";
 import { awsCall, stackRegion } from "./lib/aws";
 import { CliError, EXIT_FAILURE, EXIT_OK, parseCli, printer, processIo, runCommand, runMain, UsageError, type CliIo, type TextSink } from "./lib/cli";
 import { compareModels, formatModelComparison, probeOllama, type OllamaProbeApi } from "./lib/ollama-status";
@@ -57,8 +58,8 @@ export interface ManageOllamaDeps {
   readonly outputs: (options: LoadStackOutputsOptions) => Promise<StackOutputs>;
   /** @default - an EC2Client in the stack's region */
   readonly ec2: (region: string) => Ec2Api;
-  /** @default - the handler's OllamaClient with the API key */
-  readonly ollama: (baseUrl: string, apiKey: string | undefined) => OllamaProbeApi;
+  /** @default - the handler's OllamaClient with the API key, trusting only the proxy's certificate when given */
+  readonly ollama: (baseUrl: string, apiKey: string | undefined, caCert: string | undefined) => OllamaProbeApi;
   /** The models configured (the stack's). @default loadStackConfig().models */
   readonly configuredModels: () => readonly string[];
   readonly sleep: (ms: number) => Promise<void>;
@@ -69,13 +70,18 @@ export interface ManageOllamaDeps {
   readonly pollIntervalMs: number;
 }
 
+/** The handler's OllamaClient for the probes: the API key, and only the proxy's certificate trusted when given. */
+export function ollamaProbeClient(baseUrl: string, apiKey: string | undefined, caCert: string | undefined, statusTimeoutMs = 5000): OllamaProbeApi {
+  return new OllamaClient({ baseUrl, apiKey, statusTimeoutMs, ...(caCert ? { dispatcher: pinnedDispatcher(caCert) } : {}) });
+}
+
 const defaults = (): ManageOllamaDeps => ({
   io: processIo,
   env: process.env,
   cwd: process.cwd(),
   outputs: loadStackOutputs,
   ec2: (region) => new EC2Client({ region }),
-  ollama: (baseUrl, apiKey) => new OllamaClient({ baseUrl, apiKey, statusTimeoutMs: 5000 }),
+  ollama: ollamaProbeClient,
   configuredModels: () => loadStackConfig().models,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   now: Date.now,
@@ -135,6 +141,8 @@ interface CommandContext {
   readonly apiUrl: () => string;
   /** The API key, remembered so that output redacts it. */
   readonly apiKey: () => string;
+  /** The proxy's certificate (output ollama_certificate_pem); undefined for a stack deployed before TLS. */
+  readonly caCert: () => string | undefined;
 }
 
 const COMMANDS = ["start", "stop", "status", "ssh"] as const;
@@ -197,6 +205,7 @@ export async function main(argv: readonly string[], given: Partial<ManageOllamaD
           secrets.push(key);
           return key;
         },
+        caCert: () => outputs.get(OUTPUT_NAMES.ollamaCertificatePem),
       };
       return { status, start, stop, ssh }[options.command](context);
     },
@@ -214,7 +223,7 @@ async function status(context: CommandContext): Promise<number> {
     return EXIT_OK;
   }
   const url = context.apiUrl();
-  const health = await probeOllama(deps.ollama(url, context.apiKey()));
+  const health = await probeOllama(deps.ollama(url, context.apiKey(), context.caCert()));
   if (!health.ok) {
     out(`API       ${url}: ${health.reason}`);
     return EXIT_FAILURE;
@@ -275,7 +284,7 @@ async function start(context: CommandContext): Promise<number> {
 async function waitForApi(context: CommandContext, deadline: number): Promise<number> {
   const { deps, out } = context;
   const url = context.apiUrl();
-  const api = deps.ollama(url, context.apiKey());
+  const api = deps.ollama(url, context.apiKey(), context.caCert());
   const progress = startProgress(deps.io.stderr, `waiting for the Ollama API at ${url}`);
   for (;;) {
     const health = await probeOllama(api);

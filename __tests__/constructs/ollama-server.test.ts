@@ -34,10 +34,36 @@ describe("OllamaServer", () => {
     expect(ingress.find((r) => r.from_port === 22)).toMatchObject({ to_port: 22, cidr_ipv4: "203.0.113.7/32" });
   });
 
-  it("gets an elastic IP and a URL on the proxy port", () => {
+  it("gets an elastic IP, associated with the instance apart so that the certificate can name it first", () => {
     const tf = synthServer();
     const instanceId = Object.keys(resourcesOf(tf, "aws_instance"))[0];
-    expect(onlyResource(tf, "aws_eip")).toMatchObject({ domain: "vpc", instance: `\${aws_instance.${instanceId}.id}` });
+    const eipId = Object.keys(resourcesOf(tf, "aws_eip"))[0];
+    expect(onlyResource(tf, "aws_eip")).toEqual(expect.objectContaining({ domain: "vpc" }));
+    expect(onlyResource(tf, "aws_eip")).not.toHaveProperty("instance");
+    expect(onlyResource(tf, "aws_eip_association")).toEqual({ allocation_id: `\${aws_eip.${eipId}.allocation_id}`, instance_id: `\${aws_instance.${instanceId}.id}` });
+  });
+
+  it("makes a self-signed certificate for the elastic IP, its key in a SecureString the instance reads; the URL is https", () => {
+    const tf = synthServer();
+    const eipId = Object.keys(resourcesOf(tf, "aws_eip"))[0];
+    const keyId = Object.keys(resourcesOf(tf, "tls_private_key"))[0];
+    expect(onlyResource(tf, "tls_private_key")).toEqual({ algorithm: "ECDSA", ecdsa_curve: "P256" });
+    expect(onlyResource(tf, "tls_self_signed_cert")).toEqual(
+      expect.objectContaining({
+        private_key_pem: `\${tls_private_key.${keyId}.private_key_pem}`,
+        ip_addresses: [`\${aws_eip.${eipId}.public_ip}`],
+        allowed_uses: ["digital_signature", "key_encipherment", "server_auth"],
+        validity_period_hours: 43800,
+        early_renewal_hours: 720,
+      }),
+    );
+    const parameters = Object.values(resourcesOf(tf, "aws_ssm_parameter"));
+    expect(parameters).toContainEqual(expect.objectContaining({ name: "/ollama-server/tls-key", type: "SecureString", value: `\${tls_private_key.${keyId}.private_key_pem}` }));
+    expect(parameters).toContainEqual(expect.objectContaining({ name: "/ollama-server/tls-certificate", type: "String" }));
+    const userData = onlyResource(tf, "aws_instance").user_data as string;
+    expect(userData).not.toContain("tls_private_key");
+    expect(userData).toMatch(/TLS_KEY_PARAMETER="\$\{aws_ssm_parameter\..+\.name\}"/);
+    expect(userData).toContain("listen 11434 ssl;");
   });
 
   it("creates an instance profile that may only use the bucket's models/ prefix", () => {
@@ -47,8 +73,10 @@ describe("OllamaServer", () => {
       expect.stringMatching(/^\$\{aws_s3_bucket\..+\.arn\}$/),
       expect.stringMatching(/\/models\/\*$/),
       expect.stringMatching(/^\$\{aws_ssm_parameter\..+\.arn\}$/),
+      expect.stringMatching(/^\$\{aws_ssm_parameter\..+\.arn\}$/),
+      expect.stringMatching(/^\$\{aws_ssm_parameter\..+\.arn\}$/),
     ]);
-    expect(policy.Statement[2]).toMatchObject({ Sid: "ReadApiKey", Action: ["ssm:GetParameter"] });
+    expect(policy.Statement[2]).toMatchObject({ Sid: "ReadProxySecrets", Action: ["ssm:GetParameter"] });
     expect(policy.Statement[0].Condition).toEqual({ StringLike: { "s3:prefix": ["models/*"] } });
     expect(Object.keys(resourcesOf(tf, "aws_iam_instance_profile"))).toHaveLength(1);
   });
@@ -61,8 +89,8 @@ describe("OllamaServer", () => {
 
   it("keeps the key in an SSM SecureString parameter and hands the user data only the bucket and the parameter's name", () => {
     const tf = synthServer();
-    const parameterId = Object.keys(resourcesOf(tf, "aws_ssm_parameter"))[0];
-    expect(onlyResource(tf, "aws_ssm_parameter")).toMatchObject({ name: "/ollama-server/api-key", type: "SecureString", value: "${random_password.k.result}" });
+    const [parameterId, parameter] = Object.entries(resourcesOf(tf, "aws_ssm_parameter")).find(([, p]) => p.name === "/ollama-server/api-key")!;
+    expect(parameter).toMatchObject({ type: "SecureString", value: "${random_password.k.result}" });
     const userData = onlyResource(tf, "aws_instance").user_data as string;
     expect(userData).toMatch(/BUCKET="\$\{aws_s3_bucket\..+\.bucket\}"/);
     expect(userData).toContain(`PARAMETER="\${aws_ssm_parameter.${parameterId}.name}"`);

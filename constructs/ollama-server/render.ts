@@ -43,6 +43,9 @@ export function fillPlaceholders(template: string, values: Readonly<Record<strin
   });
 }
 
+/** Where the instance keeps the proxy's TLS certificate (ollama.crt) and private key (ollama.key). */
+export const TLS_DIR = "/etc/nginx/ollama-tls";
+
 /** The nginx variable suffix of a header: X-API-Key -> x_api_key ($http_x_api_key). */
 export function nginxHeaderVariable(header: string): string {
   return header.toLowerCase().replace(/-/g, "_");
@@ -70,8 +73,16 @@ export interface NginxConfigValues {
   readonly apiKey: string;
   /** Header carrying the key. @default OLLAMA_API_KEY_HEADER ("X-API-Key") */
   readonly apiKeyHeader?: string;
+  /** Folder holding ollama.crt and ollama.key. @default TLS_DIR */
+  readonly tlsDir?: string;
   /** Escape the template's literal `${` for Terraform before filling it in. @default false */
   readonly forTerraform?: boolean;
+}
+
+/** An absolute path without spaces, quotes or `;`, safe in nginx's configuration and a shell script. */
+function checkedDir(name: string, dir: string): string {
+  if (!/^\/[A-Za-z0-9_./-]+$/.test(dir)) throw new Error(`invalid ${name}: got ${JSON.stringify(dir)}; allowed: an absolute path of letters, digits, '_', '.', '/' and '-'`);
+  return dir;
 }
 
 /**
@@ -97,6 +108,7 @@ export function renderNginxConfig(values: NginxConfigValues): string {
     burst: String(NGINX_REQUEST_BURST),
     connections: String(NGINX_CONNECTIONS_PER_CLIENT),
     max_body: NGINX_MAX_BODY,
+    tls_dir: checkedDir("tlsDir", values.tlsDir ?? TLS_DIR),
   });
 }
 
@@ -110,19 +122,29 @@ export const API_KEY_REFRESH_MINUTES = 5;
 export interface ProxyConfigValues {
   /** Name of the SecureString parameter holding the key (may be a Terraform reference). */
   readonly apiKeyParameter: string;
+  /** Name of the SecureString parameter holding the TLS private key (PEM; may be a reference). */
+  readonly tlsKeyParameter: string;
+  /** Name of the parameter holding the TLS certificate (PEM; may be a reference). */
+  readonly tlsCertificateParameter: string;
   /** Escape the template's literal `${` for Terraform before filling it in. @default false */
   readonly forTerraform?: boolean;
 }
 
 /** Renders ollama-proxy-config, the script that puts the key from SSM into nginx's configuration. Pure. */
 export function renderProxyConfigScript(values: ProxyConfigValues): string {
-  const reference = isToken(values.apiKeyParameter) || /^\$\{[\w.]+\}$/.test(values.apiKeyParameter);
-  if (!reference && !/^[A-Za-z0-9_./-]+$/.test(values.apiKeyParameter)) {
-    throw new Error(`invalid apiKeyParameter: got ${JSON.stringify(values.apiKeyParameter)}; allowed: an SSM parameter name such as /ollama-server/api-key`);
+  for (const name of ["apiKeyParameter", "tlsKeyParameter", "tlsCertificateParameter"] as const) {
+    const value = values[name];
+    const reference = isToken(value) || /^\$\{[\w.]+\}$/.test(value);
+    if (!reference && !/^[A-Za-z0-9_./-]+$/.test(value)) {
+      throw new Error(`invalid ${name}: got ${JSON.stringify(value)}; allowed: an SSM parameter name such as /ollama-server/api-key`);
+    }
   }
   const template = values.forTerraform ? escapeForTerraform(PROXY_CONFIG_TEMPLATE) : PROXY_CONFIG_TEMPLATE;
   return fillPlaceholders(template, {
     api_key_parameter: values.apiKeyParameter,
+    tls_key_parameter: values.tlsKeyParameter,
+    tls_certificate_parameter: values.tlsCertificateParameter,
+    tls_dir: TLS_DIR,
     api_key_marker: API_KEY_MARKER,
     refresh_minutes: String(API_KEY_REFRESH_MINUTES),
   });
@@ -145,6 +167,10 @@ export interface UserDataValues {
    * the instance reads the key from there each time nginx starts, so the user data holds no key.
    */
   readonly apiKeyParameter: string;
+  /** Name of the SecureString parameter holding the proxy's TLS private key (or a reference). */
+  readonly tlsKeyParameter: string;
+  /** Name of the parameter holding the proxy's TLS certificate (or a reference). */
+  readonly tlsCertificateParameter: string;
   /** Generations Ollama runs at once (OLLAMA_NUM_PARALLEL). */
   readonly numParallel: number;
   /** Requests Ollama holds waiting beyond those before it answers 503 (OLLAMA_MAX_QUEUE). */
@@ -180,6 +206,11 @@ export function renderUserData(values: UserDataValues): string {
     nginx_config: nginx.trimEnd(),
     api_key_parameter: values.apiKeyParameter,
     refresh_minutes: String(API_KEY_REFRESH_MINUTES),
-    proxy_config_script: renderProxyConfigScript({ apiKeyParameter: values.apiKeyParameter, forTerraform: true }).trimEnd(),
+    proxy_config_script: renderProxyConfigScript({
+      apiKeyParameter: values.apiKeyParameter,
+      tlsKeyParameter: values.tlsKeyParameter,
+      tlsCertificateParameter: values.tlsCertificateParameter,
+      forTerraform: true,
+    }).trimEnd(),
   });
 }

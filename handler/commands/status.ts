@@ -57,9 +57,15 @@ async function probeOllama(ctx: UpdateContext): Promise<OllamaProbe> {
   if (!ctx.ollama) return { configured: false, reachable: false };
   const [version, models] = await Promise.allSettled([ctx.ollama.version(), ctx.ollama.listModels()]);
   if (models.status === "rejected") {
-    const err = models.reason as { name?: string; timedOut?: boolean; status?: number };
+    const err = models.reason as { name?: string; timedOut?: boolean; certificateRefused?: boolean; status?: number };
     const reason =
-      err.name === "ConnectionError" ? (err.timedOut ? "timed out" : "connection refused") : `answered ${err.status ?? "an error"}`;
+      err.name === "ConnectionError"
+        ? err.timedOut
+          ? "timed out"
+          : err.certificateRefused
+            ? "its TLS certificate is not the one this bot trusts (OLLAMA_CA_CERT)"
+            : "connection refused"
+        : `answered ${err.status ?? "an error"}`;
     return { configured: true, reachable: false, reason };
   }
   return {

@@ -52,21 +52,38 @@ export class ConnectionError extends Error {
   readonly timedOut: boolean;
   /** How long the failed attempt took, in milliseconds. */
   readonly elapsedMs: number;
+  /** True when TLS refused the server's certificate (not the pinned one, or not for this address). */
+  readonly certificateRefused: boolean;
 
   constructor(options: {
     service: ServiceName;
     operation: string;
     timedOut: boolean;
     elapsedMs: number;
+    certificateRefused?: boolean;
     cause?: unknown;
   }) {
-    const what = options.timedOut ? `timed out after ${options.elapsedMs} ms` : "could not connect";
+    const what = options.timedOut
+      ? `timed out after ${options.elapsedMs} ms`
+      : options.certificateRefused
+        ? "refused the server's TLS certificate"
+        : "could not connect";
     super(`${options.service} ${options.operation} ${what}`, { cause: options.cause });
     this.service = options.service;
     this.operation = options.operation;
     this.timedOut = options.timedOut;
     this.elapsedMs = options.elapsedMs;
+    this.certificateRefused = options.certificateRefused ?? false;
   }
+}
+
+/**
+ * True for Node's TLS verification failures (an unknown or self-signed certificate, a name or
+ * address the certificate does not cover, an expired one), by their error codes.
+ */
+export function isCertificateError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /CERT|SELF_SIGNED|ERR_TLS_CERT_ALTNAME|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code);
 }
 
 /** True for a Telegram "message is not modified" answer, which an edit may safely ignore. */

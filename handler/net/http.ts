@@ -1,5 +1,5 @@
 import type { Dispatcher } from "undici";
-import { ConnectionError, type ServiceName } from "./errors";
+import { ConnectionError, isCertificateError, type ServiceName } from "./errors";
 import { undiciRequest } from "./undici";
 
 /** One HTTP exchange as the clients need it: status, headers and the whole body. */
@@ -81,6 +81,7 @@ export async function timedRequest(url: string, options: TimedRequestOptions): P
       operation: options.operation,
       timedOut,
       elapsedMs: Date.now() - started,
+      certificateRefused: !timedOut && isCertificateError(err),
       cause: safeCause(err, options.redact),
     });
   if (options.signal?.aborted) controller.abort();

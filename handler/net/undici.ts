@@ -21,6 +21,15 @@ export function defaultDispatcher(): Dispatcher {
 }
 
 /**
+ * A keep-alive pool that trusts only `caPem` (a pinned self-signed certificate) and checks the
+ * server's host name or IP address against the certificate's subjectAltName (Node's default
+ * identity check): another certificate, even a valid public one, is refused.
+ */
+export function pinnedDispatcher(caPem: string): Dispatcher {
+  return new Agent({ keepAliveTimeout: 4_000, connect: { ca: caPem, rejectUnauthorized: true } });
+}
+
+/**
  * undici's `request` without loading undici's index (see undici-internals.d.ts): the same
  * call, on the given dispatcher or the shared one.
  */

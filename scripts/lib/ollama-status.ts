@@ -33,6 +33,9 @@ export function describeProbeFailure(error: unknown): string {
   if (error instanceof ServiceError && error.status === 401) return "the proxy refused the API key (401): the key does not match the instance's";
   if (error instanceof ServiceError && error.status === 502) return "nginx answers but Ollama behind it does not (502): still starting, or the service failed";
   if (error instanceof ServiceError) return `the API answered ${error.status}: ${error.description}`;
+  if (error instanceof ConnectionError && error.certificateRefused) {
+    return "the server's TLS certificate is not the stack's (output ollama_certificate_pem): a different server, or the certificate was renewed and the instance has not picked it up yet";
+  }
   if (error instanceof ConnectionError) return error.timedOut ? "no answer in time" : "nothing answers (instance stopped or still booting)";
   return error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,4 @@
-import { request } from "node:http";
+import { request } from "node:https";
 import { OLLAMA_API_KEY_HEADER } from "../../../config/defaults";
 import { sendToProxy, startOllamaProxy, type ProxyReply, type RunningOllamaProxy } from "../../support/ollama-proxy";
 
@@ -68,7 +68,7 @@ describe("nginx API-key proxy (real nginx)", () => {
     const chunks: string[] = [];
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(
-        { host: "127.0.0.1", port, path: "/api/chat", method: "POST", headers: { [OLLAMA_API_KEY_HEADER]: API_KEY }, agent: false },
+        { host: "127.0.0.1", port, path: "/api/chat", method: "POST", headers: { [OLLAMA_API_KEY_HEADER]: API_KEY }, agent: false, ca: proxy.tls.certificate },
         (res) => {
           // The upstream sends the second chunk only after the first one got through nginx;
           // a buffering proxy would hold the first one back and this would time out.

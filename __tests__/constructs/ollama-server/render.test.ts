@@ -27,6 +27,8 @@ const values = {
   proxyPort: 11434,
   internalPort: 11435,
   apiKeyParameter: "/ollama-server/api-key",
+  tlsKeyParameter: "/ollama-server/tls-key",
+  tlsCertificateParameter: "/ollama-server/tls-certificate",
   numParallel: 3,
   maxQueue: 7,
 };
@@ -161,7 +163,10 @@ describe("ollama-server templates", () => {
   });
 
   it("fails if the parameter name could break the script", () => {
-    expect(() => renderProxyConfigScript({ apiKeyParameter: '/x"; rm -rf /' })).toThrow(/invalid apiKeyParameter/);
+    const names = { apiKeyParameter: "/a", tlsKeyParameter: "/b", tlsCertificateParameter: "/c" };
+    expect(() => renderProxyConfigScript({ ...names, apiKeyParameter: '/x"; rm -rf /' })).toThrow(/invalid apiKeyParameter/);
+    expect(() => renderProxyConfigScript({ ...names, tlsKeyParameter: "/x $(reboot)" })).toThrow(/invalid tlsKeyParameter/);
+    expect(() => renderProxyConfigScript({ ...names, tlsCertificateParameter: "" })).toThrow(/invalid tlsCertificateParameter/);
   });
 
   it("binds Ollama to loopback, pulls every model and syncs models to S3 on shutdown", () => {
