@@ -16,6 +16,14 @@ import { UpdateQueue } from "./constructs/update-queue";
 import { WebhookApi } from "./constructs/webhook-api";
 import { WebhookAuthorizer } from "./constructs/webhook-authorizer";
 
+/** Said at synth when the Ollama download is checked only against its release's own sha256sum.txt. */
+export function unpinnedOllamaWarning(version: string): string {
+  return (
+    `ollamaSha256 is empty: the instance checks Ollama v${version} only against the sha256sum.txt published with it. ` +
+    "Pin it: set ollamaSha256 in chatbot.config.json to the archive's line of that file (see README → Security)."
+  );
+}
+
 /** Said at synth when no allow-list is configured: the deployed bot would answer anyone. */
 export const OPEN_BOT_WARNING =
   "allowedUserIds is empty: the deployed bot answers every Telegram user (and bills you for them). " +
@@ -40,6 +48,7 @@ export class ChatbotStack extends TerraformStack {
 
     if (config.stateBackend) new StateBackend(this, config.stateBackend);
     if (config.allowedUserIds === "") Annotations.of(this).addWarning(OPEN_BOT_WARNING);
+    if (config.ollamaSha256 === "") Annotations.of(this).addWarning(unpinnedOllamaWarning(config.ollamaVersion));
 
     const { telegramToken, environment, logRetention, memorySize, timeout, allowedUserIds, instanceType } = declareDeployInputs(this, config);
 
@@ -66,6 +75,8 @@ export class ChatbotStack extends TerraformStack {
       sshAllowedCidr: config.sshAllowedCidr,
       labInstanceProfileName: config.labRoleArn ? config.labInstanceProfileName : undefined,
       numParallel: config.ollamaNumParallel,
+      ollamaVersion: config.ollamaVersion,
+      ollamaSha256: config.ollamaSha256,
       ...(config.deliveryMode === "queue" ? { maxQueue: config.queueMaxConcurrency } : {}),
     });
     const fn = new BotFunction(this, "BotFunction", {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { Testing } from "cdktf";
-import { ChatbotStack, OPEN_BOT_WARNING } from "../main";
+import { ChatbotStack, OPEN_BOT_WARNING, unpinnedOllamaWarning } from "../main";
 import { FIXTURE_BUNDLE_DIR, synthChatbot, TEST_TELEGRAM_TOKEN, testConfig } from "./support/infra";
 import { onlyResource, renderLikeTerraform, resourcesOf, unresolvedReferences, type TerraformJson } from "./support/terraform-json";
 
@@ -155,11 +155,23 @@ describe("ChatbotStack (main.ts)", () => {
 
   it("warns at synth when the bot is open to every Telegram user, and not when an allow-list is set", () => {
     const warningsOf = (allowedUserIds: string) => {
-      const stack = new ChatbotStack(Testing.app(), "warn", { config: testConfig({ allowedUserIds }), bundleDir: FIXTURE_BUNDLE_DIR });
+      const stack = new ChatbotStack(Testing.app(), "warn", { config: testConfig({ allowedUserIds, ollamaSha256: "b".repeat(64) }), bundleDir: FIXTURE_BUNDLE_DIR });
       return stack.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => m.data);
     };
     expect(warningsOf("")).toEqual([OPEN_BOT_WARNING]);
     expect(warningsOf("12345")).toEqual([]);
+  });
+
+  it("warns at synth when the Ollama download is not pinned to a SHA-256, and installs the pinned release otherwise", () => {
+    const stackWith = (ollamaSha256: string) => new ChatbotStack(Testing.app(), "pin", { config: testConfig({ allowedUserIds: "1", ollamaSha256, ollamaVersion: "0.18.2" }), bundleDir: FIXTURE_BUNDLE_DIR });
+    const warnings = (stack: ChatbotStack) => stack.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => m.data);
+    expect(warnings(stackWith(""))).toEqual([unpinnedOllamaWarning("0.18.2")]);
+    const pinned = stackWith("c".repeat(64));
+    expect(warnings(pinned)).toEqual([]);
+    const userData = Testing.synth(pinned);
+    expect(userData).toContain(`EXPECTED=\\"${"c".repeat(64)}\\"`);
+    expect(userData).toContain("releases/download/v$${VERSION}");
+    expect(userData).not.toContain("ollama.com/install.sh");
   });
 
   it("switches on the S3 backend from the configuration", () => {

@@ -46,3 +46,10 @@ export interface UserLimits {
   readonly messagesPerDay: number;
   readonly importsPerDay: number;
 }
+
+/**
+ * The Ollama release the instance installs by default, from
+ * https://github.com/ollama/ollama/releases. Bump it (and `ollamaSha256`) deliberately: the
+ * instance is replaced when its user data changes.
+ */
+export const OLLAMA_RELEASE = Object.freeze({ version: "0.18.2" });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { DEFAULT_OLLAMA_MODELS, SYNC_OLLAMA_TIMEOUT_MS, USER_LIMIT_DEFAULTS } from "./defaults";
+import { DEFAULT_OLLAMA_MODELS, OLLAMA_RELEASE, SYNC_OLLAMA_TIMEOUT_MS, USER_LIMIT_DEFAULTS } from "./defaults";
 import { DEFAULT_TABLE_NAME } from "./table-schema";
 
 /**
@@ -87,6 +87,14 @@ export interface StackConfig {
   readonly ollamaVolumeSizeGb: number;
   /** Generations Ollama runs at once (OLLAMA_NUM_PARALLEL on the instance). @default 2 */
   readonly ollamaNumParallel: number;
+  /** The Ollama release the instance installs (from GitHub's releases, not `curl | sh`). @default OLLAMA_RELEASE.version */
+  readonly ollamaVersion: string;
+  /**
+   * SHA-256 of that release's Linux amd64 archive (the line of its sha256sum.txt): the instance
+   * installs nothing else. Empty: the instance takes the hash from the release's own
+   * sha256sum.txt, and synth warns that the download is not pinned. @default ""
+   */
+  readonly ollamaSha256: string;
   /**
    * Queue mode: most function instances the queue's event source mapping runs at once
    * (ScalingConfig.MaximumConcurrency, at least 2); the rest of the updates wait in the queue.
@@ -178,6 +186,8 @@ export const PATTERNS = Object.freeze({
   labRoleArn: /^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/,
   /** An Ollama model reference: name[:tag], optionally namespaced. Safe inside a shell script. */
   model: /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*(:[A-Za-z0-9][A-Za-z0-9._-]*)?$/,
+  /** An Ollama release number, as its GitHub tag has it after the "v". */
+  ollamaVersion: /^\d{1,3}\.\d{1,3}\.\d{1,3}$/,
   cidr: /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/,
   email: /^[^\s@"'`$\\]+@[^\s@"'`$\\]+\.[^\s@"'`$\\]+$/,
   allowedUserIds: /^(-?\d+(,-?\d+)*)?$/,
@@ -245,6 +255,14 @@ function validateStateBackend(backend: StackConfigInput["stateBackend"], region:
   });
 }
 
+/** The Ollama release settings, validated (they go into the instance's script). */
+function validateOllamaRelease(input: StackConfigInput): Pick<StackConfig, "ollamaVersion" | "ollamaSha256"> {
+  return {
+    ollamaVersion: matching("ollamaVersion", input.ollamaVersion ?? OLLAMA_RELEASE.version, PATTERNS.ollamaVersion, "an ollama release such as 0.18.2"),
+    ollamaSha256: matching("ollamaSha256", (input.ollamaSha256 ?? "").toLowerCase(), /^([0-9a-f]{64})?$/, "64 hexadecimal digits (sha256sum.txt of the release), or empty"),
+  };
+}
+
 /**
  * Validates a configuration and fills in the defaults. Pure: no file, no environment.
  * Throws an Error whose lowercase message names the setting, the value received and what is allowed.
@@ -256,7 +274,7 @@ export function validateStackConfig(input: StackConfigInput): StackConfig {
     "lambdaRuntime", "lambdaMemorySize", "lambdaTimeoutSeconds", "logRetentionDays", "logLevel",
     "ollamaInstanceType", "ollamaVolumeSizeGb", "ollamaNumParallel", "queueMaxConcurrency", "reservedConcurrency",
     "apiThrottleRateLimit", "apiThrottleBurstLimit", "userMessagesPerHour", "userMessagesPerDay", "userImportsPerDay",
-    "defaultSystemPrompt", "stateBackend",
+    "defaultSystemPrompt", "stateBackend", "ollamaVersion", "ollamaSha256",
   ]);
   for (const key of Object.keys(input)) {
     if (!known.has(key)) fail("setting name", key, [...known].join(", "));
@@ -311,6 +329,7 @@ export function validateStackConfig(input: StackConfigInput): StackConfig {
     ollamaInstanceType: matching("ollamaInstanceType", input.ollamaInstanceType ?? STACK_DEFAULTS.ollamaInstanceType, PATTERNS.instanceType, "an ec2 instance type such as t3.large"),
     ollamaVolumeSizeGb: integer("ollamaVolumeSizeGb", input.ollamaVolumeSizeGb ?? STACK_DEFAULTS.ollamaVolumeSizeGb, 16, 1024),
     ollamaNumParallel,
+    ...validateOllamaRelease(input),
     queueMaxConcurrency: integer("queueMaxConcurrency", input.queueMaxConcurrency ?? Math.max(2, ollamaNumParallel), 2, 1000),
     reservedConcurrency: optional(input.reservedConcurrency, (v) => integer("reservedConcurrency", v, 1, 1000)),
     apiThrottleRateLimit: integer("apiThrottleRateLimit", input.apiThrottleRateLimit ?? STACK_DEFAULTS.apiThrottleRateLimit, 1, 10_000),

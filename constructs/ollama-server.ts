@@ -9,7 +9,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { MODELS_PREFIX, OLLAMA_INTERNAL_PORT, OLLAMA_PROXY_PORT } from "../config/defaults";
+import { MODELS_PREFIX, OLLAMA_INTERNAL_PORT, OLLAMA_PROXY_PORT, OLLAMA_RELEASE } from "../config/defaults";
 import { PATTERNS } from "../config/stack-config";
 import type { ArchiveBucket } from "./archive-bucket";
 import { ProxyCertificate } from "./ollama-server/proxy-certificate";
@@ -52,6 +52,13 @@ export interface OllamaServerProps {
   readonly internalPort?: number;
   /** Generations Ollama runs at once (OLLAMA_NUM_PARALLEL). @default 2 */
   readonly numParallel?: number;
+  /** The Ollama release the instance installs. @default OLLAMA_RELEASE.version */
+  readonly ollamaVersion?: string;
+  /**
+   * SHA-256 of the release's Linux amd64 archive; the instance installs nothing else.
+   * @default "" - the hash in the release's own sha256sum.txt (fetched from GitHub)
+   */
+  readonly ollamaSha256?: string;
   /**
    * Requests Ollama keeps waiting beyond `numParallel` before it answers 503 (OLLAMA_MAX_QUEUE).
    * Queue mode passes the event source mapping's maximum concurrency, the most that can arrive.
@@ -137,6 +144,7 @@ export class OllamaServer extends Construct {
       apiKeyParameter: this.apiKeyParameter.name,
       tlsKeyParameter: tls.keyParameter.name,
       tlsCertificateParameter: tls.certificateParameter.name,
+      ollama: { version: props.ollamaVersion ?? OLLAMA_RELEASE.version, sha256: props.ollamaSha256 ?? "" },
       numParallel,
       maxQueue,
     });

@@ -16,6 +16,8 @@ const TEMPLATE_DIR = __dirname;
 export const USER_DATA_TEMPLATE = readFileSync(join(TEMPLATE_DIR, "user-data.sh"), "utf8");
 /** The nginx configuration template, as kept in the repository. */
 export const NGINX_TEMPLATE = readFileSync(join(TEMPLATE_DIR, "nginx.conf"), "utf8");
+/** The script that installs the pinned Ollama release, as kept in the repository. */
+export const INSTALL_TEMPLATE = readFileSync(join(TEMPLATE_DIR, "install-ollama.sh"), "utf8");
 /** The script that writes the nginx configuration with the key from SSM, as kept in the repository. */
 export const PROXY_CONFIG_TEMPLATE = readFileSync(join(TEMPLATE_DIR, "proxy-config.sh"), "utf8");
 
@@ -150,6 +152,30 @@ export function renderProxyConfigScript(values: ProxyConfigValues): string {
   });
 }
 
+/** The Linux amd64 archive of an Ollama release: .tar.zst from 0.14.0 on, .tgz before. Pure. */
+export function ollamaArchiveName(version: string): string {
+  const [major = 0, minor = 0] = version.split(".").map(Number);
+  return major > 0 || minor >= 14 ? "ollama-linux-amd64.tar.zst" : "ollama-linux-amd64.tgz";
+}
+
+/** Values of {@link renderInstallScript}. */
+export interface InstallValues {
+  /** Release number, e.g. "0.18.2" (PATTERNS.ollamaVersion). */
+  readonly version: string;
+  /** SHA-256 of its archive (64 hex digits), or "" to take the release's sha256sum.txt. */
+  readonly sha256: string;
+  /** Escape the template's literal `${` for Terraform before filling it in. @default false */
+  readonly forTerraform?: boolean;
+}
+
+/** Renders ollama-install, which installs the pinned release after checking its SHA-256. Pure. */
+export function renderInstallScript(values: InstallValues): string {
+  if (!PATTERNS.ollamaVersion.test(values.version)) throw new Error(`invalid ollamaVersion: got ${JSON.stringify(values.version)}; allowed: an ollama release such as 0.18.2`);
+  if (!/^([0-9a-f]{64})?$/.test(values.sha256)) throw new Error(`invalid ollamaSha256: got ${JSON.stringify(values.sha256)}; allowed: 64 lowercase hexadecimal digits, or empty`);
+  const template = values.forTerraform ? escapeForTerraform(INSTALL_TEMPLATE) : INSTALL_TEMPLATE;
+  return fillPlaceholders(template, { ollama_version: values.version, ollama_archive: ollamaArchiveName(values.version), ollama_sha256: values.sha256 });
+}
+
 /** Values of {@link renderUserData}. */
 export interface UserDataValues {
   /** Bucket holding the model files (may be a Terraform reference). */
@@ -171,6 +197,8 @@ export interface UserDataValues {
   readonly tlsKeyParameter: string;
   /** Name of the parameter holding the proxy's TLS certificate (or a reference). */
   readonly tlsCertificateParameter: string;
+  /** The Ollama release to install and its archive's SHA-256 ("" : the release's sha256sum.txt). */
+  readonly ollama: { readonly version: string; readonly sha256: string };
   /** Generations Ollama runs at once (OLLAMA_NUM_PARALLEL). */
   readonly numParallel: number;
   /** Requests Ollama holds waiting beyond those before it answers 503 (OLLAMA_MAX_QUEUE). */
@@ -206,6 +234,7 @@ export function renderUserData(values: UserDataValues): string {
     nginx_config: nginx.trimEnd(),
     api_key_parameter: values.apiKeyParameter,
     refresh_minutes: String(API_KEY_REFRESH_MINUTES),
+    install_script: renderInstallScript({ ...values.ollama, forTerraform: true }).trimEnd(),
     proxy_config_script: renderProxyConfigScript({
       apiKeyParameter: values.apiKeyParameter,
       tlsKeyParameter: values.tlsKeyParameter,

@@ -15,11 +15,31 @@ MODELS_DIR="/usr/share/ollama/.ollama/models"
 export OLLAMA_HOST="127.0.0.1:${INTERNAL_PORT}"
 
 echo "--- packages"
-# zstd and tar: the Ollama installer unpacks a .tar.zst archive.
+# zstd and tar: Ollama's release is a .tar.zst archive.
 dnf install -y -q nginx zstd tar
 
-echo "--- ollama"
-curl -fsSL https://ollama.com/install.sh | sh
+echo "--- ollama (a pinned release, verified)"
+cat > /usr/local/bin/ollama-install <<'INSTALL'
+{{install_script}}
+INSTALL
+chmod 755 /usr/local/bin/ollama-install
+/usr/local/bin/ollama-install
+id ollama >/dev/null 2>&1 || useradd -r -s /bin/false -U -m -d /usr/share/ollama ollama
+cat > /etc/systemd/system/ollama.service <<'UNIT'
+[Unit]
+Description=Ollama Service
+After=network-online.target
+
+[Service]
+ExecStart=/usr/bin/ollama serve
+User=ollama
+Group=ollama
+Restart=always
+RestartSec=3
+
+[Install]
+WantedBy=multi-user.target
+UNIT
 mkdir -p /etc/systemd/system/ollama.service.d "${MODELS_DIR}"
 cat > /etc/systemd/system/ollama.service.d/override.conf <<UNIT
 [Service]

@@ -29,6 +29,7 @@ const values = {
   apiKeyParameter: "/ollama-server/api-key",
   tlsKeyParameter: "/ollama-server/tls-key",
   tlsCertificateParameter: "/ollama-server/tls-certificate",
+  ollama: { version: "0.18.2", sha256: "a".repeat(64) },
   numParallel: 3,
   maxQueue: 7,
 };
