@@ -5,6 +5,7 @@ import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { SYNC_OLLAMA_TIMEOUT_MS, type UserLimits } from "../config/defaults";
+import { FUNCTION_ENV, ollamaTimeoutMsFor } from "../config/function-env";
 import { PATTERNS, QUEUE_LAMBDA_TIMEOUT_SECONDS, QUEUE_REPLY_MARGIN_SECONDS, lambdaTimeoutBounds, type DeliveryMode } from "../config/stack-config";
 import type { ArchiveBucket } from "./archive-bucket";
 import { ServiceRole } from "./service-role";
@@ -139,20 +140,20 @@ export class BotFunction extends Construct {
     this.bundle = bundle;
 
     this.environment = Object.freeze({
-      TELEGRAM_TOKEN: props.telegramToken,
-      TELEGRAM_SECRET_TOKEN: props.webhookSecret,
-      DYNAMODB_TABLE: props.table.tableName,
-      S3_BUCKET_NAME: props.bucket.bucketName,
-      OLLAMA_URL: props.ollamaUrl,
-      OLLAMA_API_KEY: props.ollamaApiKey,
-      OLLAMA_MODELS: props.models.join(","),
-      ...(props.ollamaCaCert ? { OLLAMA_CA_CERT: props.ollamaCaCert } : {}),
-      OLLAMA_TIMEOUT_MS: ollamaTimeoutMs(deliveryMode, timeout),
-      ALLOWED_USER_IDS: props.allowedUserIds ?? "",
+      [FUNCTION_ENV.telegramToken]: props.telegramToken,
+      [FUNCTION_ENV.telegramSecretToken]: props.webhookSecret,
+      [FUNCTION_ENV.tableName]: props.table.tableName,
+      [FUNCTION_ENV.bucketName]: props.bucket.bucketName,
+      [FUNCTION_ENV.ollamaUrl]: props.ollamaUrl,
+      [FUNCTION_ENV.ollamaApiKey]: props.ollamaApiKey,
+      [FUNCTION_ENV.ollamaModels]: props.models.join(","),
+      ...(props.ollamaCaCert ? { [FUNCTION_ENV.ollamaCaCert]: props.ollamaCaCert } : {}),
+      [FUNCTION_ENV.ollamaTimeoutMs]: ollamaTimeoutMs(deliveryMode, timeout),
+      [FUNCTION_ENV.allowedUserIds]: props.allowedUserIds ?? "",
       ...(props.userLimits ? userLimitsEnv(props.userLimits) : {}),
-      ...(props.defaultSystemPrompt ? { DEFAULT_SYSTEM_PROMPT: props.defaultSystemPrompt } : {}),
-      LOG_LEVEL: props.logLevel ?? "INFO",
-      ENVIRONMENT: props.environment ?? "dev",
+      ...(props.defaultSystemPrompt ? { [FUNCTION_ENV.defaultSystemPrompt]: props.defaultSystemPrompt } : {}),
+      [FUNCTION_ENV.logLevel]: props.logLevel ?? "INFO",
+      [FUNCTION_ENV.environment]: props.environment ?? "dev",
     });
 
     this.function = new LambdaFunction(this, "Function", {
@@ -179,16 +180,17 @@ export class BotFunction extends Construct {
 export function ollamaTimeoutMs(mode: DeliveryMode, timeoutSeconds: number): string {
   if (mode === "sync") return String(SYNC_OLLAMA_TIMEOUT_MS);
   if (isToken(timeoutSeconds)) {
+    // A deploy-time variable: the same formula as ollamaTimeoutMsFor, in Terraform.
     return Token.asString(Op.mul(Op.sub(timeoutSeconds, QUEUE_REPLY_MARGIN_SECONDS), 1000));
   }
-  return String((timeoutSeconds - QUEUE_REPLY_MARGIN_SECONDS) * 1000);
+  return String(ollamaTimeoutMsFor(mode, timeoutSeconds));
 }
 
 /** The handler's environment variables of the per-user limits. Pure. */
 export function userLimitsEnv(limits: UserLimits): Record<string, string> {
   return {
-    USER_MESSAGES_PER_HOUR: String(limits.messagesPerHour),
-    USER_MESSAGES_PER_DAY: String(limits.messagesPerDay),
-    USER_IMPORTS_PER_DAY: String(limits.importsPerDay),
+    [FUNCTION_ENV.messagesPerHour]: String(limits.messagesPerHour),
+    [FUNCTION_ENV.messagesPerDay]: String(limits.messagesPerDay),
+    [FUNCTION_ENV.importsPerDay]: String(limits.importsPerDay),
   };
 }

@@ -40,6 +40,19 @@ export interface Bot {
   readonly consume: QueueHandler;
 }
 
+/**
+ * Logs each configuration problem once per container (createBot runs at cold start): at ERROR in
+ * Lambda, so the error metric filter counts it and a broken deploy raises the alarm; at WARNING
+ * locally, where a missing bucket or URL is a normal way to run.
+ */
+function reportConfigProblems(config: BotConfig, logger: Logger): void {
+  for (const problem of config.problems) {
+    const fields = { action: "load_config", outcome: "failure" as const, variable: problem.variable };
+    if (config.inLambda) logger.error(problem.message, undefined, fields);
+    else logger.warn(problem.message, { ...fields, outcome: "warning" });
+  }
+}
+
 /** Added to the invocation's remaining time to form an update mark's lease, in ms. */
 export const LEASE_MARGIN_MS = 10_000;
 /** Remaining time assumed when no Lambda context is given, in ms. */
@@ -76,9 +89,7 @@ const status = (statusCode: number, body: string): APIGatewayProxyResult => ({ s
  */
 export function createBot(config: BotConfig, given: Partial<BotDeps> = {}): Bot {
   const deps = buildDeps(config, given);
-  for (const problem of config.problems) {
-    deps.logger.warn(problem.message, { action: "load_config", outcome: "warning", variable: problem.variable });
-  }
+  reportConfigProblems(config, deps.logger);
   const pipeline: Pipeline = {
     config,
     deps,
@@ -123,7 +134,7 @@ export function createHandler(config: BotConfig, given: Partial<BotDeps> = {}): 
 
 /** authenticate → decode, then the message's own steps. */
 async function handleRequest(p: Pipeline, event: APIGatewayProxyEvent, context: Context | undefined, log: Logger): Promise<APIGatewayProxyResult> {
-  if (!authenticate(event, p.config.telegramSecretToken, p.config.telegramSecretRequired)) {
+  if (!authenticate(event, p.config.telegramSecretToken, p.config.inLambda)) {
     log.warn("request without the right secret token", { action: "check_secret", outcome: "failure" });
     return status(401, "unauthorized");
   }

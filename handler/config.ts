@@ -1,5 +1,6 @@
 import { DEFAULT_OLLAMA_MODELS, SYNC_OLLAMA_TIMEOUT_MS, TELEGRAM_GET_FILE_LIMIT_BYTES, USER_LIMIT_DEFAULTS, type UserLimits } from "../config/defaults";
 import { SYSTEM_PROMPT_MAX_CHARS } from "../config/stack-config";
+import { FUNCTION_ENV } from "../config/function-env";
 import { DEFAULT_TABLE_NAME } from "../config/table-schema";
 
 /** Log levels, least to most severe. */
@@ -23,11 +24,11 @@ export interface BotConfig {
   /** Webhook secret (TELEGRAM_SECRET_TOKEN); when set, requests must carry it. @default - no check (local mode only) */
   readonly telegramSecretToken: string | undefined;
   /**
-   * Whether webhook requests need the secret even when none is configured: in Lambda
-   * (AWS_LAMBDA_FUNCTION_NAME is set) a blank or missing TELEGRAM_SECRET_TOKEN refuses every
-   * request instead of turning the check off. @default false outside Lambda
+   * Running in AWS Lambda (AWS_LAMBDA_FUNCTION_NAME is set). Then a blank or missing
+   * TELEGRAM_SECRET_TOKEN refuses every webhook request instead of turning the check off, and
+   * configuration problems are logged at ERROR (counted by the error alarm). @default false
    */
-  readonly telegramSecretRequired: boolean;
+  readonly inLambda: boolean;
   /** Bot API base URL without a trailing slash (TELEGRAM_API_URL). @default "https://api.telegram.org" */
   readonly telegramApiUrl: string;
   /** Per-call timeout of Bot API requests, in ms. @default 10000 */
@@ -160,46 +161,46 @@ export function loadConfig(env: Env): BotConfig {
 
   const { positiveInt, flag, url } = envReader(env, problem);
 
-  const telegramToken = trimmed(env, "TELEGRAM_TOKEN") ?? "";
-  if (!telegramToken) problem("TELEGRAM_TOKEN", "TELEGRAM_TOKEN is not set; the bot cannot reply");
-  const telegramSecretToken = trimmed(env, "TELEGRAM_SECRET_TOKEN");
-  const telegramSecretRequired = trimmed(env, "AWS_LAMBDA_FUNCTION_NAME") !== undefined;
-  if (telegramSecretRequired && telegramSecretToken === undefined) {
-    problem("TELEGRAM_SECRET_TOKEN", "TELEGRAM_SECRET_TOKEN is not set: every webhook request is refused (401) until it is");
+  const telegramToken = trimmed(env, FUNCTION_ENV.telegramToken) ?? "";
+  if (!telegramToken) problem(FUNCTION_ENV.telegramToken, "TELEGRAM_TOKEN is not set; the bot cannot reply");
+  const telegramSecretToken = trimmed(env, FUNCTION_ENV.telegramSecretToken);
+  const inLambda = trimmed(env, FUNCTION_ENV.lambdaFunctionName) !== undefined;
+  if (inLambda && telegramSecretToken === undefined) {
+    problem(FUNCTION_ENV.telegramSecretToken, "TELEGRAM_SECRET_TOKEN is not set: every webhook request is refused (401) until it is");
   }
 
   const ollamaModels = readModels(env);
   const allowedUserIds = readAllowedUserIds(env, problem);
   const logLevel = readLogLevel(env, problem);
 
-  const s3ForcePathStyle = flag("S3_FORCE_PATH_STYLE", false);
-  const showModelSpeed = flag("SHOW_MODEL_SPEED", CONFIG_DEFAULTS.showModelSpeed);
+  const s3ForcePathStyle = flag(FUNCTION_ENV.s3ForcePathStyle, false);
+  const showModelSpeed = flag(FUNCTION_ENV.showModelSpeed, CONFIG_DEFAULTS.showModelSpeed);
 
   const defaultSystemPrompt = readDefaultSystemPrompt(env, problem);
 
-  const environment = trimmed(env, "ENVIRONMENT");
+  const environment = trimmed(env, FUNCTION_ENV.environment);
   if (environment !== undefined && !ENVIRONMENTS.includes(environment)) {
-    problem("ENVIRONMENT", `ENVIRONMENT must be one of ${ENVIRONMENTS.join(", ")}, got ${quoted(environment)}`);
+    problem(FUNCTION_ENV.environment, `ENVIRONMENT must be one of ${ENVIRONMENTS.join(", ")}, got ${quoted(environment)}`);
   }
 
-  const bucketName = trimmed(env, "S3_BUCKET_NAME") ?? "";
-  if (!bucketName) problem("S3_BUCKET_NAME", "S3_BUCKET_NAME is not set; archives are unavailable");
+  const bucketName = trimmed(env, FUNCTION_ENV.bucketName) ?? "";
+  if (!bucketName) problem(FUNCTION_ENV.bucketName, "S3_BUCKET_NAME is not set; archives are unavailable");
 
   const genericEndpoint = trimmed(env, "AWS_ENDPOINT_URL");
   const config: BotConfig = {
     telegramToken,
     telegramSecretToken,
-    telegramSecretRequired,
-    telegramApiUrl: url("TELEGRAM_API_URL", CONFIG_DEFAULTS.telegramApiUrl, false),
-    telegramTimeoutMs: positiveInt("TELEGRAM_TIMEOUT_MS", CONFIG_DEFAULTS.telegramTimeoutMs),
+    inLambda,
+    telegramApiUrl: url(FUNCTION_ENV.telegramApiUrl, CONFIG_DEFAULTS.telegramApiUrl, false),
+    telegramTimeoutMs: positiveInt(FUNCTION_ENV.telegramTimeoutMs, CONFIG_DEFAULTS.telegramTimeoutMs),
     telegramMaxRetryWaitMs: CONFIG_DEFAULTS.telegramMaxRetryWaitMs,
-    tableName: trimmed(env, "DYNAMODB_TABLE") ?? DEFAULT_TABLE_NAME,
+    tableName: trimmed(env, FUNCTION_ENV.tableName) ?? DEFAULT_TABLE_NAME,
     bucketName,
-    ollamaUrl: url("OLLAMA_URL", "", true),
-    ollamaApiKey: trimmed(env, "OLLAMA_API_KEY"),
+    ollamaUrl: url(FUNCTION_ENV.ollamaUrl, "", true),
+    ollamaApiKey: trimmed(env, FUNCTION_ENV.ollamaApiKey),
     ollamaCaCert: readOllamaCaCert(env, problem),
     ollamaModels: Object.freeze(ollamaModels),
-    ollamaTimeoutMs: positiveInt("OLLAMA_TIMEOUT_MS", SYNC_OLLAMA_TIMEOUT_MS),
+    ollamaTimeoutMs: positiveInt(FUNCTION_ENV.ollamaTimeoutMs, SYNC_OLLAMA_TIMEOUT_MS),
     ollamaStatusTimeoutMs: CONFIG_DEFAULTS.ollamaStatusTimeoutMs,
     allowedUserIds: allowedUserIds ? Object.freeze(allowedUserIds) : undefined,
     logLevel,
@@ -207,14 +208,14 @@ export function loadConfig(env: Env): BotConfig {
     dynamodbEndpoint: trimmed(env, "AWS_ENDPOINT_URL_DYNAMODB") ?? genericEndpoint,
     s3Endpoint: trimmed(env, "AWS_ENDPOINT_URL_S3") ?? genericEndpoint,
     s3ForcePathStyle,
-    contextCharBudget: positiveInt("CONTEXT_CHAR_BUDGET", CONFIG_DEFAULTS.contextCharBudget, 100),
-    contextMaxMessages: positiveInt("CONTEXT_MAX_MESSAGES", CONFIG_DEFAULTS.contextMaxMessages),
+    contextCharBudget: positiveInt(FUNCTION_ENV.contextCharBudget, CONFIG_DEFAULTS.contextCharBudget, 100),
+    contextMaxMessages: positiveInt(FUNCTION_ENV.contextMaxMessages, CONFIG_DEFAULTS.contextMaxMessages),
     maxImportBytes: CONFIG_DEFAULTS.maxImportBytes,
     maxPhotoBytes: readMaxPhotoBytes(positiveInt, problem),
     userLimits: Object.freeze({
-      messagesPerHour: positiveInt("USER_MESSAGES_PER_HOUR", USER_LIMIT_DEFAULTS.messagesPerHour, 0),
-      messagesPerDay: positiveInt("USER_MESSAGES_PER_DAY", USER_LIMIT_DEFAULTS.messagesPerDay, 0),
-      importsPerDay: positiveInt("USER_IMPORTS_PER_DAY", USER_LIMIT_DEFAULTS.importsPerDay, 0),
+      messagesPerHour: positiveInt(FUNCTION_ENV.messagesPerHour, USER_LIMIT_DEFAULTS.messagesPerHour, 0),
+      messagesPerDay: positiveInt(FUNCTION_ENV.messagesPerDay, USER_LIMIT_DEFAULTS.messagesPerDay, 0),
+      importsPerDay: positiveInt(FUNCTION_ENV.importsPerDay, USER_LIMIT_DEFAULTS.importsPerDay, 0),
     }),
     updateMarkTtlDays: CONFIG_DEFAULTS.updateMarkTtlDays,
     showModelSpeed,
@@ -266,7 +267,7 @@ function envReader(env: Env, problem: Problem) {
 
 /** OLLAMA_MODELS: a comma-separated list without repeats, or the defaults. */
 function readModels(env: Env): string[] {
-  const models = (trimmed(env, "OLLAMA_MODELS") ?? "")
+  const models = (trimmed(env, FUNCTION_ENV.ollamaModels) ?? "")
     .split(",")
     .map((m) => m.trim())
     .filter((m) => m.length > 0);
@@ -275,12 +276,12 @@ function readModels(env: Env): string[] {
 
 /** ALLOWED_USER_IDS: undefined when unset (everyone may chat). */
 function readAllowedUserIds(env: Env, problem: Problem): number[] | undefined {
-  const allowedRaw = trimmed(env, "ALLOWED_USER_IDS");
+  const allowedRaw = trimmed(env, FUNCTION_ENV.allowedUserIds);
   if (allowedRaw === undefined) return undefined;
   const parts = allowedRaw.split(",").map((p) => p.trim()).filter((p) => p.length > 0);
   const bad = parts.filter((p) => !/^-?\d+$/.test(p));
   if (bad.length > 0) {
-    problem("ALLOWED_USER_IDS", `ALLOWED_USER_IDS must be comma-separated numeric user ids; ignored: ${bad.join(", ")}`);
+    problem(FUNCTION_ENV.allowedUserIds, `ALLOWED_USER_IDS must be comma-separated numeric user ids; ignored: ${bad.join(", ")}`);
   }
   // A list that was set but is entirely invalid must not open the bot to everyone: it stays [].
   return parts.filter((p) => /^-?\d+$/.test(p)).map(Number);
@@ -288,7 +289,7 @@ function readAllowedUserIds(env: Env, problem: Problem): number[] | undefined {
 
 /** DEFAULT_SYSTEM_PROMPT: "" when unset; a prompt over SYSTEM_PROMPT_MAX_CHARS is not used (a problem says so). */
 function readDefaultSystemPrompt(env: Env, problem: Problem): string {
-  const prompt = trimmed(env, "DEFAULT_SYSTEM_PROMPT") ?? "";
+  const prompt = trimmed(env, FUNCTION_ENV.defaultSystemPrompt) ?? "";
   if (prompt.length <= SYSTEM_PROMPT_MAX_CHARS) return prompt;
   problem(
     "DEFAULT_SYSTEM_PROMPT",
@@ -299,34 +300,34 @@ function readDefaultSystemPrompt(env: Env, problem: Problem): string {
 
 /** OLLAMA_CA_CERT: a PEM certificate, or undefined (reported when it is something else). */
 function readOllamaCaCert(env: Env, problem: Problem): string | undefined {
-  const pem = trimmed(env, "OLLAMA_CA_CERT");
+  const pem = trimmed(env, FUNCTION_ENV.ollamaCaCert);
   if (pem === undefined) return undefined;
   if (!/^-----BEGIN CERTIFICATE-----\r?\n[\s\S]+\r?\n-----END CERTIFICATE-----$/.test(pem)) {
-    problem("OLLAMA_CA_CERT", "OLLAMA_CA_CERT is not a PEM certificate; the AI server's certificate cannot be checked, so calls to it will fail");
+    problem(FUNCTION_ENV.ollamaCaCert, "OLLAMA_CA_CERT is not a PEM certificate; the AI server's certificate cannot be checked, so calls to it will fail");
     return pem;
   }
-  const url = trimmed(env, "OLLAMA_URL");
+  const url = trimmed(env, FUNCTION_ENV.ollamaUrl);
   if (url !== undefined && !url.startsWith("https://")) {
-    problem("OLLAMA_CA_CERT", "OLLAMA_CA_CERT is set but OLLAMA_URL is not https://; the connection to the AI server is not encrypted");
+    problem(FUNCTION_ENV.ollamaCaCert, "OLLAMA_CA_CERT is set but OLLAMA_URL is not https://; the connection to the AI server is not encrypted");
   }
   return pem;
 }
 
 /** PHOTO_MAX_BYTES, at most Telegram's getFile limit (a larger value is reported and lowered to it). */
 function readMaxPhotoBytes(positiveInt: (name: string, fallback: number, min?: number) => number, problem: Problem): number {
-  const bytes = positiveInt("PHOTO_MAX_BYTES", CONFIG_DEFAULTS.maxPhotoBytes, 1024);
+  const bytes = positiveInt(FUNCTION_ENV.maxPhotoBytes, CONFIG_DEFAULTS.maxPhotoBytes, 1024);
   if (bytes <= TELEGRAM_GET_FILE_LIMIT_BYTES) return bytes;
-  problem("PHOTO_MAX_BYTES", `PHOTO_MAX_BYTES may be at most ${TELEGRAM_GET_FILE_LIMIT_BYTES} (Telegram's getFile limit), got ${bytes}; using that`);
+  problem(FUNCTION_ENV.maxPhotoBytes, `PHOTO_MAX_BYTES may be at most ${TELEGRAM_GET_FILE_LIMIT_BYTES} (Telegram's getFile limit), got ${bytes}; using that`);
   return TELEGRAM_GET_FILE_LIMIT_BYTES;
 }
 
 /** LOG_LEVEL, accepting WARN for WARNING. */
 function readLogLevel(env: Env, problem: Problem): LogLevel {
-  const levelRaw = trimmed(env, "LOG_LEVEL")?.toUpperCase();
+  const levelRaw = trimmed(env, FUNCTION_ENV.logLevel)?.toUpperCase();
   if (levelRaw === undefined) return CONFIG_DEFAULTS.logLevel;
   const normalised = levelRaw === "WARN" ? "WARNING" : levelRaw;
   if ((LOG_LEVELS as readonly string[]).includes(normalised)) return normalised as LogLevel;
-  problem("LOG_LEVEL", `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got ${quoted(levelRaw)}`);
+  problem(FUNCTION_ENV.logLevel, `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got ${quoted(levelRaw)}`);
   return CONFIG_DEFAULTS.logLevel;
 }
 

@@ -7,10 +7,8 @@
 import type { Update } from "@grammyjs/types";
 import type { BotApi } from "../handler/telegram/bot-api";
 import { ServiceError } from "../handler/net/errors";
+import { HANDLED_UPDATE_TYPES } from "../handler/delivery/decode";
 import type { OffsetStore } from "./offset-store";
-
-/** The update types the handler acts on (handler/delivery/update.ts readMessage reads `message` only). */
-export const HANDLED_UPDATE_TYPES: readonly ("message")[] = Object.freeze(["message"] as const);
 
 /** Long-poll timeout of getUpdates, in seconds. */
 export const DEFAULT_POLL_TIMEOUT_SECONDS = 30;

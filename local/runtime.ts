@@ -8,8 +8,8 @@ import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import type { Update } from "@grammyjs/types";
 import { OLLAMA_PROXY_PORT } from "../config/defaults";
-import { QUEUE_REPLY_MARGIN_SECONDS, loadStackConfig, type StackConfig } from "../config/stack-config";
-import { SYNC_OLLAMA_TIMEOUT_MS } from "../config/defaults";
+import { FUNCTION_ENV, ollamaTimeoutMsFor } from "../config/function-env";
+import { loadStackConfig, type StackConfig } from "../config/stack-config";
 import { createBot, type QueueHandler, type WebhookHandler } from "../handler/app";
 import { createDocumentClient } from "../handler/store/aws";
 import { loadConfig, type BotConfig } from "../handler/config";
@@ -74,8 +74,8 @@ export interface LocalRuntime {
  * OLLAMA_TIMEOUT_MS as the stack sets it (constructs/bot-function.ts): 22 s in sync mode, the
  * function timeout minus QUEUE_REPLY_MARGIN_SECONDS in queue mode. Pure.
  */
-export function ollamaTimeoutMsFor(stack: Pick<StackConfig, "deliveryMode" | "lambdaTimeoutSeconds">): number {
-  return stack.deliveryMode === "sync" ? SYNC_OLLAMA_TIMEOUT_MS : (stack.lambdaTimeoutSeconds - QUEUE_REPLY_MARGIN_SECONDS) * 1000;
+export function localOllamaTimeoutMs(stack: Pick<StackConfig, "deliveryMode" | "lambdaTimeoutSeconds">): number {
+  return ollamaTimeoutMsFor(stack.deliveryMode, stack.lambdaTimeoutSeconds);
 }
 
 /**
@@ -95,12 +95,12 @@ export function localHandlerEnv(options: {
   return {
     ...env,
     ...options.emulatorEnv,
-    TELEGRAM_TOKEN: options.token,
-    TELEGRAM_SECRET_TOKEN: options.secretToken,
-    TELEGRAM_API_URL: options.telegramApiUrl ?? env.TELEGRAM_API_URL,
-    OLLAMA_URL: env.OLLAMA_URL?.trim() || DEFAULT_LOCAL_OLLAMA_URL,
-    OLLAMA_MODELS: stack.models.join(","),
-    OLLAMA_TIMEOUT_MS: env.OLLAMA_TIMEOUT_MS?.trim() || String(ollamaTimeoutMsFor(stack)),
+    [FUNCTION_ENV.telegramToken]: options.token,
+    [FUNCTION_ENV.telegramSecretToken]: options.secretToken,
+    [FUNCTION_ENV.telegramApiUrl]: options.telegramApiUrl ?? env[FUNCTION_ENV.telegramApiUrl],
+    [FUNCTION_ENV.ollamaUrl]: env[FUNCTION_ENV.ollamaUrl]?.trim() || DEFAULT_LOCAL_OLLAMA_URL,
+    [FUNCTION_ENV.ollamaModels]: stack.models.join(","),
+    [FUNCTION_ENV.ollamaTimeoutMs]: env[FUNCTION_ENV.ollamaTimeoutMs]?.trim() || String(localOllamaTimeoutMs(stack)),
   };
 }
 

@@ -19,7 +19,7 @@ import { TelegramClient } from "../handler/telegram/client";
 import { ArgumentError, parseWebhookServerArgs, WEBHOOK_SERVER_HELP } from "./args";
 import { DEFAULT_WEBHOOK_PATH, lambdaContext, proxyEventFromHttp } from "./lambda-event";
 import { LocalFifoQueue } from "./fifo-queue";
-import { HANDLED_UPDATE_TYPES } from "./polling";
+import { HANDLED_UPDATE_TYPES } from "../handler/delivery/decode";
 import { createQueueGateway, type GatewayRequest, type GatewayResponse } from "./queue-gateway";
 import { runtimeBanner, startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "./runtime";
 

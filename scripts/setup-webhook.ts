@@ -9,7 +9,7 @@ import type { BotApi } from "../handler/telegram/bot-api";
 import { ConnectionError, ServiceError } from "../handler/net/errors";
 import { createRedactor } from "../handler/observability/log";
 import { TelegramClient } from "../handler/telegram/client";
-import { HANDLED_UPDATE_TYPES } from "../local/polling";
+import { HANDLED_UPDATE_TYPES } from "../handler/delivery/decode";
 import { CliError, EXIT_FAILURE, EXIT_OK, parseCli, printer, processIo, runCommand, runMain, type CliIo } from "./lib/cli";
 import { loadStackOutputs, OUTPUT_NAMES, type LoadStackOutputsOptions, type StackOutputs } from "./lib/stack-outputs";
 import { readBotToken } from "./lib/tfvars";

@@ -56,9 +56,9 @@ describe("webhook handler", () => {
       for (const blank of [undefined, "", "   "]) {
         const env = { ...h.env, AWS_LAMBDA_FUNCTION_NAME: "telegram-bot", TELEGRAM_SECRET_TOKEN: blank };
         const config = loadConfig(env);
-        expect(config.telegramSecretRequired).toBe(true);
+        expect(config.inLambda).toBe(true);
         expect(config.problems.map((p) => p.variable)).toContain("TELEGRAM_SECRET_TOKEN");
-        const handler = h.createBotHandler({ telegramSecretToken: config.telegramSecretToken, telegramSecretRequired: config.telegramSecretRequired });
+        const handler = h.createBotHandler({ telegramSecretToken: config.telegramSecretToken, inLambda: config.inLambda });
         for (const secretToken of [null, "", "anything"]) {
           expect((await h.sendText("/echo through?", { userId: user, secretToken, handler })).statusCode).toBe(401);
         }

@@ -35,6 +35,12 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 const isId = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value);
 
 /**
+ * The update types the bot acts on: {@link readMessage} reads `message` only. setWebhook's and
+ * getUpdates' `allowed_updates` (setup-webhook, local mode) ask Telegram for these and no others.
+ */
+export const HANDLED_UPDATE_TYPES: readonly "message"[] = Object.freeze(["message"] as const);
+
+/**
  * The update's `message` when it has the fields the bot relies on (message_id, from.id,
  * chat.id and chat.type; text a string and document.file_id a string when present);
  * undefined for other update types (edited_message, callback_query, channel_post...) and

@@ -1,0 +1,48 @@
+/**
+ * The bot function's environment contract: every variable the handler reads (handler/config.ts),
+ * the stack sets (constructs/bot-function.ts) and local mode fills in (local/runtime.ts), by one
+ * name each, plus the values derived from the stack's settings. Pure.
+ */
+import { SYNC_OLLAMA_TIMEOUT_MS } from "./defaults";
+import { QUEUE_REPLY_MARGIN_SECONDS, type DeliveryMode } from "./stack-config";
+
+/** The variables, by what they hold. */
+export const FUNCTION_ENV = Object.freeze({
+  telegramToken: "TELEGRAM_TOKEN",
+  telegramSecretToken: "TELEGRAM_SECRET_TOKEN",
+  telegramApiUrl: "TELEGRAM_API_URL",
+  telegramTimeoutMs: "TELEGRAM_TIMEOUT_MS",
+  tableName: "DYNAMODB_TABLE",
+  bucketName: "S3_BUCKET_NAME",
+  ollamaUrl: "OLLAMA_URL",
+  ollamaApiKey: "OLLAMA_API_KEY",
+  ollamaCaCert: "OLLAMA_CA_CERT",
+  ollamaModels: "OLLAMA_MODELS",
+  ollamaTimeoutMs: "OLLAMA_TIMEOUT_MS",
+  allowedUserIds: "ALLOWED_USER_IDS",
+  messagesPerHour: "USER_MESSAGES_PER_HOUR",
+  messagesPerDay: "USER_MESSAGES_PER_DAY",
+  importsPerDay: "USER_IMPORTS_PER_DAY",
+  defaultSystemPrompt: "DEFAULT_SYSTEM_PROMPT",
+  logLevel: "LOG_LEVEL",
+  environment: "ENVIRONMENT",
+  contextCharBudget: "CONTEXT_CHAR_BUDGET",
+  contextMaxMessages: "CONTEXT_MAX_MESSAGES",
+  maxPhotoBytes: "PHOTO_MAX_BYTES",
+  showModelSpeed: "SHOW_MODEL_SPEED",
+  s3ForcePathStyle: "S3_FORCE_PATH_STYLE",
+  /** Set by Lambda itself: the handler knows it runs there. */
+  lambdaFunctionName: "AWS_LAMBDA_FUNCTION_NAME",
+} as const);
+
+/** A variable of the contract. */
+export type FunctionEnvName = (typeof FUNCTION_ENV)[keyof typeof FUNCTION_ENV];
+
+/**
+ * OLLAMA_TIMEOUT_MS for a delivery mode and function timeout: SYNC_OLLAMA_TIMEOUT_MS in sync mode
+ * (inside API Gateway's 29 s); in queue mode the function timeout minus QUEUE_REPLY_MARGIN_SECONDS,
+ * so the answer can still be sent and stored after the longest generation.
+ */
+export function ollamaTimeoutMsFor(mode: DeliveryMode, lambdaTimeoutSeconds: number): number {
+  return mode === "sync" ? SYNC_OLLAMA_TIMEOUT_MS : (lambdaTimeoutSeconds - QUEUE_REPLY_MARGIN_SECONDS) * 1000;
+}
