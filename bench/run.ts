@@ -10,6 +10,8 @@ import type { Harness } from "../__tests__/support/handler-harness";
 import { parseBenchArgs, type BenchOptions } from "./args";
 import { measureColdStart, type ColdStartResult } from "./cold-start";
 import { machineInfo, type MachineInfo } from "./machine";
+import { DEFAULT_BURST } from "./burst";
+import { renderQueueReport, runQueueBench } from "./queue-bench";
 import { createRequestCounter } from "./request-counter";
 import {
   eventFor,
@@ -246,14 +248,17 @@ async function main(): Promise<number> {
   const options = parseBenchArgs(process.argv.slice(2));
   const progress = options.jsonOnly ? () => undefined : (line: string) => process.stderr.write(`bench: ${line}\n`);
   const results = await runBench(options, progress);
-  const json = `${JSON.stringify(results, null, 2)}\n`;
+  // Issue 12's queue-delivery figures (bench/queue-bench.ts). The burst waits out scaled
+  // visibility timeouts (several minutes), so the --quick smoke run leaves it out.
+  const queueDelivery = await runQueueBench({ quick: options.quick, scale: DEFAULT_BURST.scale, skipBurst: options.quick }, progress);
+  const json = `${JSON.stringify({ ...results, queueDelivery }, null, 2)}\n`;
   if (options.output) {
     const file = resolve(options.output);
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, json);
     progress(`wrote ${options.output}`);
   }
-  process.stdout.write(options.jsonOnly ? json : `${renderReport(results)}\n`);
+  process.stdout.write(options.jsonOnly ? json : `${renderReport(results)}\n\n${renderQueueReport(queueDelivery)}\n`);
   return 0;
 }
 
