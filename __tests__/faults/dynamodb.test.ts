@@ -1,25 +1,19 @@
 import { updateSk } from "../../handler/store/table-layout";
 import { SESSION_PREFIX } from "../../handler/store/table-layout";
 import { injectFault, sortKeyOf, throttlingError, type InjectedFault } from "../support/aws-faults";
-import { startHarness, type Harness } from "../support/handler-harness";
+import { useHarness } from "../support/handler-harness";
 import { textUpdate, TEST_USER_ID } from "../support/updates";
 
 /** The update's claim: the UpdateItem on its mark that returns the journal. */
 const isClaim = (input: Record<string, unknown>) => sortKeyOf(input)?.startsWith("UPDATE#") === true && input.ReturnValues === "ALL_NEW";
 
 describe("DynamoDB faults", () => {
-  let h: Harness;
+  const h = useHarness();
   let user = TEST_USER_ID + 600_000;
   let fault: InjectedFault | undefined;
   const last = () => h.repliesTo(user).at(-1) ?? "";
   const stored = () => h.conversationOf(user);
 
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h.stop();
-  });
   beforeEach(async () => {
     user += 1;
     await h.sendText("an earlier message", { userId: user });

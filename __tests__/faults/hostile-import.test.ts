@@ -1,7 +1,7 @@
 import { proxyEventFromUpdate } from "../../local/lambda-event";
 import { buildArchive } from "../../handler/store/archive-format";
 import { runFunction } from "../support/function-process";
-import { startHarness, type Harness } from "../support/handler-harness";
+import { useHarness } from "../support/handler-harness";
 import { TEST_SECRET_TOKEN, documentUpdate } from "../support/updates";
 
 /**
@@ -10,11 +10,7 @@ import { TEST_SECRET_TOKEN, documentUpdate } from "../support/updates";
  * Lambda), it gets a clear refusal and the process answers normally.
  */
 describe("a hostile import file", () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(() => h.stop());
+  const h = useHarness();
 
   it("in a 180 MB heap: refused with a clear reason, and the function returns normally", async () => {
     const userId = 70_001;

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from "node:net";
 import type { WebhookHandler } from "../../handler/app";
-import { startHarness, type Harness } from "../support/handler-harness";
+import { useHarness } from "../support/handler-harness";
 import { closedPortUrl } from "../support/net";
 import { echoReply, type OllamaBehaviour } from "../support/ollama-stand-in";
 import { TEST_USER_ID } from "../support/updates";
@@ -30,18 +30,12 @@ async function startResettingServer(): Promise<{ url: string; connections: () =>
 }
 
 describe("Ollama faults: the user is told, the message is stored, the session intact, the next message answered", () => {
-  let h: Harness;
+  const h = useHarness();
   let user = TEST_USER_ID + 800_000;
   const last = () => h.repliesTo(user).at(-1) ?? "";
   const stored = () => h.conversationOf(user);
   const chatCalls = () => h.ollama.chatRequests().length;
 
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h.stop();
-  });
   beforeEach(async () => {
     user += 1;
     await h.sendText("before the fault", { userId: user });

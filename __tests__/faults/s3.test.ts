@@ -1,10 +1,10 @@
 import { archiveKey } from "../../handler/store/archives";
 import { injectFault, serviceError, throttlingError, type InjectedFault } from "../support/aws-faults";
-import { startHarness, type Harness } from "../support/handler-harness";
+import { useHarness } from "../support/handler-harness";
 import { TEST_USER_ID } from "../support/updates";
 
 describe("S3 faults while archiving", () => {
-  let h: Harness;
+  const h = useHarness();
   let user = TEST_USER_ID + 700_000;
   let fault: InjectedFault | undefined;
   let sessionId: string;
@@ -12,12 +12,6 @@ describe("S3 faults while archiving", () => {
   const messagesOf = async (id: string) => (await h.sessions.allMessages(user, id)).map((m) => `${m.role}:${m.content}`);
   const objectKeys = async () => (await h.archives.list(user)).map((e) => e.key);
 
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h.stop();
-  });
   beforeEach(async () => {
     user += 1;
     await h.sendText("keep me", { userId: user });

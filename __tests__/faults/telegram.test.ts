@@ -1,8 +1,8 @@
-import { startHarness, type Harness } from "../support/handler-harness";
+import { useHarness } from "../support/handler-harness";
 import { TEST_OLLAMA_API_KEY, TEST_SECRET_TOKEN, TEST_TOKEN, TEST_USER_ID, textUpdate } from "../support/updates";
 
 describe("Telegram faults", () => {
-  let h: Harness;
+  const h = useHarness();
   let user = TEST_USER_ID + 900_000;
   const stored = () => h.conversationOf(user);
   let logStart = 0;
@@ -10,12 +10,6 @@ describe("Telegram faults", () => {
   const newLogs = () => h.logs.slice(logStart).map((line) => JSON.parse(line) as Record<string, unknown>);
   const sendMessageCalls = () => h.telegram.callsTo("sendMessage").filter((c) => c.params.chat_id === user);
 
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h.stop();
-  });
   beforeEach(async () => {
     user += 1;
     await h.sendText("hello", { userId: user });

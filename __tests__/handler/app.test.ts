@@ -2,20 +2,14 @@ import { loadConfig } from "../../handler/config";
 import { TELEGRAM_SECRET_HEADER } from "../../config/defaults";
 import { RETRY_IN_PROGRESS_AFTER_SECONDS } from "../../handler/app";
 import { updateSk } from "../../handler/store/table-layout";
-import { startHarness, type Harness } from "../support/handler-harness";
+import { useHarness } from "../support/handler-harness";
 import { resetUpdateIds, TEST_SECRET_TOKEN, TEST_USER_ID, textUpdate } from "../support/updates";
 import { closedPortUrl } from "../support/net";
 
 describe("webhook handler", () => {
-  let h: Harness;
+  const h = useHarness();
   let user = TEST_USER_ID + 20_000;
 
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h.stop();
-  });
   beforeEach(() => {
     resetUpdateIds();
     user += 1;

@@ -207,3 +207,26 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
   };
 }
+
+/**
+ * A harness for the enclosing describe block: started in beforeAll, stopped in afterAll. The
+ * returned object forwards to the running harness, so tests use it as they would the harness
+ * itself (`h.sendText(...)`); touching it outside a test (before beforeAll) throws.
+ */
+export function useHarness(options: HarnessOptions = {}): Harness {
+  let running: Harness | undefined;
+  beforeAll(async () => {
+    running = await startHarness(options);
+  });
+  afterAll(async () => {
+    await running?.stop();
+    running = undefined;
+  });
+  return new Proxy({} as Harness, {
+    get(_target, property) {
+      if (!running) throw new Error(`useHarness: the harness is used outside a test (property ${String(property)})`);
+      const value: unknown = Reflect.get(running, property, running);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(running) : value;
+    },
+  });
+}

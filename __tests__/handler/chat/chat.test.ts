@@ -1,22 +1,16 @@
 import { TELEGRAM_MESSAGE_LIMIT } from "../../../config/defaults";
-import { startHarness, type Harness } from "../../support/handler-harness";
+import { useHarness } from "../../support/handler-harness";
 import { closedPortUrl } from "../../support/net";
 import { echoReply, OllamaStandIn } from "../../support/ollama-stand-in";
 import { sessionSk } from "../../../handler/store/table-layout";
 import { resetUpdateIds, TEST_USER_ID } from "../../support/updates";
 
 describe("chat path", () => {
-  let h: Harness;
+  const h = useHarness();
   let user = TEST_USER_ID + 40_000;
   const last = () => h.repliesTo(user).at(-1) ?? "";
   const storedCount = async () => (await h.sessions.getActive(user)).session?.messageCount;
 
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h.stop();
-  });
   beforeEach(() => {
     resetUpdateIds();
     user += 1;

@@ -1,7 +1,7 @@
 import { TELEGRAM_GET_FILE_LIMIT_BYTES } from "../../../config/defaults";
 import { archiveKey } from "../../../handler/store/archives";
 import { addPhoto, type PhotoVariant } from "../../../local/telegram-photos";
-import { startHarness, type Harness } from "../../support/handler-harness";
+import { useHarness, type Harness } from "../../support/handler-harness";
 import { photoUpdate, textUpdate, TEST_USER_ID } from "../../support/updates";
 
 const TEXT_MODEL = "llama3.2:1b";
@@ -14,16 +14,12 @@ const variants = (...sizes: [number, number, number][]): PhotoVariant[] =>
 
 /** Pictures through the handler: to Ollama as `images` for a model that can see, a plain refusal otherwise. */
 describe("photos (through the handler)", () => {
-  let h: Harness;
-  let user = TEST_USER_ID + 90_000;
   const models = [TEXT_MODEL, VISION_MODEL];
+  const h = useHarness({ config: { ollamaModels: models }, ollama: { models, capabilities: { [VISION_MODEL]: ["completion", "vision"] } } });
+  let user = TEST_USER_ID + 90_000;
   const last = () => h.repliesTo(user).at(-1) ?? "";
   const chats = () => h.ollama.chatRequests();
 
-  beforeAll(async () => {
-    h = await startHarness({ config: { ollamaModels: models }, ollama: { models, capabilities: { [VISION_MODEL]: ["completion", "vision"] } } });
-  });
-  afterAll(() => h.stop());
   beforeEach(() => {
     user += 1;
   });

@@ -2,20 +2,14 @@ import { ARCHIVE_VERSION } from "../../../handler/store/archive-format";
 import { archiveKey } from "../../../handler/store/archives";
 import { gapsSettled, MAX_WRITE_IN_FLIGHT_MS, missingSeqs } from "../../../handler/commands/archive";
 import { messageSk, sessionSk } from "../../../handler/store/table-layout";
-import { startHarness, type Harness } from "../../support/handler-harness";
+import { useHarness } from "../../support/handler-harness";
 import { documentUpdate, resetUpdateIds, TEST_USER_ID } from "../../support/updates";
 
 describe("archive commands", () => {
-  let h: Harness;
+  const h = useHarness();
   let user = TEST_USER_ID + 5_000;
   const last = () => h.repliesTo(user).at(-1) ?? "";
 
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h.stop();
-  });
   beforeEach(() => {
     resetUpdateIds();
     user += 1;

@@ -1,17 +1,11 @@
-import { startHarness, type Harness } from "../../support/handler-harness";
+import { useHarness } from "../../support/handler-harness";
 import { resetUpdateIds, TEST_USER_ID } from "../../support/updates";
 
 describe("session commands", () => {
-  let h: Harness;
+  const h = useHarness();
   let user = TEST_USER_ID;
   const last = () => h.repliesTo(user).at(-1) ?? "";
 
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h.stop();
-  });
   beforeEach(() => {
     resetUpdateIds();
     user += 1;

@@ -2,7 +2,7 @@ import Ajv from "ajv";
 import { SYSTEM_PROMPT_MAX_CHARS } from "../../../config/stack-config";
 import { PRIVATE_ONLY_TEXT } from "../../../handler/conversation/router";
 import { ARCHIVE_SCHEMA } from "../../../handler/store/archive-format";
-import { startHarness, type Harness } from "../../support/handler-harness";
+import { useHarness } from "../../support/handler-harness";
 import { documentUpdate, textUpdate, TEST_USER_ID } from "../../support/updates";
 
 /** The archive schema as the seed reads it: without the system_prompt field. */
@@ -12,15 +12,11 @@ function seedValidator() {
 }
 
 describe("/system (through the handler)", () => {
-  let h: Harness;
+  const h = useHarness();
   let user = TEST_USER_ID + 60_000;
   const last = () => h.repliesTo(user).at(-1) ?? "";
   const lastChat = () => h.ollama.chatRequests().at(-1)!;
 
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(() => h.stop());
   beforeEach(() => {
     user += 1;
   });

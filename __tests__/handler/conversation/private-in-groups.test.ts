@@ -1,17 +1,13 @@
 import type { Chat, Message, Update } from "@grammyjs/types";
 import { PRIVATE_ONLY_TEXT } from "../../../handler/conversation/router";
 import { ANONYMOUS_ADMIN_ID, CHANNEL_SENDER_ID, SHARED_IDENTITY_TEXT } from "../../../handler/delivery/authorise";
-import { startHarness, type Harness } from "../../support/handler-harness";
+import { useHarness } from "../../support/handler-harness";
 import { TEST_USER_ID, documentUpdate, textUpdate } from "../../support/updates";
 
 /** Groups never see private data: the sessions and archives stay in the private chat. */
 describe("private data and groups (through the handler)", () => {
-  let h: Harness;
+  const h = useHarness();
   let user = TEST_USER_ID + 80_000;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(() => h.stop());
   beforeEach(async () => {
     user += 1;
     // A private conversation and an archive that must never surface in the group.

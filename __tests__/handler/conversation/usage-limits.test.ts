@@ -1,9 +1,9 @@
 import { usageSk } from "../../../handler/store/table-layout";
-import { startHarness, type Harness } from "../../support/handler-harness";
+import { useHarness } from "../../support/handler-harness";
 import { documentUpdate, resetUpdateIds, textUpdate, TEST_USER_ID } from "../../support/updates";
 
 describe("per-user limits in the handler", () => {
-  let h: Harness;
+  const h = useHarness({ config: { userLimits: { messagesPerHour: 2, messagesPerDay: 3, importsPerDay: 1 } }, deps: { now: () => clock } });
   let user = TEST_USER_ID + 90_000;
   // 14:35 UTC: the hour resets at 15:00, the day at midnight.
   let clock = Date.UTC(2026, 11, 6, 14, 35);
@@ -11,12 +11,6 @@ describe("per-user limits in the handler", () => {
   const usage = async (kind: string) =>
     (await h.doc.get({ TableName: h.config.tableName, Key: { pk: user, sk: usageSk(kind, "2026-12-06") } })).Item;
 
-  beforeAll(async () => {
-    h = await startHarness({ config: { userLimits: { messagesPerHour: 2, messagesPerDay: 3, importsPerDay: 1 } }, deps: { now: () => clock } });
-  });
-  afterAll(async () => {
-    await h.stop();
-  });
   beforeEach(() => {
     resetUpdateIds();
     user += 1;

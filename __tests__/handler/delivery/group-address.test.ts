@@ -1,6 +1,6 @@
 import type { Message, Update } from "@grammyjs/types";
 import { groupChatText } from "../../../handler/delivery/group-address";
-import { startHarness, type Harness } from "../../support/handler-harness";
+import { useHarness } from "../../support/handler-harness";
 import { TEST_USER_ID, textUpdate } from "../../support/updates";
 
 const BOT = { id: 4242, username: "TestBot" };
@@ -48,14 +48,8 @@ describe("groupChatText", () => {
 });
 
 describe("chat in groups (through the handler)", () => {
-  let h: Harness;
+  const h = useHarness();
   let user = TEST_USER_ID + 70_000;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h.stop();
-  });
   beforeEach(() => {
     user += 1;
   });
