@@ -2,7 +2,7 @@ import { Op, Token } from "cdktf";
 import { Construct } from "constructs";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
-import { QUEUE_MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from "../config/stack-config";
+import { QUEUE_BATCH_SIZE, QUEUE_MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from "../config/stack-config";
 import type { BotFunction } from "./bot-function";
 import type { Grantable } from "./service-role";
 import { integerRule, isToken, patternRule, validateProps } from "./validation";
@@ -23,7 +23,11 @@ export interface UpdateQueueProps {
    * 1000): it bounds the generations hitting the model server; other updates wait queued. @default 2
    */
   readonly maximumConcurrency?: number;
-  /** Records per batch (a FIFO queue allows 1 to 10). @default 10 */
+  /**
+   * Records per batch (a FIFO queue allows 1 to 10). More than one only suits a function whose
+   * timeout fits several whole answers: a record the batch has no time left for is handed back
+   * and counts a receive. @default QUEUE_BATCH_SIZE (1)
+   */
   readonly batchSize?: number;
   /** Deliveries before an update moves to the dead-letter queue. @default QUEUE_MAX_RECEIVE_COUNT (5) */
   readonly maxReceiveCount?: number;
@@ -46,7 +50,7 @@ export class UpdateQueue extends Construct {
     super(scope, id);
     const name = props.queueName ?? `${props.fn.functionName}-updates`;
     const maximumConcurrency = props.maximumConcurrency ?? 2;
-    const batchSize = props.batchSize ?? 10;
+    const batchSize = props.batchSize ?? QUEUE_BATCH_SIZE;
     const maxReceiveCount = props.maxReceiveCount ?? QUEUE_MAX_RECEIVE_COUNT;
     validateProps("update queue", [
       // 80 characters with ".fifo" and "-failed".

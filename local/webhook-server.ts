@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Writable } from "node:stream";
-import { QUEUE_MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from "../config/stack-config";
+import { QUEUE_BATCH_SIZE, QUEUE_MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from "../config/stack-config";
 import type { WebhookHandler } from "../handler/app";
 import { createAuthorizer } from "../handler/delivery/authorizer";
 import { defaultLogger } from "../handler/deps";
@@ -153,7 +153,7 @@ function rawHeaders(req: IncomingMessage): Record<string, string[]> {
 }
 
 /**
- * The event source mapping's side of queue mode: batches of up to 10 per chat group, at most the
+ * The event source mapping's side of queue mode: batches of QUEUE_BATCH_SIZE records, at most the
  * stack's queueMaxConcurrency at once, failed records back after the visibility timeout (6× the
  * function's), dead-lettered after QUEUE_MAX_RECEIVE_COUNT receives.
  */
@@ -162,7 +162,7 @@ export function localQueueFor(runtime: LocalRuntime, say: (text: string) => void
     consume: (event) => runtime.consume(event, lambdaContext({ timeoutMs: runtime.lambdaTimeoutMs })),
     visibilityTimeoutMs: runtime.lambdaTimeoutMs * VISIBILITY_TIMEOUT_FACTOR,
     maxReceiveCount: QUEUE_MAX_RECEIVE_COUNT,
-    batchSize: 10,
+    batchSize: QUEUE_BATCH_SIZE,
     maxConcurrency: runtime.stack.queueMaxConcurrency,
     onDeadLetter: (m) => say(`dead letter: update ${m.deduplicationId} of group ${m.groupId} failed ${m.receiveCount} deliveries`),
   });

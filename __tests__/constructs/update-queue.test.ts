@@ -42,13 +42,13 @@ describe("UpdateQueue", () => {
     expect(queues(tf).main?.visibility_timeout_seconds).toBe("${(var.lambda_timeout * 6)}");
   });
 
-  it("is consumed in batches of 10 with ReportBatchItemFailures and a bounded concurrency, with the role allowed to", () => {
+  it("is consumed one record at a time with ReportBatchItemFailures and a bounded concurrency, with the role allowed to", () => {
     const tf = synthQueue({ maximumConcurrency: 3 });
     const { mainId } = queues(tf);
     const mapping = onlyResource(tf, "aws_lambda_event_source_mapping");
     expect(mapping).toMatchObject({
       event_source_arn: `\${aws_sqs_queue.${mainId}.arn}`,
-      batch_size: 10,
+      batch_size: 1,
       function_response_types: ["ReportBatchItemFailures"],
       scaling_config: { maximum_concurrency: 3 },
     });
@@ -64,5 +64,6 @@ describe("UpdateQueue", () => {
   it("refuses a concurrency under 2 (Lambda's minimum) and a batch over 10 (FIFO's maximum)", () => {
     expect(() => synthQueue({ maximumConcurrency: 1 })).toThrow(/update queue: invalid maximumConcurrency: got 1; allowed: a whole number from 2 to 1000/);
     expect(() => synthQueue({ batchSize: 11 })).toThrow(/invalid batchSize: got 11/);
+    expect(onlyResource(synthQueue({ batchSize: 10 }), "aws_lambda_event_source_mapping").batch_size).toBe(10);
   });
 });
