@@ -15,7 +15,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { DEFAULT_OLLAMA_MODELS } from "../config/defaults";
 import { readBody } from "../local/read-body";
-import { showOf, tagOf, TEXT_ONLY } from "../__tests__/support/ollama-models";
+import { showOf, tagOf, TEXT_ONLY } from "../local/stand-ins/ollama-models";
 
 /** How the gated model behaves. */
 export interface GatedOllamaOptions {

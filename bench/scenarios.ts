@@ -9,7 +9,7 @@ import type { WebhookHandler } from "../handler/app";
 import { lambdaContext, proxyEventFromUpdate } from "../local/lambda-event";
 import { createLogger } from "../handler/observability/log";
 import { startHarness, type Harness } from "../__tests__/support/handler-harness";
-import { OllamaStandIn } from "../__tests__/support/ollama-stand-in";
+import { OllamaStandIn } from "../local/stand-ins/ollama";
 import { TEST_OLLAMA_API_KEY, TEST_SECRET_TOKEN, textUpdate } from "../__tests__/support/updates";
 import type { RequestCounter, RequestCounts } from "./request-counter";
 import { recordGcPauses, summarizeGcPauses, type GcPauses, type TimedSpan } from "./gc-pauses";

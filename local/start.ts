@@ -11,7 +11,7 @@ import type { Readable, Writable } from "node:stream";
 import { Agent } from "undici";
 // The terminal chat needs a Bot API endpoint in-process: the stand-in (shared with the tests)
 // is exactly that (real HTTP, Telegram's HTML checks, files for getFile).
-import { TelegramStandIn } from "./telegram-stand-in";
+import { TelegramStandIn } from "./stand-ins/telegram/server";
 import { ConnectionError, ServiceError } from "../handler/net/errors";
 import { createRedactor } from "../handler/observability/log";
 import { TelegramClient } from "../handler/telegram/client";

@@ -1,7 +1,7 @@
 import { sqsEvent, sqsRecord } from "../../local/sqs-event";
 import { runFunction, type FunctionRun } from "../support/function-process";
 import { startHarness, type Harness } from "../support/handler-harness";
-import { OllamaStandIn } from "../support/ollama-stand-in";
+import { OllamaStandIn } from "../../local/stand-ins/ollama";
 import { startTapProxy, type TapDecision, type TapProxy, type TappedRequest } from "../support/tap-proxy";
 import { TEST_OLLAMA_API_KEY, textUpdate } from "../support/updates";
 

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { WebhookHandler } from "../../handler/app";
 import { useHarness } from "../support/handler-harness";
 import { closedPortUrl } from "../support/net";
-import { echoReply, type OllamaBehaviour } from "../support/ollama-stand-in";
+import { echoReply, type OllamaBehaviour } from "../../local/stand-ins/ollama";
 import { TEST_USER_ID } from "../support/updates";
 
 /** A TCP server that accepts each connection and resets it at once, counting them. */

@@ -5,7 +5,7 @@ import type { Update } from "@grammyjs/types";
 import { TelegramClient } from "../../handler/telegram/client";
 import { FileOffsetStore } from "../../local/offset-store";
 import { pollUpdates, WebhookActiveError } from "../../local/polling";
-import { TelegramStandIn } from "../support/telegram-stand-in";
+import { TelegramStandIn } from "../../local/stand-ins/telegram/server";
 import { resetUpdateIds, TEST_TOKEN, textUpdate } from "../support/updates";
 
 describe("pollUpdates", () => {

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { startEmulators, type RunningEmulators } from "../../local/emulators";
 import { main } from "../../local/start";
-import { OllamaStandIn } from "../support/ollama-stand-in";
-import { TelegramStandIn } from "../support/telegram-stand-in";
+import { OllamaStandIn } from "../../local/stand-ins/ollama";
+import { TelegramStandIn } from "../../local/stand-ins/telegram/server";
 import { TEST_OLLAMA_API_KEY, TEST_TOKEN, TEST_USER_ID, textUpdate } from "../support/updates";
 
 /** Collects what is written. */

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { startEmulators, type RunningEmulators } from "../../local/emulators";
 import { main } from "../../local/start";
-import { OllamaStandIn } from "../support/ollama-stand-in";
+import { OllamaStandIn } from "../../local/stand-ins/ollama";
 import { closedPortUrl } from "../support/net";
 import { TEST_OLLAMA_API_KEY } from "../support/updates";
 

@@ -7,8 +7,8 @@ import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
 import { localQueueFor, startWebhookServer, type RunningWebhookServer } from "../../local/webhook-server";
 import { lambdaContext } from "../../local/lambda-event";
 import { createLogger } from "../../handler/observability/log";
-import { OllamaStandIn } from "../support/ollama-stand-in";
-import { TelegramStandIn } from "../support/telegram-stand-in";
+import { OllamaStandIn } from "../../local/stand-ins/ollama";
+import { TelegramStandIn } from "../../local/stand-ins/telegram/server";
 import { TEST_OLLAMA_API_KEY, TEST_SECRET_TOKEN, TEST_TOKEN, TEST_USER_ID, textUpdate } from "../support/updates";
 
 describe("dev webhook server", () => {

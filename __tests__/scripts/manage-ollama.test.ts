@@ -7,7 +7,7 @@ import { StackOutputs } from "../../scripts/lib/stack-outputs";
 import { main, shellQuote, sshArgs } from "../../scripts/manage-ollama";
 import { captureIo } from "../support/cli-io";
 import { closedPortUrl } from "../support/net";
-import { OllamaStandIn } from "../support/ollama-stand-in";
+import { OllamaStandIn } from "../../local/stand-ins/ollama";
 import { TEST_OLLAMA_API_KEY } from "../support/updates";
 
 const INSTANCE = "i-0123456789abcdef0";

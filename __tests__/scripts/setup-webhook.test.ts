@@ -3,7 +3,7 @@ import { TelegramClient } from "../../handler/telegram/client";
 import { main } from "../../scripts/setup-webhook";
 import { StackOutputs } from "../../scripts/lib/stack-outputs";
 import { captureIo } from "../support/cli-io";
-import { TelegramStandIn } from "../support/telegram-stand-in";
+import { TelegramStandIn } from "../../local/stand-ins/telegram/server";
 import { TEST_SECRET_TOKEN, TEST_TOKEN, textUpdate } from "../support/updates";
 
 const API_URL = "https://abc123.execute-api.us-east-1.amazonaws.com/dev/webhook";

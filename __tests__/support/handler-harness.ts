@@ -22,8 +22,8 @@ import { createLogger } from "../../handler/observability/log";
 import { SessionStore } from "../../handler/store/sessions";
 import { startEmulators, type RunningEmulators } from "../../local/emulators";
 import { lambdaContext, proxyEventFromHttp, proxyEventFromUpdate } from "../../local/lambda-event";
-import { OllamaStandIn, type OllamaStandInOptions } from "./ollama-stand-in";
-import { TelegramStandIn } from "./telegram-stand-in";
+import { OllamaStandIn, type OllamaStandInOptions } from "../../local/stand-ins/ollama";
+import { TelegramStandIn } from "../../local/stand-ins/telegram/server";
 import { TEST_OLLAMA_API_KEY, TEST_SECRET_TOKEN, TEST_TOKEN, textUpdate, type MessageOptions } from "./updates";
 
 /** How to start a harness. */

@@ -79,7 +79,7 @@ export function documentUpdate(fileId: string, options: DocumentOptions = {}): U
   });
 }
 
-/** A message update carrying a photo in these sizes (see local/telegram-photos.ts addPhoto), with an optional caption. */
+/** A message update carrying a photo in these sizes (see local/stand-ins/telegram/photos.ts addPhoto), with an optional caption. */
 export function photoUpdate(sizes: readonly PhotoSize[], options: MessageOptions & { readonly caption?: string } = {}): Update {
   return messageUpdate(options, { photo: [...sizes], ...(options.caption !== undefined ? { caption: options.caption } : {}) });
 }

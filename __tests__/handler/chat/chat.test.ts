@@ -1,7 +1,7 @@
 import { TELEGRAM_MESSAGE_LIMIT } from "../../../config/defaults";
 import { useHarness } from "../../support/handler-harness";
 import { closedPortUrl } from "../../support/net";
-import { echoReply, OllamaStandIn } from "../../support/ollama-stand-in";
+import { echoReply, OllamaStandIn } from "../../../local/stand-ins/ollama";
 import { sessionSk } from "../../../handler/store/table-layout";
 import { resetUpdateIds, TEST_USER_ID } from "../../support/updates";
 

@@ -9,7 +9,7 @@ import {
   type LiveReplyOutcome,
   type LiveReplyResult,
 } from "../../../handler/chat/live-reply";
-import { checkTelegramHtml } from "../../support/telegram-stand-in";
+import { checkTelegramHtml } from "../../../local/stand-ins/telegram/server";
 import { FakeClock, RecordingBotApi, settle, telegramError, type ChatMessageState } from "./live-reply-fakes";
 
 function setup(overrides: Partial<LiveReplyOptions> = {}) {

@@ -1,6 +1,6 @@
 import { TELEGRAM_GET_FILE_LIMIT_BYTES } from "../../../config/defaults";
 import { archiveKey } from "../../../handler/store/archives";
-import { addPhoto, type PhotoVariant } from "../../../local/telegram-photos";
+import { addPhoto, type PhotoVariant } from "../../../local/stand-ins/telegram/photos";
 import { useHarness, type Harness } from "../../support/handler-harness";
 import { photoUpdate, textUpdate, TEST_USER_ID } from "../../support/updates";
 

@@ -1,8 +1,8 @@
 import type { WebhookHandler } from "../../../handler/app";
 import { NOTE_CONTEXT_TRIMMED, NOTE_CUT_OFF } from "../../../handler/format/answer";
 import { startHarness, type Harness } from "../../support/handler-harness";
-import { OllamaStandIn } from "../../support/ollama-stand-in";
-import { checkTelegramHtml, type RecordedCall } from "../../support/telegram-stand-in";
+import { OllamaStandIn } from "../../../local/stand-ins/ollama";
+import { checkTelegramHtml, type RecordedCall } from "../../../local/stand-ins/telegram/server";
 import { resetUpdateIds, TEST_OLLAMA_API_KEY, TEST_USER_ID } from "../../support/updates";
 
 /** The model's pace in these tests: first token after 500 ms, then 20 tokens a second. */

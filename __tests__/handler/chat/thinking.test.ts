@@ -1,6 +1,6 @@
 import { THINKING_PLACEHOLDER } from "../../../handler/chat/live-reply";
 import { startHarness, type Harness } from "../../support/handler-harness";
-import { echoReply } from "../../support/ollama-stand-in";
+import { echoReply } from "../../../local/stand-ins/ollama";
 import { TEST_USER_ID } from "../../support/updates";
 
 const TEXT_MODEL = "llama3.2:1b";

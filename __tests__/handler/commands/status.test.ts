@@ -2,7 +2,7 @@ import { loadConfig } from "../../../handler/config";
 import { formatSessionStatus } from "../../../handler/commands/status";
 import type { Session } from "../../../handler/store/session-items";
 import { startHarness, type Harness } from "../../support/handler-harness";
-import { OllamaStandIn } from "../../support/ollama-stand-in";
+import { OllamaStandIn } from "../../../local/stand-ins/ollama";
 import { resetUpdateIds, TEST_OLLAMA_API_KEY, TEST_USER_ID } from "../../support/updates";
 
 const session: Session = {

@@ -6,7 +6,7 @@ import {
   renderAnswer,
   THINKING_SHOWN_LIMIT,
 } from "../../../handler/format/answer";
-import { checkTelegramHtml } from "../../support/telegram-stand-in";
+import { checkTelegramHtml } from "../../../local/stand-ins/telegram/server";
 
 function visible(html: string): string {
   const check = checkTelegramHtml(html);

@@ -1,5 +1,5 @@
 import { markdownToTelegramHtml, openFence, RULE_LINE } from "../../../handler/format/markdown-html";
-import { checkTelegramHtml } from "../../support/telegram-stand-in";
+import { checkTelegramHtml } from "../../../local/stand-ins/telegram/server";
 import { randomMarkdown, seededRandom } from "./random-markdown";
 
 function expectValid(html: string): string {

@@ -1,6 +1,6 @@
 import { markdownToTelegramHtml } from "../../../handler/format/markdown-html";
 import { splitTelegramHtml, visibleText } from "../../../handler/format/split-html";
-import { checkTelegramHtml } from "../../support/telegram-stand-in";
+import { checkTelegramHtml } from "../../../local/stand-ins/telegram/server";
 import { randomMarkdown, seededRandom } from "./random-markdown";
 
 /** Asserts every part is accepted by the Telegram HTML check and within the limit; returns visible texts. */

@@ -1,7 +1,7 @@
 import { ConnectionError, ServiceError } from "../../../handler/net/errors";
 import { OllamaClient } from "../../../handler/model/ollama";
 import { closedPortUrl } from "../../support/net";
-import { OllamaStandIn } from "../../support/ollama-stand-in";
+import { OllamaStandIn } from "../../../local/stand-ins/ollama";
 import { TEST_OLLAMA_API_KEY } from "../../support/updates";
 
 describe("OllamaClient", () => {

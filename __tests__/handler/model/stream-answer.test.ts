@@ -2,7 +2,7 @@ import { ConnectionError, ServiceError } from "../../../handler/net/errors";
 import { OllamaClient } from "../../../handler/model/ollama";
 import { streamAnswer } from "../../../handler/model/stream-answer";
 import { closedPortUrl } from "../../support/net";
-import { OllamaStandIn } from "../../support/ollama-stand-in";
+import { OllamaStandIn } from "../../../local/stand-ins/ollama";
 import { TEST_OLLAMA_API_KEY } from "../../support/updates";
 
 describe("streamAnswer (the one retry of a model call)", () => {

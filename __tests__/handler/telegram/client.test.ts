@@ -2,7 +2,7 @@ import { ConnectionError, ServiceError } from "../../../handler/net/errors";
 import { createLogger } from "../../../handler/observability/log";
 import { FileTooLargeError, multipartBody, TelegramClient } from "../../../handler/telegram/client";
 import { closedPortUrl } from "../../support/net";
-import { TelegramStandIn } from "../../support/telegram-stand-in";
+import { TelegramStandIn } from "../../../local/stand-ins/telegram/server";
 import { TEST_TOKEN } from "../../support/updates";
 
 describe("TelegramClient", () => {

@@ -10,7 +10,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DEFAULT_OLLAMA_MODELS, OLLAMA_API_KEY_HEADER } from "../../config/defaults";
-import { readBody } from "../../local/read-body";
+import { readBody } from "../read-body";
 import { echoThinking, showOf, tagOf, TEXT_ONLY } from "./ollama-models";
 
 /** The body of POST /api/chat, as far as the stand-in reads it. */

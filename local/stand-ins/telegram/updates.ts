@@ -2,7 +2,7 @@
  * The stand-in's update delivery: the setWebhook state and the getUpdates queue with its long
  * polls, which Telegram keeps mutually exclusive (getUpdates answers 409 while a webhook is set).
  */
-import { ApiError, badRequest, toBoolean, toInteger, toStringArray, type Json, type WebhookState } from "./telegram-wire";
+import { ApiError, badRequest, toBoolean, toInteger, toStringArray, type Json, type WebhookState } from "./wire";
 
 interface PollWaiter {
   readonly wake: () => void;

@@ -1,7 +1,7 @@
 import { request as httpRequest } from "node:http";
-import { DEFAULT_OLLAMA_MODELS } from "../../config/defaults";
-import { ollamaTokens, OllamaStandIn } from "./ollama-stand-in";
-import { TEST_OLLAMA_API_KEY } from "./updates";
+import { DEFAULT_OLLAMA_MODELS } from "../../../config/defaults";
+import { ollamaTokens, OllamaStandIn } from "../../../local/stand-ins/ollama";
+import { TEST_OLLAMA_API_KEY } from "../../support/updates";
 
 const MODEL = DEFAULT_OLLAMA_MODELS[0];
 

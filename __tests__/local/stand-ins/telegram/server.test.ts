@@ -1,5 +1,5 @@
-import { checkTelegramHtml, TelegramStandIn } from "../../local/telegram-stand-in";
-import { resetUpdateIds, TEST_TOKEN, textUpdate } from "../support/updates";
+import { checkTelegramHtml, TelegramStandIn } from "../../../../local/stand-ins/telegram/server";
+import { resetUpdateIds, TEST_TOKEN, textUpdate } from "../../../support/updates";
 
 interface Envelope {
   ok: boolean;

@@ -1,7 +1,7 @@
-import { TELEGRAM_GET_FILE_LIMIT_BYTES } from "../../config/defaults";
-import { addPhoto } from "../../local/telegram-photos";
-import { TelegramStandIn } from "../../local/telegram-stand-in";
-import { TEST_TOKEN } from "../support/updates";
+import { TELEGRAM_GET_FILE_LIMIT_BYTES } from "../../../../config/defaults";
+import { addPhoto } from "../../../../local/stand-ins/telegram/photos";
+import { TelegramStandIn } from "../../../../local/stand-ins/telegram/server";
+import { TEST_TOKEN } from "../../../support/updates";
 
 describe("addPhoto", () => {
   let telegram: TelegramStandIn;

@@ -4,14 +4,14 @@
  * {url}/bot{token}/{method} (GET or POST; query string, JSON, urlencoded or multipart
  * parameters), files at {url}/file/bot{token}/{file_path}. It keeps the chats' messages so a
  * test can read what a user would see, and it can fail or slow down chosen calls. The HTML
- * checker is in telegram-html.ts, the parameter parsing in telegram-wire.ts, and the webhook
- * and getUpdates queue in telegram-updates.ts.
+ * checker is in html-check.ts, the parameter parsing in wire.ts, and the webhook
+ * and getUpdates queue in updates.ts.
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readBody } from "./read-body";
-import { UpdateFeed } from "./telegram-updates";
+import { readBody } from "../../read-body";
+import { UpdateFeed } from "./updates";
 import {
   ApiError,
   badRequest,
@@ -35,10 +35,10 @@ import {
   type TelegramFault,
   type TelegramStandInOptions,
   type WebhookState,
-} from "./telegram-wire";
+} from "./wire";
 
-export { checkTelegramHtml, type HtmlCheck, type ParsedEntity } from "./telegram-html";
-export type { ChatMessage, RecordedCall, RecordedFile, StoredFile, TelegramFault, TelegramStandInOptions, WebhookState } from "./telegram-wire";
+export { checkTelegramHtml, type HtmlCheck, type ParsedEntity } from "./html-check";
+export type { ChatMessage, RecordedCall, RecordedFile, StoredFile, TelegramFault, TelegramStandInOptions, WebhookState } from "./wire";
 
 interface PollWaiter {
   readonly wake: () => void;

@@ -5,8 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Request as UndiciRequest } from "undici";
-import { TELEGRAM_GET_FILE_LIMIT_BYTES, TELEGRAM_MESSAGE_LIMIT } from "../config/defaults";
-import { checkTelegramHtml, type ParsedEntity } from "./telegram-html";
+import { TELEGRAM_GET_FILE_LIMIT_BYTES, TELEGRAM_MESSAGE_LIMIT } from "../../../config/defaults";
+import { checkTelegramHtml, type ParsedEntity } from "./html-check";
 
 export interface TelegramStandInOptions {
   /** The only token accepted in URLs; any other answers 401. */

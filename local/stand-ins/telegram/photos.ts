@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { PhotoSize } from "@grammyjs/types";
-import type { TelegramStandIn } from "./telegram-stand-in";
+import type { TelegramStandIn } from "./server";
 
 /** One size of a photo: its dimensions and its bytes (a JPEG, as Telegram stores photos). */
 export interface PhotoVariant {
