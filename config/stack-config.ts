@@ -349,7 +349,11 @@ export function validateStackConfig(input: StackConfigInput): StackConfig {
   });
 }
 
-/** Environment variables that override the file, and the setting each one sets. */
+/**
+ * Environment variables that override the file, and the setting each one sets (a dotted
+ * path for nested settings). `fromEnv` is driven by this table, so it is the whole list.
+ * `AWS_REGION` falls back to `AWS_DEFAULT_REGION`; `OLLAMA_MODELS` is comma-separated.
+ */
 export const ENV_OVERRIDES = Object.freeze({
   AWS_REGION: "region",
   DELIVERY_MODE: "deliveryMode",
@@ -364,29 +368,32 @@ export const ENV_OVERRIDES = Object.freeze({
   STATE_LOCK_TABLE: "stateBackend.lockTable",
 } as const);
 
+/** Variables read when the one named in ENV_OVERRIDES is unset. */
+const ENV_FALLBACKS: Readonly<Partial<Record<keyof typeof ENV_OVERRIDES, string>>> = Object.freeze({
+  AWS_REGION: "AWS_DEFAULT_REGION",
+});
+
+/** Settings whose environment form is a comma-separated list. */
+const LIST_SETTINGS: ReadonlySet<string> = new Set(["models"]);
+
 function fromEnv(env: NodeJS.ProcessEnv): StackConfigInput {
-  const get = (name: string): string | undefined => {
-    const value = env[name]?.trim();
+  const get = (name: string | undefined): string | undefined => {
+    const value = name === undefined ? undefined : env[name]?.trim();
     return value ? value : undefined;
   };
   const out: Record<string, unknown> = {};
-  const region = get("AWS_REGION") ?? get("AWS_DEFAULT_REGION");
-  if (region) out.region = region;
-  if (get("DELIVERY_MODE")) out.deliveryMode = get("DELIVERY_MODE");
-  const models = get("OLLAMA_MODELS");
-  if (models) out.models = models.split(",").map((m) => m.trim()).filter((m) => m.length > 0);
-  if (get("LAB_ROLE_ARN")) out.labRoleArn = get("LAB_ROLE_ARN");
-  if (get("SSH_ALLOWED_CIDR")) out.sshAllowedCidr = get("SSH_ALLOWED_CIDR");
-  if (get("ALARM_EMAIL")) out.alarmEmail = get("ALARM_EMAIL");
-  const state: Record<string, string> = {};
-  for (const [name, key] of [
-    ["STATE_BUCKET", "bucket"], ["STATE_KEY", "key"], ["STATE_REGION", "region"],
-    ["STATE_LOCKING", "locking"], ["STATE_LOCK_TABLE", "lockTable"],
-  ] as const) {
-    const value = get(name);
-    if (value) state[key] = value;
+  for (const [name, setting] of Object.entries(ENV_OVERRIDES) as [keyof typeof ENV_OVERRIDES, string][]) {
+    const raw = get(name) ?? get(ENV_FALLBACKS[name]);
+    if (raw === undefined) continue;
+    const value = LIST_SETTINGS.has(setting) ? raw.split(",").map((m) => m.trim()).filter((m) => m.length > 0) : raw;
+    const path = setting.split(".");
+    let target = out;
+    for (const key of path.slice(0, -1)) {
+      target[key] ??= {};
+      target = target[key] as Record<string, unknown>;
+    }
+    target[path[path.length - 1]!] = value;
   }
-  if (Object.keys(state).length > 0) out.stateBackend = state;
   return out as StackConfigInput;
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_OLLAMA_MODELS } from "../../config/defaults";
-import { loadStackConfig, validateStackConfig } from "../../config/stack-config";
+import { ENV_OVERRIDES, loadStackConfig, validateStackConfig } from "../../config/stack-config";
 
 function configFile(content: unknown): string {
   const file = join(mkdtempSync(join(tmpdir(), "stack-config-")), "chatbot.config.json");
@@ -70,6 +70,28 @@ describe("config/stack-config", () => {
 
   it("takes the model list from OLLAMA_MODELS", () => {
     expect(loadStackConfig({ file: configFile({}), env: { OLLAMA_MODELS: "a:1, b:2" } }).models).toEqual(["a:1", "b:2"]);
+  });
+
+  it("applies every variable ENV_OVERRIDES lists to the setting it names", () => {
+    const env = {
+      AWS_REGION: "eu-west-1", DELIVERY_MODE: "sync", OLLAMA_MODELS: "phi3:mini",
+      LAB_ROLE_ARN: "arn:aws:iam::123456789012:role/LabRole", SSH_ALLOWED_CIDR: "203.0.113.0/24",
+      ALARM_EMAIL: "ops@example.com", STATE_BUCKET: "terraform-state-123456789012", STATE_KEY: "bot/state.tfstate",
+      STATE_REGION: "eu-west-1", STATE_LOCKING: "lockfile", STATE_LOCK_TABLE: "locks-table",
+    };
+    expect(Object.keys(env).sort()).toEqual(Object.keys(ENV_OVERRIDES).sort());
+    const config = loadStackConfig({ file: configFile({}), env });
+    expect(config).toMatchObject({
+      region: "eu-west-1", deliveryMode: "sync", models: ["phi3:mini"],
+      labRoleArn: env.LAB_ROLE_ARN, sshAllowedCidr: env.SSH_ALLOWED_CIDR, alarmEmail: env.ALARM_EMAIL,
+    });
+    expect(config.stateBackend).toMatchObject({
+      bucket: env.STATE_BUCKET, key: env.STATE_KEY, region: "eu-west-1", locking: "lockfile", lockTable: "locks-table",
+    });
+  });
+
+  it("falls back to AWS_DEFAULT_REGION when AWS_REGION is unset", () => {
+    expect(loadStackConfig({ file: configFile({}), env: { AWS_DEFAULT_REGION: "ap-south-1" } }).region).toBe("ap-south-1");
   });
 
   it("accepts vision and reasoning models of Ollama's library in the model list", () => {
