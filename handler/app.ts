@@ -3,7 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResp
 import type { BotConfig } from "./config";
 import { FINAL_WAIT_LIMIT_MS, QUEUE_FINAL_WAIT_LIMIT_MS } from "./chat/answer";
 import { UpdateJournal } from "./conversation/journal";
-import { classifyMessage } from "./conversation/router";
+import { classifyMessage, type MessageKind } from "./conversation/router";
 import type { UpdateContext } from "./conversation/update-context";
 import { buildDeps, type BotDeps } from "./deps";
 import { addressedKind, ownIdentityOf, type OwnIdentity } from "./delivery/address";
@@ -11,7 +11,8 @@ import { authenticate } from "./delivery/authenticate";
 import { allowListOf, hasSharedIdentity, isAllowed, NOT_ALLOWED_TEXT, SHARED_IDENTITY_TEXT, type AllowList } from "./delivery/authorise";
 import { claimUpdate } from "./delivery/claim";
 import { completeUpdate, releaseUpdate } from "./delivery/complete";
-import { decodeBody, readMessage, updateType } from "./delivery/decode";
+import { decodeBody, readMessage, readPress, updateType, type Press } from "./delivery/decode";
+import { checkPress, pressAnswerer, pressReplier } from "./delivery/press";
 import { replierFor } from "./delivery/reply";
 import { routeUpdate, type RoutePolicy } from "./delivery/route";
 import { consumeBatch, type QueueRecord, type RecordOutcome } from "./delivery/sqs";
@@ -143,13 +144,13 @@ async function handleRequest(p: Pipeline, event: APIGatewayProxyEvent, context: 
     log.warn("request body is not a Telegram update", { action: "decode_update", outcome: "failure", reason: decoded.reason });
     return status(400, "bad request");
   }
-  const message = readMessage(decoded.update);
-  if (!message || !hasSender(message)) {
+  const acted = readActionable(decoded.update);
+  if (!acted) {
     log.info("update ignored", { action: "decode_update", outcome: "ignored", update_id: decoded.updateId, update_type: updateType(decoded.update) });
     return ok();
   }
   const remainingMs = context?.getRemainingTimeInMillis?.() ?? DEFAULT_REMAINING_MS;
-  const outcome = await handleMessage(p, { message, updateId: decoded.updateId, leaseMs: remainingMs + LEASE_MARGIN_MS }, log);
+  const outcome = await handleUpdate(p, { ...acted, updateId: decoded.updateId, leaseMs: remainingMs + LEASE_MARGIN_MS }, log);
   if (outcome === "done") return ok();
   // Another delivery holds the lease (it may finish, or it died before its lease ends), or the
   // answer could not be delivered yet: ask Telegram for a later delivery instead of dropping it.
@@ -169,13 +170,13 @@ async function handleRecord(p: Pipeline, record: QueueRecord, leaseMs: number, r
     recordLog.warn("queued record is not a Telegram update; dropped", { action: "decode_update", outcome: "failure", reason: decoded.reason });
     return "done";
   }
-  const message = readMessage(decoded.update);
-  if (!message || !hasSender(message)) {
+  const acted = readActionable(decoded.update);
+  if (!acted) {
     recordLog.info("update ignored", { action: "decode_update", outcome: "ignored", update_id: decoded.updateId, update_type: updateType(decoded.update) });
     return "done";
   }
-  const incoming: IncomingMessage = { message, updateId: decoded.updateId, leaseMs, replyWaitMs, takeOver: record.receiveCount > 1 };
-  const outcome = await handleMessage(p, incoming, recordLog, { retryStorage: true });
+  const incoming: Incoming = { ...acted, updateId: decoded.updateId, leaseMs, replyWaitMs, takeOver: record.receiveCount > 1 };
+  const outcome = await handleUpdate(p, incoming, recordLog, { retryStorage: true });
   return outcome === "done" ? "done" : "retry";
 }
 
@@ -183,9 +184,25 @@ async function handleRecord(p: Pipeline, record: QueueRecord, leaseMs: number, r
 type SentMessage = Message & { readonly from: NonNullable<Message["from"]> };
 const hasSender = (message: Message): message is SentMessage => message.from !== undefined;
 
+/** What the bot acts on in an update: a message with a sender, or a press of one of its buttons. */
+type Actionable = { readonly message: SentMessage; readonly press?: undefined } | { readonly press: Press; readonly message?: undefined };
+
+function readActionable(update: Record<string, unknown>): Actionable | undefined {
+  const message = readMessage(update);
+  if (message && hasSender(message)) return { message };
+  const press = readPress(update);
+  return press ? { press } : undefined;
+}
+
+/** One decoded update on its way through the pipeline. */
+type Incoming = Actionable & IncomingUpdate;
 /** One decoded message on its way through the pipeline. */
-interface IncomingMessage {
-  readonly message: SentMessage;
+type IncomingMessage = { readonly message: SentMessage } & IncomingUpdate;
+/** One decoded press on its way through the pipeline. */
+type IncomingPress = { readonly press: Press } & IncomingUpdate;
+
+/** What every update carries through the pipeline besides its message or press. */
+interface IncomingUpdate {
   readonly updateId: number;
   readonly leaseMs: number;
   /** See UpdateContext.replyWaitMs. @default FINAL_WAIT_LIMIT_MS */
@@ -196,6 +213,11 @@ interface IncomingMessage {
 
 /** What the message's steps concluded. */
 type MessageOutcome = "done" | "in_progress" | "retry";
+
+function handleUpdate(p: Pipeline, incoming: Incoming, log: Logger, policy: RoutePolicy = {}): Promise<MessageOutcome> {
+  if (incoming.press) return handlePress(p, { ...incoming, press: incoming.press }, log, policy);
+  return handleMessage(p, { ...incoming, message: incoming.message }, log, policy);
+}
 
 /** address → authorise → claim → route → complete. */
 async function handleMessage(p: Pipeline, incoming: IncomingMessage, log: Logger, policy: RoutePolicy = {}): Promise<MessageOutcome> {
@@ -236,29 +258,47 @@ async function handleMessage(p: Pipeline, incoming: IncomingMessage, log: Logger
   if (claim.kind !== "claimed") return "done";
 
   const journal = new UpdateJournal(p.marks, userId, updateId, claim.journal);
-  const ctx: UpdateContext = {
+  const ctx = contextFor(p, incoming, message, journal, updateLog, {
+    reply: replierFor(p.deps.bot, message, journal),
+    notify,
+    ...(claim.activeSessionId ? { activeSessionId: claim.activeSessionId } : {}),
+  });
+  return routeAndComplete(p, ctx, kind, policy);
+}
+
+/** The parts of an UpdateContext that differ between a message and a press. */
+type ContextParts = Pick<UpdateContext, "reply" | "press" | "activeSessionId"> & { readonly notify: (text: string) => Promise<void> };
+
+/** The UpdateContext of a claimed update. */
+function contextFor(p: Pipeline, incoming: IncomingUpdate, message: SentMessage, journal: UpdateJournal, log: Logger, parts: ContextParts): UpdateContext {
+  const { notify, ...rest } = parts;
+  return {
     config: p.config,
     message,
-    updateId,
-    leaseMs,
+    updateId: incoming.updateId,
+    leaseMs: incoming.leaseMs,
     replyWaitMs: incoming.replyWaitMs ?? (() => FINAL_WAIT_LIMIT_MS),
-    userId,
+    userId: message.from.id,
     chatId: message.chat.id,
     sessions: p.sessions,
     usage: p.usage,
     archives: p.archives,
     bot: p.deps.bot,
     ollama: p.deps.ollama,
-    log: updateLog,
+    log,
     now: p.deps.now,
     journal,
-    reply: replierFor(p.deps.bot, message, journal),
     notify: (text) =>
       notify(text).catch((err: unknown) => {
-        updateLog.warn("could not send the failure message", { action: "reply", outcome: "failure", error_kind: err instanceof Error ? err.name : "unknown" });
+        log.warn("could not send the failure message", { action: "reply", outcome: "failure", error_kind: err instanceof Error ? err.name : "unknown" });
       }),
-    ...(claim.activeSessionId ? { activeSessionId: claim.activeSessionId } : {}),
+    ...rest,
   };
+}
+
+/** route → complete (or release, for a later delivery). */
+async function routeAndComplete(p: Pipeline, ctx: UpdateContext, kind: MessageKind, policy: RoutePolicy): Promise<MessageOutcome> {
+  const { userId, updateId, log: updateLog } = ctx;
   const routed = await routeUpdate(ctx, kind, policy);
   if (routed === "retry") {
     await releaseUpdate(p.marks, userId, updateId, updateLog);
@@ -266,4 +306,54 @@ async function handleMessage(p: Pipeline, incoming: IncomingMessage, log: Logger
   }
   await completeUpdate(p.marks, userId, updateId, updateLog);
   return "done";
+}
+
+/**
+ * A press of one of the bot's buttons: check → claim → route → answer → complete. The press
+ * is answered in every case (the client shows a spinner until it is), with a short notice
+ * when it may not act; a press delivered twice acts once (its update's mark).
+ */
+async function handlePress(p: Pipeline, incoming: IncomingPress, log: Logger, policy: RoutePolicy): Promise<MessageOutcome> {
+  const { press, updateId } = incoming;
+  const userId = press.from.id;
+  const pressLog = log.child({ update_id: updateId, user_id: userId, chat_id: press.chat.id, message_id: press.messageId });
+  const answerer = pressAnswerer(p.deps.bot, press, pressLog);
+  const check = checkPress(press, p.allowed);
+  if (!check.ok) {
+    pressLog.warn("button press refused", { action: "check_press", outcome: "failure", reason: check.reason });
+    await answerer.answer(check.text);
+    return "done";
+  }
+  const kind: MessageKind = { kind: "press", button: check.button };
+  const claim = await claimUpdate({
+    marks: p.marks,
+    sessions: p.sessions,
+    userId,
+    updateId,
+    kind,
+    leaseMs: incoming.leaseMs,
+    takeOver: incoming.takeOver,
+    log: pressLog,
+    reply: (text) => answerer.answer(text),
+    retryOnFailure: policy.retryStorage,
+  });
+  if (claim.kind === "in_progress") return "in_progress";
+  if (claim.kind === "failed") return policy.retryStorage ? "retry" : "done";
+  if (claim.kind !== "claimed") {
+    await answerer.answer();
+    return "done";
+  }
+  // The message carrying the button, as sent by the presser: replies go to its chat.
+  const message = { message_id: press.messageId, date: 0, chat: press.chat, from: press.from } as SentMessage;
+  const journal = new UpdateJournal(p.marks, userId, updateId, claim.journal);
+  const ctx = contextFor(p, incoming, message, journal, pressLog, {
+    reply: pressReplier(p.deps.bot, press, journal),
+    notify: replierFor(p.deps.bot, message),
+    press: answerer,
+  });
+  try {
+    return await routeAndComplete(p, ctx, kind, policy);
+  } finally {
+    await answerer.answer();
+  }
 }

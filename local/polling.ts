@@ -109,7 +109,7 @@ export async function pollUpdates(options: PollOptions): Promise<PollSummary> {
         api.call("getUpdates", {
           ...(offset !== undefined ? { offset } : {}),
           timeout,
-          allowed_updates: allowedUpdates as ("message")[],
+          allowed_updates: allowedUpdates as ("message" | "callback_query")[],
         }),
         signal,
       );

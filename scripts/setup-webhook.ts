@@ -9,6 +9,7 @@ import type { BotApi } from "../handler/telegram/bot-api";
 import { ConnectionError, ServiceError } from "../handler/net/errors";
 import { createRedactor } from "../handler/observability/log";
 import { TelegramClient } from "../handler/telegram/client";
+import { commandMenu } from "../handler/commands";
 import { HANDLED_UPDATE_TYPES } from "../handler/delivery/decode";
 import { CliError, EXIT_FAILURE, EXIT_OK, parseCli, printer, processIo, runCommand, runMain, type CliIo } from "./lib/cli";
 import { loadStackOutputs, OUTPUT_NAMES, type LoadStackOutputsOptions, type StackOutputs } from "./lib/stack-outputs";
@@ -129,6 +130,9 @@ export async function main(argv: readonly string[], given: Partial<SetupWebhookD
         }),
       );
       out(`setWebhook: ${url} (stack ${outputs.stackName}, secret token set${dropPending ? ", pending updates dropped" : ""})`);
+      const menu = commandMenu();
+      await step("setMyCommands", source, () => api.call("setMyCommands", { commands: menu }));
+      out(`setMyCommands: ${menu.length} commands in the "/" menu`);
       const queueUrl = outputs.get(OUTPUT_NAMES.updateQueueUrl);
       if (queueUrl) out(`delivery: queue ${queueUrl} (dead letters: ${outputs.get(OUTPUT_NAMES.deadLetterQueueUrl) ?? "unknown"})`);
       else out("delivery: sync (API Gateway invokes the function)");

@@ -49,7 +49,7 @@ describe("pollUpdates", () => {
     expect(texts).toEqual(["one", "two"]);
     expect(offset).toBe(100_002);
     expect(await store.load()).toBe(100_002);
-    expect(telegram.callsTo("getUpdates")[0]?.params).toMatchObject({ timeout: 1, allowed_updates: ["message"] });
+    expect(telegram.callsTo("getUpdates")[0]?.params).toMatchObject({ timeout: 1, allowed_updates: ["message", "callback_query"] });
   });
 
   it("after a restart neither repeats handled updates nor drops new ones", async () => {

@@ -24,11 +24,17 @@ describe("setup-webhook", () => {
     return { io, code };
   };
 
+  const telegram_getCommands = () =>
+    fetch(`${telegram.url}/bot${TEST_TOKEN}/getMyCommands`).then(async (r) => ((await r.json()) as { result: unknown }).result);
+
   it("sets the webhook with the stack's secret and only the update types the bot handles", async () => {
     const { io, code } = run([]);
     expect(await code).toBe(0);
-    expect(telegram.webhook).toEqual({ url: API_URL, secretToken: TEST_SECRET_TOKEN, allowedUpdates: ["message"], dropPendingUpdates: false });
+    expect(telegram.webhook).toEqual({ url: API_URL, secretToken: TEST_SECRET_TOKEN, allowedUpdates: ["message", "callback_query"], dropPendingUpdates: false });
     expect(telegram.callsTo("getWebhookInfo")).toHaveLength(1);
+    const menu = (await telegram_getCommands()) as { command: string; description: string }[];
+    expect(menu.map((c) => c.command)).toEqual(expect.arrayContaining(["start", "newsession", "switch", "archive", "export", "system"]));
+    for (const c of menu) expect(c.description.length).toBeGreaterThan(0);
     expect(io.out()).toContain("bot: @CloudAiBot");
     expect(io.out()).toContain("send /start to @CloudAiBot");
   });

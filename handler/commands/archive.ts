@@ -1,9 +1,12 @@
 import { buildArchive, exportFileName } from "../store/archive-format";
-import type { ArchiveStore } from "../store/archives";
+import type { ArchiveEntry, ArchiveStore } from "../store/archives";
 import { SessionChangedError, type Session, type StoredMessage } from "../store/session-items";
 import type { UpdateContext } from "../conversation/update-context";
-import { formatArchiveList, formatSessionList, parsePosition, shortId } from "../format/views";
+import { BUTTON_ACTIONS, type PickerItem } from "../conversation/buttons";
+import { formatArchiveList, formatSessionList, shortId } from "../format/views";
 import type { Command } from "./command";
+import { buttonLabel, pickerPage, resolvePick, withPicker, type Choice } from "./pick";
+import { sessionItems } from "./sessions";
 
 const NO_BUCKET = "Archives are not available: the bot has no S3 bucket configured (S3_BUCKET_NAME).";
 
@@ -15,73 +18,74 @@ export const archiveCommand: Command = {
   name: "archive",
   privateOnly: true,
   usage: "/archive [n]",
-  description: "list sessions to archive; with a number, move that session to the archive",
-  async run(ctx, args) {
-    const archives = ctx.archives;
-    if (!archives) {
-      await ctx.reply(NO_BUCKET);
-      return;
-    }
-    const [sessions, { activeSessionId }] = await Promise.all([
-      ctx.sessions.listSessions(ctx.userId),
-      ctx.sessions.getActive(ctx.userId),
-    ]);
-    if (sessions.length === 0) {
-      await ctx.reply("You have no sessions to archive.");
-      return;
-    }
-    // The position is resolved once: a rerun of this update archives the same session.
-    const sessionId = await ctx.journal.resolve("session", async () => {
-      const position = args.length > 0 ? parsePosition(args, sessions.length) : undefined;
-      return position === undefined ? undefined : sessions[position - 1]!.sessionId;
-    });
-    if (sessionId === undefined) {
-      const prefix = args.length > 0 ? `"${args.slice(0, 20)}" is not a session number.\n\n` : "";
-      await ctx.reply(
-        `${prefix}${formatSessionList(sessions, activeSessionId, ctx.config.ollamaModels, "Sessions you can archive:")}\n\nArchive one with /archive <number>.`,
-      );
-      return;
-    }
-    const position = sessions.findIndex((s) => s.sessionId === sessionId) + 1;
-    const listed = sessions[position - 1];
-    if (!listed) {
-      await ctx.reply(await archivedEarlier(ctx, archives, sessionId, sessions, activeSessionId));
-      return;
-    }
-    // One /archive per session at a time: two would write, and withdraw, the same S3 object.
-    const owner = `update:${ctx.updateId}`;
-    const claim = await ctx.sessions.claimArchiving(ctx.userId, listed.sessionId, owner, ctx.leaseMs);
-    if (claim !== "claimed") {
-      await ctx.reply(
-        claim === "gone"
-          ? goneText(listed)
-          : `Session ${shortId(listed.sessionId)} is being archived right now (another /archive); see /listarchives in a moment.`,
-      );
-      return;
-    }
-    let archived: string[] | undefined;
-    try {
-      archived = await archiveClaimed(ctx, archives, listed, position);
-    } finally {
-      // A session that stays live is free to be archived again at once, not only once the lease ends.
-      if (!archived) {
-        await ctx.sessions.releaseArchiving(ctx.userId, listed.sessionId, owner).catch((err: unknown) => {
-          ctx.log.warn("could not release the archiving claim; it expires with its lease", {
-            action: "archive_session",
-            outcome: "warning",
-            session_id: listed.sessionId,
-            error_kind: err instanceof Error ? err.name : "unknown",
-          });
-        });
-      }
-    }
-    if (!archived) return;
-    if (listed.sessionId === activeSessionId) {
-      archived.push(await activateNext(ctx, sessions.filter((s) => s.sessionId !== listed.sessionId), listed.sessionId));
-    }
-    await ctx.reply(archived.join("\n"));
-  },
+  description: "pick a session to archive (buttons), or move session n to the archive",
+  run: (ctx, args) => archiveSession(ctx, { typed: args }),
+  button: { action: BUTTON_ACTIONS.archiveSession, press: (ctx, argument) => archiveSession(ctx, { pressed: argument }) },
 };
+
+async function archiveSession(ctx: UpdateContext, choice: Choice): Promise<void> {
+  const archives = ctx.archives;
+  if (!archives) {
+    await ctx.reply(NO_BUCKET);
+    return;
+  }
+  const [sessions, { activeSessionId }] = await Promise.all([
+    ctx.sessions.listSessions(ctx.userId),
+    ctx.sessions.getActive(ctx.userId),
+  ]);
+  if (sessions.length === 0) {
+    await ctx.reply("You have no sessions to archive.");
+    return;
+  }
+  // The choice is resolved once: a rerun of this update archives the same session.
+  const sessionId = await resolvePick(ctx, "session", choice, sessions, (s) => s.sessionId);
+  if (sessionId === undefined) {
+    const prefix = "typed" in choice && choice.typed.length > 0 ? `"${choice.typed.slice(0, 20)}" is not a session number.\n\n` : "";
+    await ctx.reply(
+      `${prefix}${formatSessionList(sessions, activeSessionId, ctx.config.ollamaModels, "Sessions you can archive:")}\n\nArchive one with a button or /archive <number>.`,
+      withPicker(ctx, BUTTON_ACTIONS.archiveSession, sessionItems(sessions, activeSessionId), pickerPage(choice) ?? 1),
+    );
+    return;
+  }
+  const position = sessions.findIndex((s) => s.sessionId === sessionId) + 1;
+  const listed = sessions[position - 1];
+  if (!listed) {
+    await ctx.reply(await archivedEarlier(ctx, archives, sessionId, sessions, activeSessionId));
+    return;
+  }
+  // One /archive per session at a time: two would write, and withdraw, the same S3 object.
+  const owner = `update:${ctx.updateId}`;
+  const claim = await ctx.sessions.claimArchiving(ctx.userId, listed.sessionId, owner, ctx.leaseMs);
+  if (claim !== "claimed") {
+    await ctx.reply(
+      claim === "gone"
+        ? goneText(listed)
+        : `Session ${shortId(listed.sessionId)} is being archived right now (another /archive); see /listarchives in a moment.`,
+    );
+    return;
+  }
+  let archived: string[] | undefined;
+  try {
+    archived = await archiveClaimed(ctx, archives, listed, position);
+  } finally {
+    // A session that stays live is free to be archived again at once, not only once the lease ends.
+    if (!archived) {
+      await ctx.sessions.releaseArchiving(ctx.userId, listed.sessionId, owner).catch((err: unknown) => {
+        ctx.log.warn("could not release the archiving claim; it expires with its lease", {
+          action: "archive_session",
+          outcome: "warning",
+          session_id: listed.sessionId,
+          error_kind: err instanceof Error ? err.name : "unknown",
+        });
+      });
+    }
+  }
+  if (!archived) return;
+  if (listed.sessionId === activeSessionId) {
+    archived.push(await activateNext(ctx, sessions.filter((s) => s.sessionId !== listed.sessionId), listed.sessionId));
+  }
+  await ctx.reply(archived.join("\n"));
+}
 
 /**
  * Archives a session this update has claimed: writes the S3 object, then removes the session
@@ -316,49 +320,58 @@ export const listArchivesCommand: Command = {
 export const exportCommand: Command = {
   name: "export",
   privateOnly: true,
-  usage: "/export <n>",
-  description: "send archive n (from /listarchives) as a JSON file",
-  async run(ctx, args) {
-    if (!ctx.archives) {
-      await ctx.reply(NO_BUCKET);
-      return;
-    }
-    const entries = await ctx.archives.list(ctx.userId);
-    if (entries.length === 0) {
-      await ctx.reply("You have no archives yet. Use /archive to archive a session.");
-      return;
-    }
-    // The position is resolved once: a rerun of this update sends the same archive.
-    const key = await ctx.journal.resolve("archive", async () => {
-      const position = parsePosition(args, entries.length);
-      return position === undefined ? undefined : entries[position - 1]!.key;
-    });
-    if (key === undefined) {
-      await ctx.reply(`Usage: /export <number>, a number from 1 to ${entries.length} (see /listarchives).`);
-      return;
-    }
-    const entry = entries.find((e) => e.key === key);
-    if (!entry) {
-      await ctx.reply("That archive is no longer there; see /listarchives.");
-      return;
-    }
-    const bytes = await ctx.archives.get(entry.key);
-    let model = "unknown";
-    let count: number | undefined;
-    try {
-      const parsed = JSON.parse(Buffer.from(bytes).toString("utf8")) as { model_name?: unknown; conversation?: unknown };
-      if (typeof parsed.model_name === "string") model = parsed.model_name;
-      if (Array.isArray(parsed.conversation)) count = parsed.conversation.length;
-    } catch {
-      // Sent as stored anyway; the name just says "unknown".
-    }
-    await ctx.journal.send(() =>
-      ctx.bot.call("sendDocument", {
-        chat_id: ctx.chatId,
-        document: { filename: exportFileName(entry.sessionId, model), data: bytes, contentType: "application/json" },
-        caption: `Archive ${shortId(entry.sessionId)} (${model}${count !== undefined ? `, ${count} messages` : ""}). Send this file back to me to import it.`,
-      }),
-    );
-    ctx.log.info("archive exported", { action: "export_archive", outcome: "success", session_id: entry.sessionId, bytes: bytes.byteLength });
-  },
+  usage: "/export [n]",
+  description: "pick an archive (buttons), or send archive n (from /listarchives) as a JSON file",
+  run: (ctx, args) => exportArchive(ctx, { typed: args }),
+  button: { action: BUTTON_ACTIONS.exportArchive, press: (ctx, argument) => exportArchive(ctx, { pressed: argument }) },
 };
+
+/** The buttons of an archive picker, numbered as /listarchives numbers them. Pure. */
+export function archiveItems(entries: readonly ArchiveEntry[]): PickerItem[] {
+  return entries.map((e, i) => ({ label: buttonLabel(`${i + 1}. ${e.modelName ?? "unknown model"} · ${shortId(e.sessionId)}`), argument: e.sessionId }));
+}
+
+async function exportArchive(ctx: UpdateContext, choice: Choice): Promise<void> {
+  if (!ctx.archives) {
+    await ctx.reply(NO_BUCKET);
+    return;
+  }
+  const entries = await ctx.archives.list(ctx.userId);
+  if (entries.length === 0) {
+    await ctx.reply("You have no archives yet. Use /archive to archive a session.");
+    return;
+  }
+  // The choice is resolved once: a rerun of this update sends the same archive.
+  const sessionId = await resolvePick(ctx, "archive", choice, entries, (e) => e.sessionId);
+  if (sessionId === undefined) {
+    const page = pickerPage(choice);
+    const heading = page !== undefined ? "Pick the archive to export." : `Usage: /export <number>, a number from 1 to ${entries.length}.`;
+    const described = await ctx.archives.describe(entries);
+    await ctx.reply(`${heading}\n\n${formatArchiveList(described)}`, withPicker(ctx, BUTTON_ACTIONS.exportArchive, archiveItems(described), page ?? 1));
+    return;
+  }
+  const entry = entries.find((e) => e.sessionId === sessionId);
+  if (!entry) {
+    await ctx.reply("That archive is no longer there; see /listarchives.");
+    return;
+  }
+  const bytes = await ctx.archives.get(entry.key);
+  let model = "unknown";
+  let count: number | undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(bytes).toString("utf8")) as { model_name?: unknown; conversation?: unknown };
+    if (typeof parsed.model_name === "string") model = parsed.model_name;
+    if (Array.isArray(parsed.conversation)) count = parsed.conversation.length;
+  } catch {
+    // Sent as stored anyway; the name just says "unknown".
+  }
+  await ctx.journal.send(() =>
+    ctx.bot.call("sendDocument", {
+      chat_id: ctx.chatId,
+      document: { filename: exportFileName(entry.sessionId, model), data: bytes, contentType: "application/json" },
+      caption: `Archive ${shortId(entry.sessionId)} (${model}${count !== undefined ? `, ${count} messages` : ""}). Send this file back to me to import it.`,
+    }),
+  );
+  if (ctx.press) await ctx.reply(`Sent archive ${shortId(entry.sessionId)} as a file below.`);
+  ctx.log.info("archive exported", { action: "export_archive", outcome: "success", session_id: entry.sessionId, bytes: bytes.byteLength });
+}

@@ -1,3 +1,4 @@
+import type { ButtonAction } from "../conversation/buttons";
 import type { UpdateContext } from "../conversation/update-context";
 
 /** One bot command: how /help lists it and what it does. */
@@ -17,4 +18,12 @@ export interface Command {
   readonly privateOnly?: boolean;
   /** Handles the command; `args` is the trimmed text after it. */
   run(ctx: UpdateContext, args: string): Promise<void>;
+  /**
+   * The buttons the command shows (a picker, Stop, Retry): their action code, and what a press
+   * does with the button's argument (ctx.press is set). @default - the command has no buttons
+   */
+  readonly button?: {
+    readonly action: ButtonAction;
+    press(ctx: UpdateContext, argument: string): Promise<void>;
+  };
 }

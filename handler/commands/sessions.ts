@@ -7,35 +7,46 @@ import {
   shortId,
   unavailableModelWarning,
 } from "../format/views";
+import { BUTTON_ACTIONS, type PickerItem } from "../conversation/buttons";
+import type { UpdateContext } from "../conversation/update-context";
+import type { Session } from "../store/session-items";
 import type { Command } from "./command";
+import { buttonLabel, pickerDerivedId, pickerPage, resolvePick, withPicker, type Choice } from "./pick";
 
 /** Messages shown by /history. */
 export const HISTORY_MESSAGES = 10;
 
-/** /newsession: the model list; /newsession <n>: a new active session with model n. */
+/** /newsession: the models as buttons; /newsession <n> or a press: a new active session with that model. */
 export const newSessionCommand: Command = {
   name: "newsession",
   privateOnly: true,
   usage: "/newsession [n]",
-  description: "list the models; with a number, start a new session with that model",
-  async run(ctx, args) {
-    const models = ctx.config.ollamaModels;
-    if (args.length === 0) {
-      await ctx.reply(formatModelList(models));
-      return;
-    }
-    const position = parsePosition(args, models.length);
-    if (position === undefined) {
-      await ctx.reply(`"${args.slice(0, 20)}" is not a model number.\n\n${formatModelList(models)}`);
-      return;
-    }
-    const model = models[position - 1]!;
-    const { activeSessionId } = await ctx.sessions.getActive(ctx.userId);
-    const session = await ctx.sessions.createSession(ctx.userId, model, activeSessionId, ctx.journal.idFor(NEW_SESSION));
-    ctx.log.info("session created", { action: "create_session", outcome: "success", session_id: session.sessionId });
-    await ctx.reply(`New session ${shortId(session.sessionId)} with ${model} is now active. Send a message to start.`);
-  },
+  description: "pick a model (buttons), or start a new session with model n",
+  run: (ctx, args) => newSession(ctx, { typed: args }),
+  button: { action: BUTTON_ACTIONS.newSession, press: (ctx, argument) => newSession(ctx, { pressed: argument }) },
 };
+
+async function newSession(ctx: UpdateContext, choice: Choice): Promise<void> {
+  const models = ctx.config.ollamaModels;
+  const items = models.map((model, i) => ({ label: buttonLabel(`${i + 1}. ${model}`), argument: String(i + 1) }));
+  const page = pickerPage(choice);
+  if (page !== undefined) {
+    await ctx.reply(formatModelList(models), withPicker(ctx, BUTTON_ACTIONS.newSession, items, page));
+    return;
+  }
+  const position = parsePosition("typed" in choice ? choice.typed : choice.pressed, models.length);
+  if (position === undefined) {
+    const shown = "typed" in choice ? `"${choice.typed.slice(0, 20)}" is not a model number.` : "That model is no longer offered.";
+    await ctx.reply(`${shown}\n\n${formatModelList(models)}`, withPicker(ctx, BUTTON_ACTIONS.newSession, items, 1));
+    return;
+  }
+  const model = models[position - 1]!;
+  const { activeSessionId } = await ctx.sessions.getActive(ctx.userId);
+  const sessionId = pickerDerivedId(ctx, NEW_SESSION) ?? ctx.journal.idFor(NEW_SESSION);
+  const session = await ctx.sessions.createSession(ctx.userId, model, activeSessionId, sessionId);
+  ctx.log.info("session created", { action: "create_session", outcome: "success", session_id: session.sessionId });
+  await ctx.reply(`New session ${shortId(session.sessionId)} with ${model} is now active. Send a message to start.`);
+}
 
 /** /listsessions: numbered sessions with model, short id, active marker, count, last activity. */
 export const listSessionsCommand: Command = {
@@ -49,48 +60,58 @@ export const listSessionsCommand: Command = {
       ctx.sessions.getActive(ctx.userId),
     ]);
     const list = formatSessionList(sessions, activeSessionId, ctx.config.ollamaModels);
-    await ctx.reply(sessions.length > 0 ? `${list}\n\nSwitch with /switch <number>.` : list);
+    await ctx.reply(sessions.length > 0 ? `${list}\n\nSwitch with /switch <number>, or /switch for buttons.` : list);
   },
 };
 
-/** /switch <n>: session n becomes the active one. */
+/** The buttons of a session picker: one per session, numbered as /listsessions numbers them. Pure. */
+export function sessionItems(sessions: readonly Session[], activeId: string | undefined): PickerItem[] {
+  return sessions.map((s, i) => ({
+    label: buttonLabel(`${i + 1}. ${s.sessionId === activeId ? "▶ " : ""}${s.modelName} · ${shortId(s.sessionId)}`),
+    argument: s.sessionId,
+  }));
+}
+
+/** /switch: the sessions as buttons; /switch <n> or a press: that session becomes the active one. */
 export const switchCommand: Command = {
   name: "switch",
   privateOnly: true,
-  usage: "/switch <n>",
-  description: "make session n (from /listsessions) the active one",
-  async run(ctx, args) {
-    const [sessions, { activeSessionId }] = await Promise.all([
-      ctx.sessions.listSessions(ctx.userId),
-      ctx.sessions.getActive(ctx.userId),
-    ]);
-    if (sessions.length === 0) {
-      await ctx.reply("You have no sessions yet. Send a message or use /newsession to start one.");
-      return;
-    }
-    // The position is resolved once: a rerun of this update switches to the same session.
-    const targetId = await ctx.journal.resolve("session", async () => {
-      const position = parsePosition(args, sessions.length);
-      return position === undefined ? undefined : sessions[position - 1]!.sessionId;
-    });
-    if (targetId === undefined) {
-      await ctx.reply(
-        `Usage: /switch <number>, a number from 1 to ${sessions.length}.\n\n${formatSessionList(sessions, activeSessionId, ctx.config.ollamaModels)}`,
-      );
-      return;
-    }
-    const position = sessions.findIndex((s) => s.sessionId === targetId) + 1;
-    const target = sessions[position - 1];
-    if (!target) {
-      await ctx.reply(`Session ${shortId(targetId)} is no longer there; see /listsessions.`);
-      return;
-    }
-    await ctx.sessions.activate(ctx.userId, target.sessionId, activeSessionId);
-    const lines = [`Switched to session ${position} (${shortId(target.sessionId)}, ${target.modelName}).`];
-    if (!modelAvailable(ctx, target)) lines.push(unavailableModelWarning(target.modelName));
-    await ctx.reply(lines.join("\n"));
-  },
+  usage: "/switch [n]",
+  description: "pick a session (buttons), or make session n the active one",
+  run: (ctx, args) => switchSession(ctx, { typed: args }),
+  button: { action: BUTTON_ACTIONS.switchSession, press: (ctx, argument) => switchSession(ctx, { pressed: argument }) },
 };
+
+async function switchSession(ctx: UpdateContext, choice: Choice): Promise<void> {
+  const [sessions, { activeSessionId }] = await Promise.all([
+    ctx.sessions.listSessions(ctx.userId),
+    ctx.sessions.getActive(ctx.userId),
+  ]);
+  if (sessions.length === 0) {
+    await ctx.reply("You have no sessions yet. Send a message or use /newsession to start one.");
+    return;
+  }
+  // The choice is resolved once: a rerun of this update switches to the same session.
+  const targetId = await resolvePick(ctx, "session", choice, sessions, (s) => s.sessionId);
+  const list = formatSessionList(sessions, activeSessionId, ctx.config.ollamaModels);
+  const picker = (page: number) => withPicker(ctx, BUTTON_ACTIONS.switchSession, sessionItems(sessions, activeSessionId), page);
+  if (targetId === undefined) {
+    const page = pickerPage(choice);
+    const heading = page !== undefined ? "Pick the session to switch to." : `Usage: /switch <number>, a number from 1 to ${sessions.length}.`;
+    await ctx.reply(`${heading}\n\n${list}`, picker(page ?? 1));
+    return;
+  }
+  const position = sessions.findIndex((s) => s.sessionId === targetId) + 1;
+  const target = sessions[position - 1];
+  if (!target) {
+    await ctx.reply(`Session ${shortId(targetId)} is no longer there; see /listsessions.`);
+    return;
+  }
+  await ctx.sessions.activate(ctx.userId, target.sessionId, activeSessionId);
+  const lines = [`Switched to session ${position} (${shortId(target.sessionId)}, ${target.modelName}).`];
+  if (!modelAvailable(ctx, target)) lines.push(unavailableModelWarning(target.modelName));
+  await ctx.reply(lines.join("\n"));
+}
 
 /** /history: the last messages of the active session. */
 export const historyCommand: Command = {

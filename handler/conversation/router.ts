@@ -1,8 +1,10 @@
 import type { Message, PhotoSize } from "@grammyjs/types";
 import { handleChat } from "../chat/chat";
 import { handleGroupChat } from "../chat/group-chat";
-import { COMMANDS } from "../commands";
+import { COMMAND_LIST, COMMANDS } from "../commands";
+import type { Command } from "../commands/command";
 import { handleImport } from "../commands/import";
+import { STALE_BUTTON_TEXT, type ButtonData } from "./buttons";
 import type { UpdateContext } from "./update-context";
 import { withinUsageLimit } from "./usage-gate";
 
@@ -44,7 +46,9 @@ export type MessageKind =
   | { readonly kind: "document" }
   /** A group message that only mentions the bot, with nothing to answer. */
   | { readonly kind: "mention_only" }
-  | { readonly kind: "other" };
+  | { readonly kind: "other" }
+  /** A press of one of the bot's buttons, its data decoded and its owner checked (the presser). */
+  | { readonly kind: "press"; readonly button: ButtonData };
 
 /** Classifies a message. Pure. */
 export function classifyMessage(message: Message): MessageKind {
@@ -56,6 +60,27 @@ export function classifyMessage(message: Message): MessageKind {
   if (message.photo && message.photo.length > 0) return { kind: "chat", text: message.caption ?? "", photo: message.photo };
   if (message.document) return { kind: "document" };
   return { kind: "other" };
+}
+
+
+/** The command whose buttons carry `action` (built on first use: the command table imports much). */
+let byAction: ReadonlyMap<string, Command> | undefined;
+const commandFor = (action: string): Command | undefined =>
+  (byAction ??= new Map(COMMAND_LIST.flatMap((c) => (c.button ? [[c.button.action, c] as const] : [])))).get(action);
+
+/** Hands a press to the command whose button it is; private commands' buttons act only in private chats. */
+async function routePress(ctx: UpdateContext, button: ButtonData): Promise<void> {
+  const command = commandFor(button.action);
+  if (!command?.button) {
+    await ctx.press?.answer(STALE_BUTTON_TEXT);
+    return;
+  }
+  if (command.privateOnly && ctx.message.chat.type !== "private") {
+    await ctx.press?.answer(PRIVATE_ONLY_TEXT);
+    return;
+  }
+  ctx.log.info("button pressed", { action: "handle_press", command: command.name });
+  await command.button.press(ctx, button.argument);
 }
 
 /** Handles one classified message: a command, a chat message or an archive file. */
@@ -89,6 +114,9 @@ export async function routeMessage(ctx: UpdateContext, kind: MessageKind): Promi
       return;
     case "mention_only":
       await ctx.reply("Yes? Mention me together with your question, or reply to one of my messages. /help lists the commands.");
+      return;
+    case "press":
+      await routePress(ctx, kind.button);
       return;
     case "other":
       if (ctx.message.chat.type === "private") {

@@ -1,4 +1,4 @@
-import type { Message } from "@grammyjs/types";
+import type { InlineKeyboardMarkup, Message } from "@grammyjs/types";
 import type { ArchiveStore } from "../store/archives";
 import type { TelegramApi } from "../telegram/bot-api";
 import type { ModelApi } from "../model/model-api";
@@ -8,10 +8,27 @@ import type { SessionStore } from "../store/sessions";
 import type { UsageLimits } from "../store/usage-limits";
 import type { UpdateJournal } from "./journal";
 
+/** How a reply is sent. */
+export interface ReplyOptions {
+  /** Inline buttons under the reply (its last part, when it is split). @default - none */
+  readonly keyboard?: InlineKeyboardMarkup;
+}
+
+/** The press of one of the bot's buttons an update carries. */
+export interface PressContext {
+  /** The message carrying the button (a picker, an answer). */
+  readonly messageId: number;
+  /**
+   * Answers the press (answerCallbackQuery) with a short notice, or none; the first call
+   * counts, and the pipeline answers a press that nothing answered. Never rejects.
+   */
+  answer(text?: string): Promise<void>;
+}
+
 /**
  * Everything a command needs while handling one update: the sender, the stores, the clients,
  * a logger carrying the update's ids, the update's journal, and `reply` (plain text, split at
- * Telegram's limit).
+ * Telegram's limit, with optional buttons).
  */
 export interface UpdateContext {
   readonly config: BotConfig;
@@ -52,7 +69,14 @@ export interface UpdateContext {
    * Sends plain text to the chat, split on line boundaries at 4,096 characters; each part is a
    * numbered send of the journal (a rerun skips the parts an earlier attempt began).
    */
-  reply(text: string): Promise<void>;
+  reply(text: string, options?: ReplyOptions): Promise<void>;
+  /**
+   * Set when the update is a press of one of the bot's buttons: `message` is then the message
+   * carrying the button (from = the user who pressed), and the first reply edits that message
+   * in place (a picker becomes what was done) instead of sending a new one.
+   * @default - the update is a message
+   */
+  readonly press?: PressContext;
   /**
    * Sends plain text outside the journal, best effort: for telling the user that something
    * failed, when the journal itself may be what failed.

@@ -1,4 +1,4 @@
-import type { Message } from "@grammyjs/types";
+import type { Chat, Message, User } from "@grammyjs/types";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 
 /**
@@ -35,10 +35,40 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 const isId = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value);
 
 /**
- * The update types the bot acts on: {@link readMessage} reads `message` only. setWebhook's and
- * getUpdates' `allowed_updates` (setup-webhook, local mode) ask Telegram for these and no others.
+ * The update types the bot acts on: `message` ({@link readMessage}) and `callback_query`, a
+ * press of one of its inline buttons ({@link readPress}). setWebhook's and getUpdates'
+ * `allowed_updates` (setup-webhook, local mode) ask Telegram for these and no others.
  */
-export const HANDLED_UPDATE_TYPES: readonly "message"[] = Object.freeze(["message"] as const);
+export const HANDLED_UPDATE_TYPES: readonly ("message" | "callback_query")[] = Object.freeze(["message", "callback_query"] as const);
+
+/** A press of one of the bot's inline buttons, with the fields the bot relies on. */
+export interface Press {
+  /** callback_query.id: answerCallbackQuery's handle. */
+  readonly queryId: string;
+  readonly from: User;
+  /** The chat of the message that carries the button. */
+  readonly chat: Chat;
+  /** That message's id: the picker or answer the press edits. */
+  readonly messageId: number;
+  /** callback_data as sent; decoded (and distrusted) by conversation/buttons. */
+  readonly data: string;
+}
+
+/**
+ * The update's `callback_query` when it is a press of a button on a message in a chat (with
+ * id, from.id, message.chat and message.message_id, and string data); undefined for other
+ * updates, for presses on inline-mode messages (no `message`) and for game buttons (no data).
+ */
+export function readPress(update: Record<string, unknown>): Press | undefined {
+  const query = update.callback_query;
+  if (!isObject(query) || typeof query.id !== "string" || typeof query.data !== "string") return undefined;
+  const from = query.from;
+  const message = query.message;
+  if (!isObject(from) || !isId(from.id) || !isObject(message) || !isId(message.message_id)) return undefined;
+  const chat = message.chat;
+  if (!isObject(chat) || !isId(chat.id) || typeof chat.type !== "string") return undefined;
+  return { queryId: query.id, from: from as unknown as User, chat: chat as unknown as Chat, messageId: message.message_id, data: query.data };
+}
 
 /**
  * The update's `message` when it has the fields the bot relies on (message_id, from.id,

@@ -24,7 +24,7 @@ describe("archive commands", () => {
     await h.sendText("/newsession 1", { userId: user });
     await h.sendText("/archive", { userId: user });
     expect(last()).toContain("Sessions you can archive:");
-    expect(last()).toContain("Archive one with /archive <number>.");
+    expect(last()).toContain("Archive one with a button or /archive <number>.");
   });
 
   it("/archive <n> writes the seed's format to S3, then removes the session and its messages", async () => {

@@ -82,10 +82,17 @@ describe("session commands", () => {
     expect(last()).toContain("Switched to session 1");
   });
 
-  it.each(["", "9", "x"])("/switch with a bad or missing number (%j) gets a usage message", async (arg) => {
+  it.each(["9", "x"])("/switch with a bad number (%j) gets a usage message", async (arg) => {
     await h.sendText("/newsession 1", { userId: user });
-    await h.sendText(`/switch ${arg}`.trim(), { userId: user });
+    await h.sendText(`/switch ${arg}`, { userId: user });
     expect(last()).toContain("Usage: /switch <number>");
+  });
+
+  it("/switch alone shows the sessions to pick from", async () => {
+    await h.sendText("/newsession 1", { userId: user });
+    await h.sendText("/switch", { userId: user });
+    expect(last()).toContain("Pick the session to switch to.");
+    expect(h.telegram.messagesIn(user).at(-1)?.buttons.flat()).toHaveLength(1);
   });
 
   it("/history shows role, time and text cut to 100 characters", async () => {

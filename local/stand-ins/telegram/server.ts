@@ -11,11 +11,12 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readBody } from "../../read-body";
+import { callbackQueryUpdate, markupJson, parseReplyMarkup } from "./keyboards";
+import { answerCallbackQuery, getMe, sendChatAction, sendMessageDraft } from "./simple-methods";
 import { UpdateFeed } from "./updates";
 import {
   ApiError,
   badRequest,
-  CHAT_ACTIONS,
   chatJson,
   GET_FILE_LIMIT_BYTES,
   nowSeconds,
@@ -115,6 +116,7 @@ export class TelegramStandIn {
         ...(m.parseMode !== undefined ? { parseMode: m.parseMode } : {}),
         plainText: m.plainText,
         edits: m.edits,
+        buttons: m.buttons ?? [],
       }));
   }
 
@@ -160,6 +162,25 @@ export class TelegramStandIn {
     };
     this.files.set(file_id, { stored, data });
     return stored;
+  }
+
+  /**
+   * The callback_query update of `userId` pressing the button whose text contains `label`
+   * (or whose callback_data is exactly `label`) on message `messageId` of the chat; throws when
+   * there is no such button. With `data`, the press carries that data instead (a forged press).
+   */
+  press(chatId: number, messageId: number, label: string, options: { updateId: number; userId?: number; data?: string }): Json {
+    const message = this.chats.get(chatId)?.find((m) => m.messageId === messageId);
+    const found = message?.buttons?.flat().find((b) => b.data === label || b.text.includes(label));
+    if (!message || (!found && options.data === undefined)) throw new Error(`no button "${label}" on message ${messageId} of chat ${chatId}`);
+    return callbackQueryUpdate({
+      updateId: options.updateId,
+      chatId,
+      messageId,
+      userId: options.userId ?? chatId,
+      data: options.data ?? found!.data,
+      message: this.messageJson(chatId, message),
+    });
   }
 
   /** Queues an update for getUpdates (and wakes a long poll). */
@@ -253,11 +274,11 @@ export class TelegramStandIn {
   /** The implementation of a method (Bot API method names are case-insensitive). */
   private methodFor(name: string): [string, (params: Json, files: Record<string, RecordedFile>) => unknown] | undefined {
     const table: Record<string, (params: Json, files: Record<string, RecordedFile>) => unknown> = {
-      getMe: () => this.getMe(),
+      getMe: () => getMe(this.botId, this.botUsername),
       sendMessage: (p) => this.sendMessage(p),
       editMessageText: (p) => this.editMessageText(p),
-      sendMessageDraft: (p) => this.sendMessageDraft(p),
-      sendChatAction: (p) => this.sendChatAction(p),
+      sendMessageDraft: (p) => sendMessageDraft(p),
+      sendChatAction: (p) => sendChatAction(p),
       sendDocument: (p, f) => this.sendDocument(p, f),
       deleteMessage: (p) => this.deleteMessage(p),
       getFile: (p) => this.getFile(p),
@@ -271,7 +292,8 @@ export class TelegramStandIn {
         this.commands = [];
         return true;
       },
-      answerCallbackQuery: () => true,
+      answerCallbackQuery: (p) => answerCallbackQuery(p),
+      editMessageReplyMarkup: (p) => this.editMessageReplyMarkup(p),
     };
     const key = Object.keys(table).find((k) => k.toLowerCase() === name.toLowerCase());
     return key === undefined ? undefined : [key, table[key]];
@@ -279,60 +301,49 @@ export class TelegramStandIn {
 
   // -- methods --------------------------------------------------------------------------------
 
-  private getMe(): Json {
-    return {
-      id: this.botId,
-      is_bot: true,
-      first_name: "Test Bot",
-      username: this.botUsername,
-      can_join_groups: true,
-      can_read_all_group_messages: false,
-      supports_inline_queries: false,
-      can_connect_to_business: false,
-      has_main_web_app: false,
-    };
-  }
-
   private sendMessage(params: Json): Json {
     const chatId = requireChatId(params);
     const { text, plainText, entities, parseMode } = parseText(params.text, params.parse_mode, { allowEmpty: false });
-    const message = this.store(chatId, { kind: "text", text, parseMode, plainText, entities });
+    const buttons = parseReplyMarkup(params.reply_markup);
+    const message = this.store(chatId, { kind: "text", text, parseMode, plainText, entities, ...(buttons ? { buttons } : {}) });
     return this.messageJson(chatId, message);
   }
 
-  private editMessageText(params: Json): Json {
+  /** The message an edit names; Telegram's 400s when there is none. */
+  private messageToEdit(params: Json): { chatId: number; message: StoredMessage } {
     if (params.inline_message_id !== undefined) throw badRequest("inline messages are not supported by the stand-in");
     const chatId = requireChatId(params);
     const messageId = toInteger(params.message_id);
     if (messageId === undefined) throw badRequest("message identifier is not specified");
     const message = this.chats.get(chatId)?.find((m) => m.messageId === messageId);
     if (!message) throw badRequest("message to edit not found");
+    return { chatId, message };
+  }
+
+  private editMessageText(params: Json): Json {
+    const { chatId, message } = this.messageToEdit(params);
     if (message.kind !== "text") throw badRequest("there is no text in the message to edit");
     const parsed = parseText(params.text, params.parse_mode, { allowEmpty: false });
-    if (parsed.text === message.text && parsed.parseMode === message.parseMode) {
+    // An edit without reply_markup removes the buttons, as Telegram does.
+    const buttons = parseReplyMarkup(params.reply_markup) ?? [];
+    const sameButtons = JSON.stringify(buttons) === JSON.stringify(message.buttons ?? []);
+    if (parsed.text === message.text && parsed.parseMode === message.parseMode && sameButtons) {
       throw badRequest(
         "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
       );
     }
-    Object.assign(message, { text: parsed.text, parseMode: parsed.parseMode, plainText: parsed.plainText, entities: parsed.entities });
+    Object.assign(message, { text: parsed.text, parseMode: parsed.parseMode, plainText: parsed.plainText, entities: parsed.entities, buttons });
     message.edits += 1;
     message.editDate = nowSeconds();
     return this.messageJson(chatId, message);
   }
 
-  private sendMessageDraft(params: Json): true {
-    const chatId = requireChatId(params);
-    if (chatId <= 0) throw badRequest("draft can be sent only to private chats");
-    const draftId = toInteger(params.draft_id);
-    if (draftId === undefined || draftId === 0) throw badRequest("draft_id must be non-zero");
-    parseText(params.text ?? "", params.parse_mode, { allowEmpty: true });
-    return true;
-  }
-
-  private sendChatAction(params: Json): true {
-    requireChatId(params);
-    if (typeof params.action !== "string" || !CHAT_ACTIONS.has(params.action)) throw badRequest("wrong parameter action in request");
-    return true;
+  private editMessageReplyMarkup(params: Json): Json {
+    const { chatId, message } = this.messageToEdit(params);
+    const buttons = parseReplyMarkup(params.reply_markup) ?? [];
+    if (JSON.stringify(buttons) === JSON.stringify(message.buttons ?? [])) throw badRequest("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message");
+    message.buttons = buttons;
+    return this.messageJson(chatId, message);
   }
 
   private sendDocument(params: Json, files: Record<string, RecordedFile>): Json {
@@ -412,6 +423,7 @@ export class TelegramStandIn {
       ...(message.kind === "text" && message.entities.length > 0 ? { entities: message.entities } : {}),
       ...(message.document ? { document: message.document } : {}),
       ...(message.caption !== undefined ? { caption: message.caption } : {}),
+      ...markupJson(message.buttons),
     };
   }
 

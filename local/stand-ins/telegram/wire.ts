@@ -59,6 +59,8 @@ export interface ChatMessage {
   readonly plainText: string;
   /** How many times it was edited. */
   readonly edits: number;
+  /** Its inline buttons now, row by row ([] when it has none). */
+  readonly buttons: readonly (readonly StoredButton[])[];
 }
 
 /** The setWebhook state; tests may set lastErrorMessage/lastErrorDate to simulate delivery failures. */
@@ -82,6 +84,7 @@ export interface StoredFile {
 }
 
 export type Json = Record<string, unknown>;
+import type { StoredButton } from "./keyboards";
 
 /** A method's answer: result, or a Bot API error. */
 export type Outcome = { ok: true; result: unknown } | { ok: false; errorCode: number; description: string; retryAfter?: number; httpStatus?: number };
@@ -109,6 +112,8 @@ export interface StoredMessage {
   editDate?: number;
   readonly document?: Json;
   readonly caption?: string;
+  /** The inline keyboard under it (rows of buttons), when it has one. */
+  buttons?: StoredButton[][];
 }
 
 

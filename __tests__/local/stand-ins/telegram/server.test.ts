@@ -80,6 +80,20 @@ describe("TelegramStandIn", () => {
       expect(other).toMatchObject({ message_id: 1, chat: { type: "supergroup" } });
     });
 
+    it("keeps inline keyboards, refuses callback_data over 64 bytes, and an edit without markup removes them", async () => {
+      const markup = (data: string) => ({ inline_keyboard: [[{ text: "go", callback_data: data }]] });
+      await result("sendMessage", { chat_id: 6, text: "pick", reply_markup: markup("sw:1:abc") });
+      expect(telegram.messagesIn(6)[0]!.buttons).toEqual([[{ text: "go", data: "sw:1:abc" }]]);
+      const tooLong = await call("sendMessage", { chat_id: 6, text: "x", reply_markup: markup("x".repeat(65)) });
+      expect(tooLong.body).toMatchObject({ ok: false, error_code: 400 });
+      const press = telegram.press(6, 1, "go", { updateId: 7, userId: 6 }) as { callback_query: { data: string; message: { reply_markup: unknown } } };
+      expect(press.callback_query.data).toBe("sw:1:abc");
+      expect(press.callback_query.message.reply_markup).toEqual(markup("sw:1:abc"));
+      await result("editMessageText", { chat_id: 6, message_id: 1, text: "done" });
+      expect(telegram.messagesIn(6)[0]!.buttons).toEqual([]);
+      expect((await call("answerCallbackQuery", {})).body).toMatchObject({ ok: false, error_code: 400 });
+    });
+
     it("replaces the text of an edited message in messagesIn", async () => {
       await result("sendMessage", { chat_id: 5, text: "draft one" });
       await result("sendMessage", { chat_id: 5, text: "second" });
@@ -93,8 +107,8 @@ describe("TelegramStandIn", () => {
       expect(edited.text).toBe("final");
       expect(edited.edit_date).toBeGreaterThan(0);
       expect(telegram.messagesIn(5)).toEqual([
-        { messageId: 1, text: "<b>final</b>", parseMode: "HTML", plainText: "final", edits: 1 },
-        { messageId: 2, text: "second", plainText: "second", edits: 0 },
+        { messageId: 1, text: "<b>final</b>", parseMode: "HTML", plainText: "final", edits: 1, buttons: [] },
+        { messageId: 2, text: "second", plainText: "second", edits: 0, buttons: [] },
       ]);
     });
 
