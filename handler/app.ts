@@ -221,7 +221,7 @@ function handleUpdate(p: Pipeline, incoming: Incoming, log: Logger, policy: Rout
 
 /** address → authorise → claim → route → complete. */
 async function handleMessage(p: Pipeline, incoming: IncomingMessage, log: Logger, policy: RoutePolicy = {}): Promise<MessageOutcome> {
-  const { message, updateId, leaseMs } = incoming;
+  const { message, updateId } = incoming;
   const userId = message.from.id;
   const updateLog = log.child({ update_id: updateId, user_id: userId, chat_id: message.chat.id, message_id: message.message_id });
   const notify = replierFor(p.deps.bot, message);
@@ -241,18 +241,7 @@ async function handleMessage(p: Pipeline, incoming: IncomingMessage, log: Logger
     await notify(NOT_ALLOWED_TEXT).catch(() => undefined);
     return "done";
   }
-  const claim = await claimUpdate({
-    marks: p.marks,
-    sessions: p.sessions,
-    userId,
-    updateId,
-    kind,
-    leaseMs,
-    takeOver: incoming.takeOver,
-    log: updateLog,
-    reply: notify,
-    retryOnFailure: policy.retryStorage,
-  });
+  const claim = await claimFor(p, incoming, userId, kind, updateLog, notify, policy);
   if (claim.kind === "in_progress") return "in_progress";
   if (claim.kind === "failed") return policy.retryStorage ? "retry" : "done";
   if (claim.kind !== "claimed") return "done";
@@ -264,6 +253,22 @@ async function handleMessage(p: Pipeline, incoming: IncomingMessage, log: Logger
     ...(claim.activeSessionId ? { activeSessionId: claim.activeSessionId } : {}),
   });
   return routeAndComplete(p, ctx, kind, policy);
+}
+
+/** The claim step of an update, with the pipeline's stores. */
+function claimFor(p: Pipeline, incoming: IncomingUpdate, userId: number, kind: MessageKind, log: Logger, reply: (text: string) => Promise<void>, policy: RoutePolicy) {
+  return claimUpdate({
+    marks: p.marks,
+    sessions: p.sessions,
+    userId,
+    updateId: incoming.updateId,
+    kind,
+    leaseMs: incoming.leaseMs,
+    takeOver: incoming.takeOver,
+    log,
+    reply,
+    retryOnFailure: policy.retryStorage,
+  });
 }
 
 /** The parts of an UpdateContext that differ between a message and a press. */
@@ -325,18 +330,7 @@ async function handlePress(p: Pipeline, incoming: IncomingPress, log: Logger, po
     return "done";
   }
   const kind: MessageKind = { kind: "press", button: check.button };
-  const claim = await claimUpdate({
-    marks: p.marks,
-    sessions: p.sessions,
-    userId,
-    updateId,
-    kind,
-    leaseMs: incoming.leaseMs,
-    takeOver: incoming.takeOver,
-    log: pressLog,
-    reply: (text) => answerer.answer(text),
-    retryOnFailure: policy.retryStorage,
-  });
+  const claim = await claimFor(p, incoming, userId, kind, pressLog, (text) => answerer.answer(text), policy);
   if (claim.kind === "in_progress") return "in_progress";
   if (claim.kind === "failed") return policy.retryStorage ? "retry" : "done";
   if (claim.kind !== "claimed") {

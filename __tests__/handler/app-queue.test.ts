@@ -28,6 +28,17 @@ describe("queue delivery through the bot", () => {
   const consume = (records: ReturnType<typeof sqsRecord>[]) => bot.consume(sqsEvent(records), lambdaContext({ timeoutMs: 30_000 }));
   const recordOf = (update: object, receiveCount = 1) => sqsRecord(JSON.stringify(update), { receiveCount });
 
+  it("handles a button press from the queue once, however often it is delivered", async () => {
+    await consume([recordOf(textUpdate("/newsession", { userId: user }))]);
+    const picker = h.telegram.messagesIn(user).at(-1)!;
+    const press = h.telegram.press(user, picker.messageId, "2.", { updateId: 990_000 + user, userId: user });
+    expect(await consume([recordOf(press)])).toEqual({ batchItemFailures: [] });
+    expect(await consume([recordOf(press, 2)])).toEqual({ batchItemFailures: [] });
+    expect((await h.sessions.getActive(user)).session?.modelName).toBe(h.config.ollamaModels[1]);
+    expect(await h.sessions.listSessions(user)).toHaveLength(1);
+    expect(h.telegram.messagesIn(user).find((m) => m.messageId === picker.messageId)!.text).toContain("is now active");
+  });
+
   it("answers each chat's records in order and reports nothing when all are handled", async () => {
     const other = user + 1;
     const records = [
