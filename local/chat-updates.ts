@@ -61,6 +61,13 @@ export class ChatUpdateFactory {
     });
   }
 
+  /** A press of the button carrying `data` on the bot's message `messageId` (a callback_query). */
+  press(messageId: number, data: string): Update {
+    const from: User = { id: this.user.id, is_bot: false, first_name: this.user.firstName, language_code: "en" };
+    const message = { message_id: messageId, date: Math.floor(this.now() / 1000), chat: { id: this.user.id, type: "private", first_name: this.user.firstName } } as Message;
+    return { update_id: this.nextUpdateId++, callback_query: { id: `local-${this.nextUpdateId}`, from, message, chat_instance: `local-${this.user.id}`, data } };
+  }
+
   private update(content: Partial<Message>): Update {
     const from: User = { id: this.user.id, is_bot: false, first_name: this.user.firstName, language_code: "en" };
     const message = {

@@ -13,7 +13,7 @@ import type { Update } from "@grammyjs/types";
 import type { InputFileBytes } from "../handler/telegram/bot-api";
 import { ChatUpdateFactory, DEFAULT_LOCAL_USER, type LocalUser } from "./chat-updates";
 import type { ObservedCall } from "./observed-bot";
-import { TranscriptRenderer, visibleText } from "./terminal-render";
+import { choicesLine, choicesOf, TranscriptRenderer, visibleText, type TerminalChoice } from "./terminal-render";
 
 /** Words that end the chat. */
 export const QUIT_COMMANDS: readonly string[] = ["/quit", "/exit"];
@@ -54,6 +54,7 @@ export interface TerminalChatSummary {
   readonly savedFiles: string[];
 }
 
+
 function isInputFile(value: unknown): value is InputFileBytes {
   return typeof value === "object" && value !== null && (value as InputFileBytes).data instanceof Uint8Array && typeof (value as InputFileBytes).filename === "string";
 }
@@ -90,7 +91,7 @@ export async function runTerminalChat(options: TerminalChatOptions): Promise<Ter
   const print = (text: string) => {
     if (text) output.write(text);
   };
-  const view: ReplyView = { userId: user.id, renderer, print, exportsDir: options.exportsDir, cwd, savedFiles };
+  const view: ReplyView = { userId: user.id, renderer, print, exportsDir: options.exportsDir, cwd, savedFiles, buttons: undefined };
   const unsubscribe = options.subscribe((call) => {
     printing = printing.then(() => showReply(call, view)).catch((error: unknown) => print(`(could not show the reply: ${String(error)})\n`));
   });
@@ -131,8 +132,13 @@ export async function runTerminalChat(options: TerminalChatOptions): Promise<Ter
         continue;
       }
       const importMatch = /^\/import(?:\s+(.*))?$/i.exec(line);
+      const choiceMatch = /^:(\d{1,3})$/.exec(line);
       if (importMatch) await importFile((importMatch[1] ?? "").trim());
-      else await send(updates.text(line));
+      else if (choiceMatch) {
+        const choice = view.buttons?.choices[Number(choiceMatch[1]) - 1];
+        if (view.buttons && choice) await send(updates.press(view.buttons.messageId, choice.data));
+        else print("(no such choice: type :<n> with a number shown in [brackets])\n");
+      } else await send(updates.text(line));
       if (options.signal?.aborted) break;
       prompt();
     }
@@ -154,6 +160,19 @@ interface ReplyView {
   readonly exportsDir: string;
   readonly cwd: string;
   readonly savedFiles: string[];
+  /** The buttons of the bot's latest message that has any, offered as `:<n>`. */
+  buttons: { readonly messageId: number; readonly choices: readonly TerminalChoice[] } | undefined;
+}
+
+/** Shows a message's buttons as numbered choices and remembers them (an edit without buttons forgets them). */
+function showChoices(view: ReplyView, messageId: unknown, markup: unknown): void {
+  const choices = choicesOf(markup);
+  if (choices.length > 0 && typeof messageId === "number") {
+    view.buttons = { messageId, choices };
+    view.print(choicesLine(choices));
+  } else if (view.buttons?.messageId === messageId) {
+    view.buttons = undefined;
+  }
 }
 
 /** Shows one Bot API call the way the user would see it in Telegram. */
@@ -166,9 +185,11 @@ async function showReply(call: ObservedCall, view: ReplyView): Promise<void> {
       return;
     case "sendMessage":
       view.print(view.renderer.message(visibleText(params)));
+      showChoices(view, (call.result as { message_id?: unknown } | undefined)?.message_id, params.reply_markup);
       return;
     case "editMessageText":
       view.print(view.renderer.edit(visibleText(params)));
+      showChoices(view, params.message_id, params.reply_markup);
       return;
     case "sendDocument": {
       const document = params.document;

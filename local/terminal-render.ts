@@ -77,3 +77,33 @@ export class TranscriptRenderer {
     return "\n";
   }
 }
+
+/** One button the terminal offers as a numbered choice. */
+export interface TerminalChoice {
+  readonly label: string;
+  readonly data: string;
+}
+
+/** The callback buttons of a reply_markup parameter (an object or its JSON), in reading order. Pure. */
+export function choicesOf(markup: unknown): TerminalChoice[] {
+  let value = markup;
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return [];
+    }
+  }
+  const rows = (value as { inline_keyboard?: unknown } | null)?.inline_keyboard;
+  if (!Array.isArray(rows)) return [];
+  return rows.flat().flatMap((b: unknown) => {
+    const button = b as { text?: unknown; callback_data?: unknown } | null;
+    return typeof button?.text === "string" && typeof button.callback_data === "string" ? [{ label: button.text, data: button.callback_data }] : [];
+  });
+}
+
+/** The line that shows buttons as choices picked by typing `:<n>`: `[1] llama3.2:1b  [2] …`. Pure. */
+export function choicesLine(choices: readonly TerminalChoice[]): string {
+  if (choices.length === 0) return "";
+  return `     ${choices.map((c, i) => `[${i + 1}] ${c.label}`).join("  ")}   (type :<n> to press)\n`;
+}

@@ -99,6 +99,21 @@ describe("terminal chat (npm start without a token)", () => {
     expect(existsSync(join(cwd, ".data", "local-endpoints.json"))).toBe(false);
   });
 
+  it("shows buttons as numbered choices and presses one typed as :<n>", async () => {
+    const chat = start({ OLLAMA_URL: ollama.url, OLLAMA_API_KEY: TEST_OLLAMA_API_KEY });
+    await chat.stdout.waitFor(/terminal chat/);
+    chat.stdin.write("/newsession\n");
+    await chat.stdout.waitFor(/\[1\] 1\. llama3\.2:1b {2}\[2\] 2\. \S+ {3}\(type :<n> to press\)/);
+    chat.stdin.write(":9\n");
+    await chat.stdout.waitFor(/no such choice/);
+    chat.stdin.write(":2\n");
+    await chat.stdout.waitFor(/\(edited\) New session \S+ with \S+ is now active/);
+    chat.stdin.write(":1\n");
+    await chat.stdout.waitFor(/no such choice[\s\S]*no such choice/);
+    chat.stdin.write("/quit\n");
+    expect(await chat.done).toBe(0);
+  });
+
   it("says the AI server is unreachable exactly as in production when nothing answers", async () => {
     const chat = start({ OLLAMA_URL: await closedPortUrl() });
     chat.stdin.write("/start\nhello\n");
