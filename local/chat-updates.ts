@@ -63,18 +63,28 @@ export class ChatUpdateFactory {
 
   /** A press of the button carrying `data` on the bot's message `messageId` (a callback_query). */
   press(messageId: number, data: string): Update {
-    const from: User = { id: this.user.id, is_bot: false, first_name: this.user.firstName, language_code: "en" };
-    const message = { message_id: messageId, date: Math.floor(this.now() / 1000), chat: { id: this.user.id, type: "private", first_name: this.user.firstName } } as Message;
-    return { update_id: this.nextUpdateId++, callback_query: { id: `local-${this.nextUpdateId}`, from, message, chat_instance: `local-${this.user.id}`, data } };
+    const message = { message_id: messageId, date: this.date(), chat: this.chat() } as Message;
+    return { update_id: this.nextUpdateId++, callback_query: { id: `local-${this.nextUpdateId}`, from: this.sender(), message, chat_instance: `local-${this.user.id}`, data } };
+  }
+
+  private sender(): User {
+    return { id: this.user.id, is_bot: false, first_name: this.user.firstName, language_code: "en" };
+  }
+
+  private chat(): Message["chat"] {
+    return { id: this.user.id, type: "private", first_name: this.user.firstName };
+  }
+
+  private date(): number {
+    return Math.floor(this.now() / 1000);
   }
 
   private update(content: Partial<Message>): Update {
-    const from: User = { id: this.user.id, is_bot: false, first_name: this.user.firstName, language_code: "en" };
     const message = {
       message_id: this.nextMessageId++,
-      from,
-      chat: { id: this.user.id, type: "private", first_name: this.user.firstName },
-      date: Math.floor(this.now() / 1000),
+      from: this.sender(),
+      chat: this.chat(),
+      date: this.date(),
       ...content,
     } as Message & Update.NonChannel;
     return { update_id: this.nextUpdateId++, message };

@@ -6,7 +6,7 @@ import { BUTTON_ACTIONS, type PickerItem } from "../conversation/buttons";
 import { formatArchiveList, formatSessionList, shortId } from "../format/views";
 import type { Command } from "./command";
 import { buttonLabel, pickerPage, resolvePick, withPicker, type Choice } from "./pick";
-import { sessionItems } from "./sessions";
+import { sessionItems, sessionsAndActive } from "./sessions";
 
 const NO_BUCKET = "Archives are not available: the bot has no S3 bucket configured (S3_BUCKET_NAME).";
 
@@ -29,10 +29,7 @@ async function archiveSession(ctx: UpdateContext, choice: Choice): Promise<void>
     await ctx.reply(NO_BUCKET);
     return;
   }
-  const [sessions, { activeSessionId }] = await Promise.all([
-    ctx.sessions.listSessions(ctx.userId),
-    ctx.sessions.getActive(ctx.userId),
-  ]);
+  const { sessions, activeSessionId } = await sessionsAndActive(ctx);
   if (sessions.length === 0) {
     await ctx.reply("You have no sessions to archive.");
     return;

@@ -55,14 +55,20 @@ export const listSessionsCommand: Command = {
   usage: "/listsessions",
   description: "list your sessions",
   async run(ctx) {
-    const [sessions, { activeSessionId }] = await Promise.all([
-      ctx.sessions.listSessions(ctx.userId),
-      ctx.sessions.getActive(ctx.userId),
-    ]);
+    const { sessions, activeSessionId } = await sessionsAndActive(ctx);
     const list = formatSessionList(sessions, activeSessionId, ctx.config.ollamaModels);
     await ctx.reply(sessions.length > 0 ? `${list}\n\nSwitch with /switch <number>, or /switch for buttons.` : list);
   },
 };
+
+/**
+ * The user's sessions in list order and the profile's active session id, read together: what
+ * every session list and picker shows.
+ */
+export async function sessionsAndActive(ctx: UpdateContext): Promise<{ sessions: Session[]; activeSessionId: string | undefined }> {
+  const [sessions, activeSessionId] = await Promise.all([ctx.sessions.listSessions(ctx.userId), ctx.sessions.getActiveSessionId(ctx.userId)]);
+  return { sessions, activeSessionId };
+}
 
 /** The buttons of a session picker: one per session, numbered as /listsessions numbers them. Pure. */
 export function sessionItems(sessions: readonly Session[], activeId: string | undefined): PickerItem[] {
@@ -83,10 +89,7 @@ export const switchCommand: Command = {
 };
 
 async function switchSession(ctx: UpdateContext, choice: Choice): Promise<void> {
-  const [sessions, { activeSessionId }] = await Promise.all([
-    ctx.sessions.listSessions(ctx.userId),
-    ctx.sessions.getActive(ctx.userId),
-  ]);
+  const { sessions, activeSessionId } = await sessionsAndActive(ctx);
   if (sessions.length === 0) {
     await ctx.reply("You have no sessions yet. Send a message or use /newsession to start one.");
     return;

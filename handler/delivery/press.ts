@@ -42,13 +42,10 @@ export function isNotModified(err: unknown): boolean {
 }
 
 /** The press's answerCallbackQuery: the first call counts; failures (a query too old) are logged, never thrown. */
-export function pressAnswerer(bot: BotApi, press: Press, log: Logger): PressContext & { readonly answered: boolean } {
+export function pressAnswerer(bot: BotApi, press: Press, log: Logger): PressContext {
   let answered = false;
   return {
     messageId: press.messageId,
-    get answered() {
-      return answered;
-    },
     async answer(text) {
       if (answered) return;
       answered = true;
