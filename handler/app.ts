@@ -19,6 +19,7 @@ import { consumeBatch, type QueueRecord, type RecordOutcome } from "./delivery/s
 import type { Logger } from "./observability/log";
 import { ArchiveStore } from "./store/archives";
 import { SessionStore } from "./store/sessions";
+import { StopRequests } from "./store/stop-requests";
 import { UpdateMarks } from "./store/update-marks";
 import { UsageLimits } from "./store/usage-limits";
 
@@ -76,6 +77,7 @@ interface Pipeline {
   readonly sessions: SessionStore;
   readonly marks: UpdateMarks;
   readonly usage: UsageLimits;
+  readonly stops: StopRequests;
   readonly archives: ArchiveStore | undefined;
   readonly allowed: AllowList;
   readonly ownIdentity: OwnIdentity;
@@ -97,6 +99,7 @@ export function createBot(config: BotConfig, given: Partial<BotDeps> = {}): Bot 
     sessions: new SessionStore({ doc: deps.doc, tableName: config.tableName, now: deps.now, newId: deps.newId }),
     marks: new UpdateMarks({ doc: deps.doc, tableName: config.tableName, now: deps.now, ttlDays: config.updateMarkTtlDays }),
     usage: new UsageLimits({ doc: deps.doc, tableName: config.tableName, now: deps.now }),
+    stops: new StopRequests({ doc: deps.doc, tableName: config.tableName, now: deps.now }),
     archives: config.bucketName ? new ArchiveStore({ s3: deps.s3, bucket: config.bucketName }) : undefined,
     allowed: allowListOf(config.allowedUserIds),
     ownIdentity: ownIdentityOf(deps.bot),
@@ -287,6 +290,7 @@ function contextFor(p: Pipeline, incoming: IncomingUpdate, message: SentMessage,
     chatId: message.chat.id,
     sessions: p.sessions,
     usage: p.usage,
+    stops: p.stops,
     archives: p.archives,
     bot: p.deps.bot,
     ollama: p.deps.ollama,

@@ -9,6 +9,7 @@ import { ConnectionError, ServiceError } from "../net/errors";
 import type { ModelSpeed } from "../store/session-items";
 import type { ContextWindow } from "./context-window";
 import { LiveReply, type LiveReplyOutcome, type LiveReplyResult } from "./live-reply";
+import { StopWatch } from "./stop-watch";
 
 /**
  * What the private and the group chat paths share: asking the model and streaming its answer
@@ -114,13 +115,20 @@ export interface AskedAnswer {
   readonly speed: ModelSpeed | undefined;
   /** When the model was asked, epoch ms. */
   readonly started: number;
+  /** The user stopped the answer (Stop, /stop): the model request was ended. */
+  readonly stopped: boolean;
 }
+
+/** What a stopped answer that had no text yet is, as the model's. */
+const NOTHING_YET: StreamedAnswer = { content: "", evalCount: undefined, evalDurationNs: undefined, completed: false };
 
 /**
  * Asks the model with `window` and streams its answer into `live` (typing first). A model with
  * the `thinking` capability is asked to think apart (`think: true`), its reasoning going to
  * `live` as such, never into the answer. When the model fails before any text, the user gets the specific message of {@link modelErrorMessage}
- * (saying the message was saved when `saved`) and the result is undefined.
+ * (saying the message was saved when `saved`) and the result is undefined. While it streams,
+ * the chat has a Stop button and `/stop` works (StopWatch): a stop ends the model request, and
+ * the result says `stopped`.
  */
 export async function askModel(
   ctx: UpdateContext,
@@ -132,12 +140,18 @@ export async function askModel(
 ): Promise<AskedAnswer | undefined> {
   live.start();
   const started = Date.now();
+  const watch = StopWatch.open(ctx);
   let answer: StreamedAnswer;
   try {
     const think = await hasCapability(ollama, model, CAPABILITY.thinking, CAPABILITY_WAIT_MS);
     const options = think ? { think, onThinking: (delta: string) => live.pushThinking(delta) } : {};
-    answer = await streamAnswer(ollama, model, window.messages, (delta) => live.push(delta), ctx.config.ollamaTimeoutMs, FAST_FAILURE_MS, options);
+    const onDelta = (delta: string) => live.push(delta);
+    answer = watch.stopped
+      ? NOTHING_YET
+      : await streamAnswer(ollama, model, window.messages, onDelta, ctx.config.ollamaTimeoutMs, FAST_FAILURE_MS, options, watch.signal);
   } catch (err) {
+    if (watch.stopped) return stoppedAnswer(ctx, watch, model, started);
+    await watch.close();
     // Wait for a typing indicator in flight: it would otherwise show "typing…" under the error.
     await live.abort();
     ctx.log.warn("model call failed", {
@@ -153,6 +167,9 @@ export async function askModel(
     await ctx.reply(modelErrorMessage(err, model, ctx.config.ollamaTimeoutMs, saved));
     return undefined;
   }
+  await watch.close();
+  // A stop that came after the model's last word changes nothing.
+  if (watch.stopped && !answer.completed) return stoppedAnswer(ctx, watch, model, started);
   const speed = speedOf(answer);
   ctx.log.info(answer.completed ? "model answered" : "model answer cut off", {
     action: "ollama_chat",
@@ -166,7 +183,14 @@ export async function askModel(
     eval_duration_ms: speed ? Math.round(speed.evalDurationNs / 1e6) : undefined,
     elapsed_ms: Date.now() - started,
   });
-  return { answer, speed, started };
+  return { answer, speed, started, stopped: false };
+}
+
+/** The result of an answer the user stopped: logged with the time the stop took to end the request. */
+async function stoppedAnswer(ctx: UpdateContext, watch: StopWatch, model: string, started: number): Promise<AskedAnswer> {
+  await watch.close();
+  ctx.log.info("model request stopped", { action: "ollama_chat", outcome: "ignored", model, elapsed_ms: Date.now() - started });
+  return { answer: NOTHING_YET, speed: undefined, started, stopped: true };
 }
 
 /** The log line of an answer that reached the chat. */

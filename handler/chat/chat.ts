@@ -85,11 +85,14 @@ export async function handleChat(ctx: UpdateContext, text: string, photo?: reado
   const { answer, speed, started } = asked;
   const result: LiveReplyResult = {
     complete: answer.completed,
+    stopped: asked.stopped,
     notes: sayTrimmed ? [NOTE_CONTEXT_TRIMMED] : [],
     speed: ctx.config.showModelSpeed ? speed : undefined,
   };
   const delivered = await reply.finish(result);
   logDelivered(ctx, delivered, started);
+  // Stopped before any text: there is no answer to keep (the user's message stays, for /retry).
+  if (asked.stopped && !delivered.shownText.trim()) return;
   const facts: SessionFacts = { ...(sayTrimmed ? { contextNoteShown: true as const } : {}), ...(speed ? { speed } : {}) };
   await storeAnswer(ctx, session.sessionId, delivered.shownText, facts);
 }

@@ -36,6 +36,6 @@ export async function handleGroupChat(ctx: UpdateContext, text: string, quoted?:
   const window = selectContext(thread, ctx.config.contextCharBudget, thread.length, ctx.config.defaultSystemPrompt);
   const asked = await askModel(ctx, ollama, reply.live, ctx.config.ollamaModels[0]!, window, false);
   if (!asked) return;
-  const delivered = await reply.finish({ complete: asked.answer.completed, speed: ctx.config.showModelSpeed ? asked.speed : undefined });
+  const delivered = await reply.finish({ complete: asked.answer.completed, stopped: asked.stopped, speed: ctx.config.showModelSpeed ? asked.speed : undefined });
   logDelivered(ctx, delivered, asked.started);
 }

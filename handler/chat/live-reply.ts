@@ -1,80 +1,17 @@
 import { TELEGRAM_MESSAGE_LIMIT } from "../../config/defaults";
 import type { BotApi, BotMethods, BotParams, BotResult } from "../telegram/bot-api";
 import { isEntityParseError, isNotModified, ServiceError } from "../net/errors";
-import { NOTE_CUT_OFF, renderAnswer, type SpeedFigures } from "../format/answer";
+import type { InlineKeyboardMarkup } from "@grammyjs/types";
+import { NOTE_CUT_OFF, NOTE_STOPPED, NOTE_STOPPED_EARLY, renderAnswer } from "../format/answer";
 import { markdownToTelegramHtml, openFence } from "../format/markdown-html";
 import { splitMarkdown } from "../format/split-markdown";
 import { visibleText } from "../format/split-html";
 import { separateThinking } from "../format/thinking";
 import { realClock, type Clock } from "./clock";
+import type { LiveReplyOptions, LiveReplyOutcome, LiveReplyResult } from "./live-reply-types";
 
 export type { Clock } from "./clock";
-
-/** Options of {@link LiveReply}. */
-export interface LiveReplyOptions {
-  /** Where Bot API calls go; failures are ServiceError / ConnectionError (handler/net/errors.ts). */
-  readonly api: BotApi;
-  /** The chat the answer goes to. */
-  readonly chatId: number;
-  /** Private chats stream with sendMessageDraft; the others with sendMessage + editMessageText. */
-  readonly chatType: "private" | "group" | "supergroup" | "channel";
-  /** The user's message; the first permanent message of the answer replies to it. @default - no reply */
-  readonly replyToMessageId?: number;
-  /** Forum topic of the conversation. @default - none */
-  readonly messageThreadId?: number;
-  /** Least time between two visible updates of the answer, in ms. @default 1000 */
-  readonly minIntervalMs?: number;
-  /** How often "typing" is sent until the first text is visible, in ms. @default 4500 */
-  readonly typingIntervalMs?: number;
-  /** Time source. @default realClock */
-  readonly clock?: Clock;
-  /**
-   * Draft id of the first preview (later previews, after a message was completed, use the next
-   * ids). @default - derived from `replyToMessageId`, so each answer animates its own draft
-   */
-  readonly draftId?: number;
-  /** Called with the method name before every Bot API call (the benchmark counts them). @default - none */
-  readonly onApiCall?: (method: string) => void;
-  /** Visible length at which a message is completed and the answer goes on in a new one. @default 4096 */
-  readonly messageLimit?: number;
-  /**
-   * Longest wait, in ms, before each final message for a 429's retry_after or the update
-   * interval to pass; keeps `finish` inside a synchronous webhook's time. A function is asked
-   * at each wait (the time an invocation has left shrinks). @default 30000
-   */
-  readonly maxFinalWaitMs?: number | (() => number);
-  /**
-   * Told each message of the answer that stays in the chat while it still streams (the edited
-   * message, a completed part of a long answer), once sent; awaited. The update's journal
-   * records them, so a rerun after a crash can take them back. @default - none
-   */
-  readonly onLiveMessage?: (messageId: number) => Promise<void>;
-  /**
-   * Awaited before each final part is sent: part `index` (0-based) of `total`, of the answer
-   * `shownText`. The update's journal records it, so a rerun never sends it again. @default - none
-   */
-  readonly beforeFinalPart?: (index: number, total: number, shownText: string) => Promise<void>;
-}
-
-/** How the stream ended, for {@link LiveReply.finish}. */
-export interface LiveReplyResult {
-  /** False when the model's stream broke: what arrived is kept and NOTE_CUT_OFF is added. */
-  readonly complete: boolean;
-  /** Notes shown after the answer (e.g. NOTE_CONTEXT_TRIMMED). @default - none */
-  readonly notes?: readonly string[];
-  /** Ollama's eval_count / eval_duration for the speed footer. @default - no footer */
-  readonly speed?: SpeedFigures;
-}
-
-/** What {@link LiveReply.finish} did. */
-export interface LiveReplyOutcome {
-  /** The answer the user saw, as the model's Markdown without reasoning, notes or footer. */
-  readonly shownText: string;
-  /** Ids of the messages that stay in the chat, in order. */
-  readonly messageIds: number[];
-  /** Bot API calls made for this answer (typing, drafts, sends, edits, failed ones too). */
-  readonly apiCalls: number;
-}
+export type { LiveReplyOptions, LiveReplyOutcome, LiveReplyResult } from "./live-reply-types";
 
 /** Shown while a reasoning model thinks (inside `<think>`, or sending reasoning apart) and no answer text exists yet. */
 export const THINKING_PLACEHOLDER = "<i>Thinking…</i>";
@@ -124,6 +61,10 @@ export class LiveReply {
   /** Opening fence carried over when a message was completed inside a code block. */
   private prefix = "";
   private current: Shown | undefined;
+  /** The answer as far as it was on screen (for a stop, which keeps exactly that). */
+  private shownAnswer = "";
+  /** Bot API calls that put text on screen, so a frame knows whether it was shown. */
+  private deliveries = 0;
   private readonly messageIds: number[] = [];
   private apiCalls = 0;
   private visible = false;
@@ -190,8 +131,9 @@ export class LiveReply {
     this.stop();
     await this.pump;
     await this.typing;
-    const answer = separateThinking(this.raw).answer;
-    const notes = [...(result.notes ?? []), ...(result.complete ? [] : [NOTE_CUT_OFF])];
+    const answer = result.stopped ? this.shownAnswer : separateThinking(this.raw).answer;
+    const stopNote = answer.trim() ? NOTE_STOPPED : NOTE_STOPPED_EARLY;
+    const notes = [...(result.notes ?? []), ...(result.stopped ? [stopNote] : result.complete ? [] : [NOTE_CUT_OFF])];
     // The reasoning goes before the answer's first message, so only while that one is still open.
     const reasoning = this.offset === 0 && this.reasoning ? { reasoning: this.reasoning } : {};
     const rendered = renderAnswer(this.liveMarkdown(answer), { notes, speed: result.speed, limit: this.limit, ...reasoning });
@@ -203,7 +145,8 @@ export class LiveReply {
     for (const [index, html] of rendered.html.entries()) {
       const plain = rendered.plain.length === rendered.html.length ? rendered.plain[index] : undefined;
       await this.options.beforeFinalPart?.(index, rendered.html.length, answer);
-      await this.sendFinal(html, plain ?? visibleText(html), index === 0);
+      const markup = index === rendered.html.length - 1 ? result.keyboard : undefined;
+      await this.sendFinal(html, plain ?? visibleText(html), index === 0, markup);
     }
     return { shownText: answer, messageIds: [...this.messageIds], apiCalls: this.apiCalls };
   }
@@ -270,7 +213,9 @@ export class LiveReply {
       return;
     }
     if (this.current?.html === html) return;
+    const deliveries = this.deliveries;
     await this.show(html, splitMarkdown(live, this.limit)[0] ?? live);
+    if (this.deliveries > deliveries) this.shownAnswer = answer;
   }
 
   /** The Markdown not yet completed as a message, with a carried-over fence line. */
@@ -305,6 +250,7 @@ export class LiveReply {
     const run = /^\s*/.exec(rest.slice(part.length))?.[0] ?? "";
     const separator = fence && run.includes("\n") ? run.slice(0, run.indexOf("\n") + 1) : run;
     this.offset += part.length + separator.length;
+    this.shownAnswer = answer.slice(0, this.offset);
     this.prefix = fence ? `${fence}\n` : "";
     this.current = undefined;
   }
@@ -315,13 +261,13 @@ export class LiveReply {
    * a passing reason (429, network) are skipped; `final` ones throw so the caller can retry.
    * `plain` is sent, whole, instead when Telegram cannot parse the HTML.
    */
-  private async show(html: string, plain: string, final = false): Promise<void> {
+  private async show(html: string, plain: string, final = false, markup?: InlineKeyboardMarkup): Promise<void> {
     try {
-      await this.deliver(html, undefined, final);
+      await this.deliver(html, undefined, final, markup);
     } catch (error) {
       if (isEntityParseError(error)) {
         try {
-          await this.deliver(html, plain, final);
+          await this.deliver(html, plain, final, markup);
         } catch (retryError) {
           this.noteFailure(retryError, final);
         }
@@ -340,10 +286,10 @@ export class LiveReply {
     }
   }
 
-  /** One Bot API call showing `html` (or `plain` instead when given). */
-  private async deliver(html: string, plain: string | undefined, final: boolean): Promise<void> {
+  /** One Bot API call showing `html` (or `plain` instead when given), with `markup`'s buttons. */
+  private async deliver(html: string, plain: string | undefined, final: boolean, markup?: InlineKeyboardMarkup): Promise<void> {
     const text = plain ?? html;
-    const format = plain === undefined ? { parse_mode: "HTML" as const } : {};
+    const format = { ...(plain === undefined ? { parse_mode: "HTML" as const } : {}), ...(markup ? { reply_markup: markup } : {}) };
     const thread = this.options.messageThreadId !== undefined ? { message_thread_id: this.options.messageThreadId } : {};
     if (this.strategy === "draft" && !final) {
       await this.call("sendMessageDraft", {
@@ -355,12 +301,13 @@ export class LiveReply {
       });
       this.current = { messageId: undefined, html };
       this.markVisible();
+      this.deliveries += 1;
       return;
     }
     if (this.strategy === "edit" && this.current?.messageId !== undefined) {
       const messageId = this.current.messageId;
       // The same HTML again would only earn "message is not modified".
-      if (plain !== undefined || this.current.html !== html) {
+      if (plain !== undefined || this.current.html !== html || markup) {
         try {
           await this.call("editMessageText", { chat_id: this.options.chatId, message_id: messageId, text, ...format });
         } catch (error) {
@@ -368,6 +315,7 @@ export class LiveReply {
         }
       }
       this.current = { messageId, html };
+      this.deliveries += 1;
       if (final) this.messageIds.push(messageId);
       return;
     }
@@ -377,6 +325,7 @@ export class LiveReply {
         : {};
     const message = await this.call("sendMessage", { chat_id: this.options.chatId, text, ...format, ...thread, ...reply });
     this.markVisible();
+    this.deliveries += 1;
     if (!this.finishing) await this.options.onLiveMessage?.(message.message_id);
     if (this.strategy === "draft") {
       this.draftIndex += 1; // the draft is gone once a message is sent; the next preview starts afresh
@@ -398,7 +347,7 @@ export class LiveReply {
   }
 
   /** Sends one final part, waiting out 429s (a few times), falling back to a new message if an edit is refused. */
-  private async sendFinal(html: string, plain: string, first: boolean): Promise<void> {
+  private async sendFinal(html: string, plain: string, first: boolean, markup?: InlineKeyboardMarkup): Promise<void> {
     if (!first && this.strategy === "edit") {
       if (this.current?.messageId !== undefined && !this.messageIds.includes(this.current.messageId)) {
         this.messageIds.push(this.current.messageId);
@@ -407,7 +356,7 @@ export class LiveReply {
     }
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.show(html, plain, true);
+        await this.show(html, plain, true, markup);
         return;
       } catch (error) {
         if (error instanceof ServiceError && error.status === 429 && attempt < FINAL_SEND_ATTEMPTS) {

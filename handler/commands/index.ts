@@ -5,6 +5,7 @@ import { helpCommand } from "./help";
 import { historyCommand, listSessionsCommand, newSessionCommand, switchCommand } from "./sessions";
 import { startCommand } from "./start";
 import { statusCommand } from "./status";
+import { stopCommand } from "./stop";
 import { systemCommand } from "./system";
 
 const list: Command[] = [
@@ -14,6 +15,7 @@ const list: Command[] = [
   listSessionsCommand,
   switchCommand,
   historyCommand,
+  stopCommand,
   systemCommand,
   archiveCommand,
   listArchivesCommand,

@@ -5,6 +5,7 @@ import type { ModelApi } from "../model/model-api";
 import type { BotConfig } from "../config";
 import type { Logger } from "../observability/log";
 import type { SessionStore } from "../store/sessions";
+import type { StopRequests } from "../store/stop-requests";
 import type { UsageLimits } from "../store/usage-limits";
 import type { UpdateJournal } from "./journal";
 
@@ -52,6 +53,8 @@ export interface UpdateContext {
   readonly sessions: SessionStore;
   /** Counts chat messages and imports against the per-user limits (config.userLimits). */
   readonly usage: UsageLimits;
+  /** Stop requests for streaming answers (the answering record, the stop flag on a mark). */
+  readonly stops: StopRequests;
   /** Undefined when S3_BUCKET_NAME is not set. */
   readonly archives: ArchiveStore | undefined;
   readonly bot: TelegramApi;

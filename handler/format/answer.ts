@@ -57,6 +57,10 @@ export interface RenderedAnswer {
 export const NOTE_CONTEXT_TRIMMED = "(older messages of this session were not sent to the model)";
 /** Note for an answer whose stream broke before the model finished. */
 export const NOTE_CUT_OFF = "(the answer was cut off)";
+/** Note for an answer the user stopped (what was on screen is kept). */
+export const NOTE_STOPPED = "(stopped)";
+/** What an answer stopped before any of its text showed says. */
+export const NOTE_STOPPED_EARLY = "(stopped before the answer began)";
 /** Shown when the model produced no answer text at all (only reasoning, or nothing). */
 export const EMPTY_ANSWER = "(the model returned an empty answer)";
 /** Most characters of reasoning shown in the expandable blockquote. */

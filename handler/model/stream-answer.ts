@@ -19,7 +19,8 @@ export const FAST_FAILURE_MS = 5_000;
  * Streams the answer, passing each piece to `onDelta`. A connection refused or reset quickly,
  * before any text (faster than `fastFailureMs`, which tests lower), is tried once more with what
  * is left of `timeoutMs`; a timeout or an answer from Ollama is never retried. `options` go to
- * each call (a piece of reasoning counts as text: after one, nothing is retried).
+ * each call (a piece of reasoning counts as text: after one, nothing is retried). `signal` ends
+ * the request (the user stopped the answer): a call it ended is never retried.
  */
 export async function streamAnswer(
   ollama: ModelApi,
@@ -29,6 +30,7 @@ export async function streamAnswer(
   timeoutMs: number,
   fastFailureMs: number = FAST_FAILURE_MS,
   options: ChatStreamOptions = {},
+  signal?: AbortSignal,
 ): Promise<StreamedAnswer> {
   const started = Date.now();
   let received = false;
@@ -43,15 +45,15 @@ export async function streamAnswer(
   };
   const tracked: ChatStreamOptions = { ...options, ...(onThinking ? { onThinking: trackThinking } : {}) };
   try {
-    return await ollama.chatStream(model, messages, track, undefined, tracked);
+    return await ollama.chatStream(model, messages, track, signal, tracked);
   } catch (err) {
     const remaining = timeoutMs - (Date.now() - started);
     const fast = err instanceof ConnectionError && !err.timedOut && err.elapsedMs < fastFailureMs;
-    if (!fast || received || remaining <= 0) throw err;
+    if (!fast || received || remaining <= 0 || signal?.aborted) throw err;
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), remaining);
     try {
-      return await ollama.chatStream(model, messages, track, deadline.signal, tracked);
+      return await ollama.chatStream(model, messages, track, signal ? AbortSignal.any([deadline.signal, signal]) : deadline.signal, tracked);
     } catch (retryErr) {
       // Our deadline ended the retry: that is the overall timeout, not a refused connection.
       if (deadline.signal.aborted && retryErr instanceof ConnectionError && !retryErr.timedOut) {

@@ -10,6 +10,8 @@ import { SESSIONS_TABLE_SCHEMA } from "../../config/table-schema";
  * - `MSG#<id>#<seq, 10 digits>`: role, content, ts; no model_name/is_active, so messages
  *   stay out of both GSIs, and no item grows with the conversation;
  * - `UPDATE#<update_id>`: an update's idempotency mark (and journal), which expires through the TTL attribute;
+ * - `ANSWERING#<chat_id>`: the update whose answer streams in that chat now (`update_id`,
+ *   `answering_until`), for `/stop`; a stop itself is `stop_requested_at` on that update's mark;
  * - `USAGE#<kind>#<yyyy-mm-dd>`: a user's count of chat messages or imports that day, per day and
  *   per hour, which expires through the TTL attribute too.
  * The key schema itself (names, types, indexes, TTL attribute) is config/table-schema.ts.
@@ -32,6 +34,11 @@ export const messageSk = (sessionId: string, seq: number) => `${messagePrefix(se
 export const UPDATE_PREFIX = "UPDATE#";
 /** The sort key of an update's mark. */
 export const updateSk = (updateId: number) => `${UPDATE_PREFIX}${updateId}`;
+
+/** Sort key prefix of a user's answering records (see stop-requests.ts). */
+export const ANSWERING_PREFIX = "ANSWERING#";
+/** The sort key of the record of the answer streaming in chat `chatId`. */
+export const answeringSk = (chatId: number) => `${ANSWERING_PREFIX}${chatId}`;
 
 /** Sort key prefix of per-user usage counters (the limits on chat messages and imports). */
 export const USAGE_PREFIX = "USAGE#";

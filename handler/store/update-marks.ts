@@ -62,7 +62,9 @@ export interface UpdateMarksOptions {
   readonly ttlDays?: number;
 }
 
-const IN_PROGRESS = "IN_PROGRESS";
+/** The status of a mark whose update is being handled. */
+export const MARK_IN_PROGRESS = "IN_PROGRESS";
+const IN_PROGRESS = MARK_IN_PROGRESS;
 /** Attribute name prefix of what commands resolved (one attribute each, so one write records one). */
 const RESOLVED_PREFIX = "resolved_";
 const COMPLETED = "COMPLETED";

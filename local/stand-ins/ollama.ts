@@ -107,6 +107,8 @@ export class OllamaStandIn {
   readonly url: string;
   /** Every request, in arrival order (401s included). */
   readonly requests: OllamaRecordedRequest[] = [];
+  /** How each streamed generation ended: its last chunk sent, or its client gone before (Ollama then stops computing). */
+  readonly generations: { readonly at: number; readonly ended: "done" | "client_left" }[] = [];
 
   private models: readonly string[];
   private reply: (request: OllamaChatRequest) => string;
@@ -307,7 +309,10 @@ export class OllamaStandIn {
     };
     const base = () => ({ model: request.model, created_at: new Date().toISOString() });
     this.pending.add(res);
-    res.on("close", () => this.pending.delete(res));
+    res.on("close", () => {
+      this.pending.delete(res);
+      this.generations.push({ at: Date.now(), ended: res.writableFinished ? "done" : "client_left" });
+    });
 
     await this.sleep(this.options.firstTokenDelayMs ?? 0);
     if (res.destroyed || this.stopped) return;

@@ -72,8 +72,9 @@ describe("chat path", () => {
       await h.sendText("first", { userId: user });
       h.awsRequests.reset();
       await h.sendText("second", { userId: user });
-      // Claim, usage count, user message (counter + item), the answer's delivery in the journal, the answer (counter + item), completion.
-      expect(h.awsRequests.byCommand()).toEqual({ GetItemCommand: 1, PutItemCommand: 2, UpdateItemCommand: 6, QueryCommand: 1 });
+      // Claim, usage count, user message (counter + item), the answer's delivery in the journal, the answer (counter + item), completion;
+      // the answering record for /stop (put, then deleted; a quick answer is never polled for a stop).
+      expect(h.awsRequests.byCommand()).toEqual({ GetItemCommand: 1, PutItemCommand: 3, UpdateItemCommand: 6, QueryCommand: 1, DeleteItemCommand: 1 });
     });
 
     it("starts a new session when the profile names one that is gone, with the message as its first", async () => {

@@ -1,5 +1,6 @@
 import type { WebhookHandler } from "../../../handler/app";
 import { NOTE_CONTEXT_TRIMMED, NOTE_CUT_OFF } from "../../../handler/format/answer";
+import { STOP_CONTROL_TEXT } from "../../../handler/chat/stop-watch";
 import { startHarness, type Harness } from "../../support/handler-harness";
 import { OllamaStandIn } from "../../../local/stand-ins/ollama";
 import { checkTelegramHtml, type RecordedCall } from "../../../local/stand-ins/telegram/server";
@@ -29,9 +30,13 @@ describe("streamed answers through the handler", () => {
   let user = TEST_USER_ID + 60_000;
   let mark = 0;
 
-  /** Bot API calls to `chatId` since the test began. */
-  const callsIn = (chatId: number): RecordedCall[] =>
+  /** Bot API calls to `chatId` since the test began, of all kinds. */
+  const allCallsIn = (chatId: number): RecordedCall[] =>
     h.telegram.calls.slice(mark).filter((c) => Number(c.params.chat_id) === chatId);
+  /** The Stop button's message: sent once the answer has run a second, deleted at its end (nothing else is deleted here). */
+  const isStopControl = (c: RecordedCall) => c.params.text === STOP_CONTROL_TEXT || c.method === "deleteMessage";
+  /** The answer's own Bot API calls to `chatId` since the test began (the Stop control left out). */
+  const callsIn = (chatId: number): RecordedCall[] => allCallsIn(chatId).filter((c) => !isStopControl(c));
   const textCalls = (chatId: number) => callsIn(chatId).filter((c) => TEXT_METHODS.has(c.method));
   const stored = (userId: number) => h.conversationOf(userId);
   const expectValidHtml = (call: RecordedCall) => {
@@ -230,6 +235,8 @@ describe("streamed answers through the handler", () => {
     expect(seconds).toBeGreaterThan(3);
     expect(calls.filter((c) => c.method === "sendMessageDraft").length).toBeGreaterThanOrEqual(2);
     expect(calls.length).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
+    // The Stop control costs two calls more: its message, and deleting it.
+    expect(allCallsIn(user).filter(isStopControl).map((c) => c.method)).toEqual(["sendMessage", "deleteMessage"]);
   });
 
   it("ends the answer with the model's speed when SHOW_MODEL_SPEED is on", async () => {

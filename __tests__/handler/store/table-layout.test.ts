@@ -1,5 +1,6 @@
 import { SESSIONS_TABLE_SCHEMA } from "../../../config/table-schema";
 import {
+  ANSWERING_PREFIX,
   MESSAGE_PREFIX,
   PROFILE_SK,
   SESSION_PREFIX,
@@ -15,7 +16,7 @@ import {
 
 describe("table layout", () => {
   it("names every item kind by a distinct sort key prefix", () => {
-    const prefixes = [PROFILE_SK, SESSION_PREFIX, MESSAGE_PREFIX, UPDATE_PREFIX, USAGE_PREFIX];
+    const prefixes = [PROFILE_SK, SESSION_PREFIX, MESSAGE_PREFIX, UPDATE_PREFIX, USAGE_PREFIX, ANSWERING_PREFIX];
     for (const a of prefixes) for (const b of prefixes) if (a !== b) expect(a.startsWith(b)).toBe(false);
     expect(sessionSk("s1")).toBe("SESSION#s1");
     expect(updateSk(42)).toBe("UPDATE#42");
