@@ -35,7 +35,9 @@ loopback with data under .data/, Ollama at OLLAMA_URL (default http://127.0.0.1:
 With TELEGRAM_TOKEN set, the bot long-polls Telegram (getUpdates) and answers real chats.
 Without it, an interactive terminal chat plays a Telegram private chat:
   type a message or a command (/help), /import <file.json> sends a file as a document,
-  documents the bot sends are saved to exports/, /quit or Ctrl-D ends the chat.
+  /photo <file.jpg|png> [caption] a picture, :<n> presses button n of the latest message,
+  /stop stops the answer being written (at once, even while it streams), documents the
+  bot sends are saved to exports/, /quit or Ctrl-D ends the chat.
 
 Options:
   --delete-webhook        delete the bot's webhook so long polling can receive updates

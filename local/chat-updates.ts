@@ -61,6 +61,12 @@ export class ChatUpdateFactory {
     });
   }
 
+  /** A photo message of one size (a local picture), with its caption. */
+  photo(photo: { fileId: string; width: number; height: number; fileSize: number; caption?: string }): Update {
+    const size = { file_id: photo.fileId, file_unique_id: `local-${photo.fileId}`.slice(0, 32), width: photo.width, height: photo.height, file_size: photo.fileSize };
+    return this.update({ photo: [size], ...(photo.caption ? { caption: photo.caption } : {}) });
+  }
+
   /** A press of the button carrying `data` on the bot's message `messageId` (a callback_query). */
   press(messageId: number, data: string): Update {
     const message = { message_id: messageId, date: this.date(), chat: this.chat() } as Message;

@@ -8,6 +8,7 @@ import type { Update } from "@grammyjs/types";
 import type { BotApi } from "../handler/telegram/bot-api";
 import { ServiceError } from "../handler/net/errors";
 import { HANDLED_UPDATE_TYPES } from "../handler/delivery/decode";
+import { messageGroupIdOf } from "../config/queue-groups";
 import type { OffsetStore } from "./offset-store";
 
 /** Long-poll timeout of getUpdates, in seconds. */
@@ -89,26 +90,59 @@ function isFatal(error: unknown): boolean {
   return error instanceof ServiceError && (error.status === 401 || error.status === 404);
 }
 
+/** Time between two getUpdates while updates are being handled (short polls, not long ones), in ms. */
+export const BUSY_POLL_INTERVAL_MS = 250;
+
 /**
- * Polls until the signal aborts. A getUpdates answered while stopping is ignored (those updates
- * were not confirmed, so Telegram delivers them again next time). A failing onUpdate is reported
- * and the offset still moves on: the handler answers every update itself (like the webhook's
- * 200), so retrying it forever would only block the chat. Rejects with WebhookActiveError when a
- * webhook is set and with the ServiceError of a wrong token; other failures are retried.
+ * Polls until the signal aborts. Updates run in lanes, one per queue message group
+ * (config/queue-groups.ts), as in queue mode: a chat's updates one at a time and in order, and a
+ * chat's control updates (button presses, `/stop`) in their own lane, so a Stop never waits
+ * behind the answer it stops. While updates are being handled, polling goes on with short
+ * polls from the oldest unfinished one: nothing is confirmed to Telegram before it is handled,
+ * so a stop or a crash loses none (updates fetched again are recognised and skipped).
+ *
+ * A getUpdates answered while stopping is ignored (those updates were not confirmed, so
+ * Telegram delivers them again next time). A failing onUpdate is reported and the offset still
+ * moves on: the handler answers every update itself (like the webhook's 200), so retrying it
+ * forever would only block the chat. Rejects with WebhookActiveError when a webhook is set and
+ * with the ServiceError of a wrong token; other failures are retried.
  */
 export async function pollUpdates(options: PollOptions): Promise<PollSummary> {
   const { api, signal } = options;
   const timeout = options.timeoutSeconds ?? DEFAULT_POLL_TIMEOUT_SECONDS;
   const allowedUpdates = [...(options.allowedUpdates ?? HANDLED_UPDATE_TYPES)];
   let offset = await options.offsetStore.load();
+  /** The next update_id not yet handed to a lane. */
+  let next = offset;
   let handled = 0;
+  const pending = new Set<number>();
+  const lanes = new Map<string, Promise<void>>();
+  let saving = Promise.resolve();
+  const save = () => {
+    const low = pending.size > 0 ? Math.min(...pending) : next;
+    if (low === undefined || low === offset) return;
+    offset = low;
+    saving = saving.then(() => options.offsetStore.save(low));
+  };
+  const run = async (update: Update) => {
+    if (signal.aborted) return; // not started: stays unconfirmed, delivered again next time
+    try {
+      await options.onUpdate(update);
+    } catch (error) {
+      options.onError?.(error, "onUpdate", update);
+    }
+    handled += 1;
+    pending.delete(update.update_id);
+    save();
+  };
   while (!signal.aborted) {
+    const busy = pending.size > 0;
     let updates: Update[] | undefined;
     try {
       updates = await untilAborted(
         api.call("getUpdates", {
-          ...(offset !== undefined ? { offset } : {}),
-          timeout,
+          ...(busy ? { offset: Math.min(...pending) } : offset !== undefined ? { offset } : {}),
+          timeout: busy ? 0 : timeout,
           allowed_updates: allowedUpdates as ("message" | "callback_query")[],
         }),
         signal,
@@ -122,17 +156,15 @@ export async function pollUpdates(options: PollOptions): Promise<PollSummary> {
     }
     if (updates === undefined) break;
     for (const update of updates) {
-      if (signal.aborted) break;
-      if (offset !== undefined && update.update_id < offset) continue;
-      try {
-        await options.onUpdate(update);
-      } catch (error) {
-        options.onError?.(error, "onUpdate", update);
-      }
-      handled += 1;
-      offset = update.update_id + 1;
-      await options.offsetStore.save(offset);
+      if (next !== undefined && update.update_id < next) continue;
+      next = update.update_id + 1;
+      pending.add(update.update_id);
+      const group = messageGroupIdOf(update);
+      lanes.set(group, (lanes.get(group) ?? Promise.resolve()).then(() => run(update)));
     }
+    if (pending.size > 0) await sleep(BUSY_POLL_INTERVAL_MS, signal);
   }
+  await Promise.all(lanes.values());
+  await saving;
   return { handled, offset };
 }

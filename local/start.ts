@@ -162,7 +162,7 @@ export async function runTerminalMode(args: StartArgs, deps: StartDeps): Promise
       runtimeBanner(runtime, "terminal chat (no TELEGRAM_TOKEN set)", [
         ["exports", exportsDir],
         ["bot log", runtime.paths.logFile],
-        ["you", `user ${args.userId}; /import <file.json> sends a file, /quit or Ctrl-D ends`],
+        ["you", `user ${args.userId}; /import <file.json> sends a file, /photo <file> [caption] a picture, :<n> presses a button, /stop stops an answer, /quit or Ctrl-D ends`],
       ]),
     );
     const active = runtime;

@@ -6,19 +6,21 @@
  * as arguments, so tests drive it with a PassThrough.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { basename, join, relative, resolve } from "node:path";
+import { basename, join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { Update } from "@grammyjs/types";
 import type { InputFileBytes } from "../handler/telegram/bot-api";
+import { STOP_CONTROL_TEXT } from "../handler/chat/stop-watch";
+import { isStopCommand } from "../config/queue-groups";
 import { ChatUpdateFactory, DEFAULT_LOCAL_USER, type LocalUser } from "./chat-updates";
 import type { ObservedCall } from "./observed-bot";
+import { handleTypedLine, type TypedLineTools } from "./terminal-lines";
 import { choicesLine, choicesOf, TranscriptRenderer, visibleText, type TerminalChoice } from "./terminal-render";
 
 /** Words that end the chat. */
 export const QUIT_COMMANDS: readonly string[] = ["/quit", "/exit"];
-/** The local command that sends a file as a document. */
-export const IMPORT_COMMAND = "/import";
+export { IMPORT_COMMAND, PHOTO_COMMAND } from "./terminal-lines";
 
 /** Options of {@link runTerminalChat}. */
 export interface TerminalChatOptions {
@@ -96,30 +98,35 @@ export async function runTerminalChat(options: TerminalChatOptions): Promise<Ter
     printing = printing.then(() => showReply(call, view)).catch((error: unknown) => print(`(could not show the reply: ${String(error)})\n`));
   });
 
-  const send = async (update: Update) => {
+  /** Hands an update to the handler; /stop goes this way alone, while another may be in flight (the draft shown stays open). */
+  const deliver = async (update: Update) => {
     try {
       await options.handleUpdate(update);
       handled += 1;
     } catch (error) {
       print(`(the handler failed: ${error instanceof Error ? error.message : String(error)})\n`);
     }
+  };
+  const send = async (update: Update) => {
+    await deliver(update);
     await printing;
     print(renderer.closeDraft());
   };
 
-  const importFile = async (argument: string) => {
-    const document = await readImport(argument, cwd, print);
-    if (document === undefined) return;
-    const fileId = options.uploadFile(document.data, document.fileName);
-    print(`(sending ${document.fileName}, ${document.data.length} bytes, as a document)\n`);
-    await send(updates.document({ fileId, fileName: document.fileName, fileSize: document.data.length }));
-  };
+  const tools: TypedLineTools = { updates, buttons: () => view.buttons, send, print, uploadFile: options.uploadFile, cwd };
 
   const rl = createInterface({ input: options.input, terminal: false });
   const onAbort = () => rl.close();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   const prompt = () => {
     if (showPrompt) output.write("you> ");
+  };
+  // What the user types is handled in order, one line after the other, except /stop: like a
+  // Telegram client, it goes at once, while the answer it stops is still streaming.
+  let inFlight: Promise<void> = Promise.resolve();
+  const handleLine = async (line: string) => {
+    await handleTypedLine(line, tools);
+    if (!options.signal?.aborted) prompt();
   };
   try {
     prompt();
@@ -131,17 +138,15 @@ export async function runTerminalChat(options: TerminalChatOptions): Promise<Ter
         prompt();
         continue;
       }
-      const importMatch = /^\/import(?:\s+(.*))?$/i.exec(line);
-      const choiceMatch = /^:(\d{1,3})$/.exec(line);
-      if (importMatch) await importFile((importMatch[1] ?? "").trim());
-      else if (choiceMatch) {
-        const choice = view.buttons?.choices[Number(choiceMatch[1]) - 1];
-        if (view.buttons && choice) await send(updates.press(view.buttons.messageId, choice.data));
-        else print("(no such choice: type :<n> with a number shown in [brackets])\n");
-      } else await send(updates.text(line));
+      if (isStopCommand(line)) {
+        await deliver(updates.text(line));
+        continue;
+      }
+      await inFlight;
       if (options.signal?.aborted) break;
-      prompt();
+      inFlight = handleLine(line);
     }
+    await inFlight;
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
     rl.close();
@@ -184,6 +189,8 @@ async function showReply(call: ObservedCall, view: ReplyView): Promise<void> {
       view.print(view.renderer.draft(visibleText(params)));
       return;
     case "sendMessage":
+      // The Stop button's message: in the terminal, /stop is typed instead (and it is deleted at the answer's end).
+      if (params.text === STOP_CONTROL_TEXT) return;
       view.print(view.renderer.message(visibleText(params)));
       showChoices(view, (call.result as { message_id?: unknown } | undefined)?.message_id, params.reply_markup);
       return;
@@ -207,20 +214,5 @@ async function showReply(call: ObservedCall, view: ReplyView): Promise<void> {
     }
     default:
       return;
-  }
-}
-
-/** Reads the file named after /import, or says why not. */
-async function readImport(argument: string, cwd: string, print: (text: string) => void): Promise<{ data: Buffer; fileName: string } | undefined> {
-  if (!argument) {
-    print(`usage: ${IMPORT_COMMAND} <path to an archive .json file>\n`);
-    return undefined;
-  }
-  const path = resolve(cwd, argument);
-  try {
-    return { data: await readFile(path), fileName: basename(path) };
-  } catch (error) {
-    print(`cannot read ${argument}: ${(error as NodeJS.ErrnoException).code ?? String(error)}\n`);
-    return undefined;
   }
 }

@@ -90,6 +90,41 @@ describe("pollUpdates", () => {
     expect(await store.load()).toBe(100_001);
   });
 
+  it("handles a chat's control update (a press, /stop) while that chat's answer is still in flight, and confirms nothing unhandled", async () => {
+    const controller = new AbortController();
+    const store = new FileOffsetStore(join(dir, "offset.json"));
+    const slow = textUpdate("tell me a long story");
+    telegram.pushUpdate(slow);
+    let releaseSlow: () => void = () => undefined;
+    const slowDone = new Promise<void>((resolve) => (releaseSlow = resolve));
+    const order: string[] = [];
+    const summary = pollUpdates({
+      api: api(),
+      offsetStore: store,
+      signal: controller.signal,
+      timeoutSeconds: 1,
+      onUpdate: async (update) => {
+        const text = update.message?.text ?? "";
+        order.push(`start ${text}`);
+        if (text !== "tell me a long story") {
+          releaseSlow(); // the stop reached the bot while the answer was running
+        } else {
+          // The stop arrives while this update is being handled; its offset must not be saved yet.
+          telegram.pushUpdate(textUpdate("/stop"));
+          telegram.pushUpdate(textUpdate("next question"));
+          await slowDone;
+          expect(await store.load()).toBeUndefined();
+        }
+        order.push(`end ${text}`);
+        if (order.filter((o) => o.startsWith("end")).length === 3) controller.abort();
+      },
+    });
+    const result = await summary;
+    expect(order).toEqual(["start tell me a long story", "start /stop", "end /stop", "end tell me a long story", "start next question", "end next question"]);
+    expect(result.offset).toBe(slow.update_id + 3);
+    expect(await store.load()).toBe(slow.update_id + 3);
+  });
+
   it("stops a long poll in flight when aborted", async () => {
     const controller = new AbortController();
     const started = Date.now();

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -120,6 +120,49 @@ describe("terminal chat (npm start without a token)", () => {
     await chat.stdout.waitFor(/cannot reach the AI server/i);
     chat.stdin.end(); // Ctrl-D
     expect(await chat.done).toBe(0);
+  });
+
+  it("sends a picture with /photo <file> [caption] to a model that can see", async () => {
+    // A model no earlier test asked about: capabilities are cached per process, as per container in Lambda.
+    const model = "qwen2.5vl:3b";
+    ollama.setModels(["llama3.2:1b", model]);
+    ollama.setCapabilities(model, ["completion", "vision"]);
+    // A 3×2 PNG: the signature and the IHDR chunk are what the terminal reads.
+    const png = Buffer.concat([Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"), Buffer.from([0, 0, 0, 3, 0, 0, 0, 2, 8, 2, 0, 0, 0]), Buffer.alloc(16)]);
+    writeFileSync(join(cwd, "cat.png"), png);
+    const chat = start({ OLLAMA_URL: ollama.url, OLLAMA_API_KEY: TEST_OLLAMA_API_KEY, OLLAMA_MODELS: model });
+    await chat.stdout.waitFor(/terminal chat/);
+    chat.stdin.write("/newsession 1\n"); // the emulators outlive each test: earlier sessions used other models
+    await chat.stdout.waitFor(/with qwen2\.5vl:3b/);
+    chat.stdin.write("/photo notes.txt\n");
+    await chat.stdout.waitFor(/cannot read notes\.txt: ENOENT/);
+    chat.stdin.write("/photo cat.png what animal is this?\n");
+    await chat.stdout.waitFor(/\(sending cat\.png, 3×2, 45 bytes, as a photo\)[\s\S]*You said: \[photo\] what animal is this\?/);
+    const request = ollama.chatRequests().at(-1)!;
+    expect(request.messages.at(-1)).toEqual(expect.objectContaining({ content: expect.stringContaining("what animal is this?"), images: [png.toString("base64")] }));
+    chat.stdin.write("/quit\n");
+    expect(await chat.done).toBe(0);
+  });
+
+  it("sends /stop at once while an answer streams, and the answer ends as stopped", async () => {
+    const slow = await OllamaStandIn.start({ apiKey: TEST_OLLAMA_API_KEY, firstTokenDelayMs: 200, tokensPerSecond: 10, reply: () => Array.from({ length: 80 }, (_, i) => `w${i}`).join(" ") });
+    try {
+      const chat = start({ OLLAMA_URL: slow.url, OLLAMA_API_KEY: TEST_OLLAMA_API_KEY });
+      await chat.stdout.waitFor(/terminal chat/);
+      chat.stdin.write("/newsession 1\n"); // earlier tests' sessions may use models this server lacks
+      await chat.stdout.waitFor(/is now active/);
+      chat.stdin.write("tell me a long story\n");
+      await chat.stdout.waitFor(/w3/);
+      chat.stdin.write("/stop\n");
+      await chat.stdout.waitFor(/Stopping the answer[\s\S]*\(stopped\)/);
+      expect(slow.generations.at(-1)).toEqual(expect.objectContaining({ ended: "client_left" }));
+      expect(chat.stdout.text).not.toContain("w79");
+      expect(chat.stdout.text).not.toContain("Writing an answer");
+      chat.stdin.write("/quit\n");
+      expect(await chat.done).toBe(0);
+    } finally {
+      await slow.stop();
+    }
   });
 
   it("reports a missing file on /import without sending anything", async () => {
