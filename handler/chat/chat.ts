@@ -9,6 +9,7 @@ import { askModel, journaledReply, logDelivered, storedAnswer, takeBackLiveMessa
 import { selectContext } from "./context-window";
 import type { LiveReplyResult } from "./live-reply";
 import { photoForSession, photoMarker, withImage } from "./photo";
+import { retryKeyboard } from "./retry-button";
 import { effectiveSystemPrompt } from "./system-prompt";
 
 /** Said when an earlier attempt's answer was cut between its parts by a crash. */
@@ -58,7 +59,8 @@ export async function handleChat(ctx: UpdateContext, text: string, photo?: reado
     if (image === undefined) return; // the user was told why; nothing stored
   }
   const stored = photo ? photoMarker(text) : text;
-  const { session, recent } = await storeUserMessage(ctx, activeSessionId, stored, ctx.config.contextMaxMessages);
+  const { session, recent, message } = await storeUserMessage(ctx, activeSessionId, stored, ctx.config.contextMaxMessages);
+  const keyboard = retryKeyboard(ctx.userId, { sessionId: session.sessionId, questionSeq: message.seq });
   if (!modelAvailable(ctx, session)) {
     await ctx.reply(unavailableModelWarning(session.modelName));
     return;
@@ -72,8 +74,8 @@ export async function handleChat(ctx: UpdateContext, text: string, photo?: reado
   const reply = journaledReply(ctx);
   if (recorded) {
     // An earlier attempt generated this answer but could not deliver it: deliver it now.
-    const delivered = await reply.finish({ complete: true }, recorded.text);
-    await storeAnswer(ctx, session.sessionId, delivered.shownText, {});
+    const delivered = await reply.finish({ complete: true, keyboard }, recorded.text);
+    await storeAnswer(ctx, session.sessionId, delivered.shownText, answerMessageOf(delivered.messageIds));
     return;
   }
   // recent is capped at contextMaxMessages: the session's count says whether older ones exist beyond it.
@@ -88,14 +90,18 @@ export async function handleChat(ctx: UpdateContext, text: string, photo?: reado
     stopped: asked.stopped,
     notes: sayTrimmed ? [NOTE_CONTEXT_TRIMMED] : [],
     speed: ctx.config.showModelSpeed ? speed : undefined,
+    keyboard,
   };
   const delivered = await reply.finish(result);
   logDelivered(ctx, delivered, started);
   // Stopped before any text: there is no answer to keep (the user's message stays, for /retry).
   if (asked.stopped && !delivered.shownText.trim()) return;
-  const facts: SessionFacts = { ...(sayTrimmed ? { contextNoteShown: true as const } : {}), ...(speed ? { speed } : {}) };
+  const facts: SessionFacts = { ...(sayTrimmed ? { contextNoteShown: true as const } : {}), ...(speed ? { speed } : {}), ...answerMessageOf(delivered.messageIds) };
   await storeAnswer(ctx, session.sessionId, delivered.shownText, facts);
 }
+
+/** The fact naming the message that ends an answer (it carries the Retry button). */
+const answerMessageOf = (ids: readonly number[]): SessionFacts => (ids.length > 0 ? { answerMessageId: ids.at(-1)! } : {});
 
 /** Stores the answer as shown, under the update's key (a rerun rewrites the same message). */
 async function storeAnswer(ctx: UpdateContext, sessionId: string, shown: string, facts: SessionFacts): Promise<void> {

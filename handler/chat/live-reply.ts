@@ -139,7 +139,7 @@ export class LiveReply {
     const rendered = renderAnswer(this.liveMarkdown(answer), { notes, speed: result.speed, limit: this.limit, ...reasoning });
     // A draft turning into its message, or an edit that would change nothing, is no extra
     // update in the chat: only a 429 is waited out, not the update interval.
-    const unchanged = rendered.html.length === 1 && this.current?.html === rendered.html[0];
+    const unchanged = rendered.html.length === 1 && this.current?.html === rendered.html[0] && !result.keyboard;
     await this.waitForSlot(this.strategy === "edit" && !unchanged);
     this.finishing = true;
     for (const [index, html] of rendered.html.entries()) {

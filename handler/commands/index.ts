@@ -4,6 +4,7 @@ import { echoCommand } from "./echo";
 import { helpCommand } from "./help";
 import { historyCommand, listSessionsCommand, newSessionCommand, switchCommand } from "./sessions";
 import { startCommand } from "./start";
+import { retryCommand } from "./retry";
 import { statusCommand } from "./status";
 import { stopCommand } from "./stop";
 import { systemCommand } from "./system";
@@ -16,6 +17,7 @@ const list: Command[] = [
   switchCommand,
   historyCommand,
   stopCommand,
+  retryCommand,
   systemCommand,
   archiveCommand,
   listArchivesCommand,

@@ -13,6 +13,8 @@ import type { UpdateJournal } from "./journal";
 export interface ReplyOptions {
   /** Inline buttons under the reply (its last part, when it is split). @default - none */
   readonly keyboard?: InlineKeyboardMarkup;
+  /** For a press: send a new message instead of editing the one carrying the button (a retry's notice). @default false */
+  readonly newMessage?: boolean;
 }
 
 /** The press of one of the bot's buttons an update carries. */

@@ -69,7 +69,7 @@ export function pressReplier(bot: BotApi, press: Press, journal: UpdateJournal):
     const parts = splitText(text);
     for (const [i, part] of parts.entries()) {
       const markup = options.keyboard && i === parts.length - 1 ? { reply_markup: options.keyboard } : {};
-      if (!edited) {
+      if (!edited && !options.newMessage) {
         edited = true;
         await journal.send(() =>
           bot.call("editMessageText", { chat_id: press.chat.id, message_id: press.messageId, text: part, ...markup }).catch((err: unknown) => {

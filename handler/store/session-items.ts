@@ -30,6 +30,8 @@ export interface Session {
    * @default - none of its own: the default system prompt (DEFAULT_SYSTEM_PROMPT) applies
    */
   readonly systemPrompt?: string;
+  /** The Telegram message that ends the session's last answer (its Retry button). @default - none recorded */
+  readonly lastAnswerMessageId?: number;
 }
 
 /** Ollama's own figures for one answer (`eval_count`, `eval_duration` in ns). */
@@ -44,6 +46,8 @@ export interface SessionFacts {
   readonly contextNoteShown?: true;
   /** Sets `last_eval_count` / `last_eval_duration_ns`. @default - unchanged */
   readonly speed?: ModelSpeed;
+  /** Sets `last_answer_message_id`: the Telegram message carrying the answer's Retry button. @default - unchanged */
+  readonly answerMessageId?: number;
 }
 
 /** One stored message. */
@@ -94,6 +98,7 @@ export function toSession(item: Item): Session {
     ...(item.context_note_shown === true ? { contextNoteShown: true } : {}),
     ...(evalCount > 0 && evalDurationNs > 0 ? { lastSpeed: { evalCount, evalDurationNs } } : {}),
     ...(typeof item.system_prompt === "string" ? { systemPrompt: item.system_prompt } : {}),
+    ...(typeof item.last_answer_message_id === "number" ? { lastAnswerMessageId: item.last_answer_message_id } : {}),
   };
 }
 
@@ -113,3 +118,17 @@ export function compareSessions(a: Session, b: Session): number {
   return a.createdAt - b.createdAt || a.sessionId.localeCompare(b.sessionId);
 }
 
+/** The SET clauses (", a = :a…") that record `facts` on a session item; adds their values to `values`. */
+export function factsUpdate(facts: SessionFacts, values: Item): string {
+  let set = "";
+  if (facts.speed) {
+    set += ", last_eval_count = :ec, last_eval_duration_ns = :ed";
+    values[":ec"] = facts.speed.evalCount;
+    values[":ed"] = facts.speed.evalDurationNs;
+  }
+  if (facts.answerMessageId !== undefined) {
+    set += ", last_answer_message_id = :mid";
+    values[":mid"] = facts.answerMessageId;
+  }
+  return set;
+}

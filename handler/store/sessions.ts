@@ -4,6 +4,7 @@ import { batchWriteAll, isConditionFailed } from "./dynamo";
 import {
   SessionChangedError,
   compareSessions,
+  factsUpdate,
   toMessage,
   toSession,
   type ActiveLookup,
@@ -219,11 +220,7 @@ export class SessionStore {
       set += ", context_note_shown = :noted";
       values[":noted"] = true;
     }
-    if (facts.speed) {
-      set += ", last_eval_count = :ec, last_eval_duration_ns = :ed";
-      values[":ec"] = facts.speed.evalCount;
-      values[":ed"] = facts.speed.evalDurationNs;
-    }
+    set += factsUpdate(facts, values);
     let counter: { Attributes?: Item };
     try {
       counter = await this.doc.update({
@@ -249,6 +246,29 @@ export class SessionStore {
       Item: { pk: userId, sk: messageSk(sessionId, seq), role, content, ts, ...(appendKey ? { append_key: appendKey } : {}) },
     });
     return { message: { seq, role, content, ts }, attributes };
+  }
+
+  /**
+   * Replaces assistant message `seq` with a retry's answer (one assistant turn, not two) and records `facts`: two
+   * writes, the first only while it is an assistant message (never the user's words). False when it is gone.
+   */
+  async replaceAnswer(userId: number, sessionId: string, seq: number, content: string, facts: SessionFacts = {}): Promise<boolean> {
+    const ts = Math.floor(this.now() / 1000);
+    try {
+      await this.doc.put({
+        TableName: this.table,
+        Item: { pk: userId, sk: messageSk(sessionId, seq), role: "assistant", content, ts },
+        ConditionExpression: "attribute_exists(sk) AND #role = :assistant",
+        ExpressionAttributeNames: { "#role": "role" },
+        ExpressionAttributeValues: { ":assistant": "assistant" },
+      });
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+      return false;
+    }
+    const values: Item = { ":ts": ts };
+    await this.updateSessionIf(userId, sessionId, { UpdateExpression: `SET last_message_ts = :ts${factsUpdate(facts, values)}`, ConditionExpression: "attribute_exists(sk)", ExpressionAttributeValues: values });
+    return true;
   }
 
   /** The seq (and session item) an append with `appendKey` got, when it was the session's last append. */
