@@ -150,8 +150,8 @@ export async function askModel(
       ? NOTHING_YET
       : await streamAnswer(ollama, model, window.messages, onDelta, ctx.config.ollamaTimeoutMs, FAST_FAILURE_MS, options, watch.signal);
   } catch (err) {
-    if (watch.stopped) return stoppedAnswer(ctx, watch, model, started);
     await watch.close();
+    if (watch.stopped) return stoppedAnswer(ctx, model, started);
     // Wait for a typing indicator in flight: it would otherwise show "typing…" under the error.
     await live.abort();
     ctx.log.warn("model call failed", {
@@ -169,7 +169,7 @@ export async function askModel(
   }
   await watch.close();
   // A stop that came after the model's last word changes nothing.
-  if (watch.stopped && !answer.completed) return stoppedAnswer(ctx, watch, model, started);
+  if (watch.stopped && !answer.completed) return stoppedAnswer(ctx, model, started);
   const speed = speedOf(answer);
   ctx.log.info(answer.completed ? "model answered" : "model answer cut off", {
     action: "ollama_chat",
@@ -187,8 +187,7 @@ export async function askModel(
 }
 
 /** The result of an answer the user stopped: logged with the time the stop took to end the request. */
-async function stoppedAnswer(ctx: UpdateContext, watch: StopWatch, model: string, started: number): Promise<AskedAnswer> {
-  await watch.close();
+function stoppedAnswer(ctx: UpdateContext, model: string, started: number): AskedAnswer {
   ctx.log.info("model request stopped", { action: "ollama_chat", outcome: "ignored", model, elapsed_ms: Date.now() - started });
   return { answer: NOTHING_YET, speed: undefined, started, stopped: true };
 }

@@ -42,6 +42,7 @@ export class StopWatch {
   private controlMessageId: number | undefined;
   private readonly opened: Promise<void>;
   private readonly polling: Promise<void>;
+  private closed: Promise<void> | undefined;
 
   private constructor(
     private readonly ctx: UpdateContext,
@@ -67,8 +68,13 @@ export class StopWatch {
     return this.stop.signal.aborted;
   }
 
-  /** Stops looking, deletes the button message and the answering record. Never rejects. */
-  async close(): Promise<void> {
+  /** Stops looking, deletes the button message and the answering record, once however often it is called. Never rejects. */
+  close(): Promise<void> {
+    this.closed ??= this.cleanUp();
+    return this.closed;
+  }
+
+  private async cleanUp(): Promise<void> {
     this.closing.abort();
     await Promise.allSettled([this.opened, this.polling]);
     const { ctx } = this;

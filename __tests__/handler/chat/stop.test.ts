@@ -12,17 +12,9 @@ import { lambdaContext } from "../../../local/lambda-event";
 import { sqsEvent, sqsRecord } from "../../../local/sqs-event";
 import { OllamaStandIn } from "../../../local/stand-ins/ollama";
 import { checkTelegramHtml } from "../../../local/stand-ins/telegram/server";
+import { waitFor } from "../../support/wait-for";
 import { startHarness, type Harness } from "../../support/handler-harness";
 import { TEST_OLLAMA_API_KEY, TEST_USER_ID, textUpdate } from "../../support/updates";
-
-/** Polls until `check` holds (every 10 ms, at most `timeoutMs`). */
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 8_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error("condition not reached in time");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** `count` words, one stand-in token each. */
 const words = (count: number) => Array.from({ length: count }, (_, i) => `w${i}`).join(" ");
@@ -66,7 +58,7 @@ describe("stopping an answer", () => {
 
   it("mid-stream, the Stop button ends the model request; the chat keeps exactly what was shown, says so, and the session stores it", async () => {
     const answering = h.sendText("tell me a long story", { userId: user, handler: streaming });
-    await waitFor(() => controlIn(user) !== undefined && draftsTo(user).length >= 2);
+    await waitFor(() => controlIn(user) !== undefined && draftsTo(user).length >= 2, 8_000);
     const control = controlIn(user)!;
     expect(control.buttons.flat().map((b) => b.text)).toEqual([STOP_BUTTON_LABEL]);
     const generations = slow.generations.length;
@@ -92,7 +84,7 @@ describe("stopping an answer", () => {
 
   it("/stop during the first second, before any text: the request ends, the chat says it stopped, and no answer is stored", async () => {
     const answering = h.sendText("think hard", { userId: user, handler: lateStreaming });
-    await waitFor(async () => (await h.doc.get({ TableName: h.config.tableName, Key: { pk: user, sk: answeringSk(user) } })).Item !== undefined);
+    await waitFor(async () => (await h.doc.get({ TableName: h.config.tableName, Key: { pk: user, sk: answeringSk(user) } })).Item !== undefined, 8_000);
     const started = Date.now();
     await h.sendText("/stop", { userId: user, handler: lateStreaming });
     expect(h.repliesTo(user)).toContain(STOPPING_TEXT);
@@ -124,7 +116,7 @@ describe("stopping an answer", () => {
     const update = textUpdate("@TestBot tell me a long story", { userId: user, chatId: group, chatType: "group" }) as Update & { message: Message };
     update.message.entities = [{ type: "mention", offset: 0, length: 8 }];
     const answering = h.send(update, { handler: streaming });
-    await waitFor(() => controlIn(group) !== undefined);
+    await waitFor(() => controlIn(group) !== undefined, 8_000);
     await pressStop(group, controlIn(group)!.messageId, user + 1);
     expect(toasts().at(-1)).toBe(NOT_YOUR_BUTTON_TEXT);
     await answering;
@@ -143,7 +135,7 @@ describe("stopping an answer", () => {
     const consume = (update: Update) => bot.consume(sqsEvent([sqsRecord(JSON.stringify(update), { groupId: messageGroupIdOf(update) })]), lambdaContext({ timeoutMs: 60_000 }));
 
     const answering = consume(question);
-    await waitFor(() => draftsTo(user).length >= 1);
+    await waitFor(() => draftsTo(user).length >= 1, 8_000);
     expect(await consume(stop)).toEqual({ batchItemFailures: [] });
     expect(await answering).toEqual({ batchItemFailures: [] });
     expect(slow.generations.at(-1)).toEqual(expect.objectContaining({ ended: "client_left" }));

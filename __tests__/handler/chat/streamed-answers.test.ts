@@ -1,6 +1,7 @@
 import type { WebhookHandler } from "../../../handler/app";
 import { NOTE_CONTEXT_TRIMMED, NOTE_CUT_OFF } from "../../../handler/format/answer";
 import { STOP_CONTROL_TEXT } from "../../../handler/chat/stop-watch";
+import { waitFor } from "../../support/wait-for";
 import { startHarness, type Harness } from "../../support/handler-harness";
 import { OllamaStandIn } from "../../../local/stand-ins/ollama";
 import { checkTelegramHtml, type RecordedCall } from "../../../local/stand-ins/telegram/server";
@@ -13,15 +14,6 @@ const TEXT_METHODS = new Set(["sendMessageDraft", "sendMessage", "editMessageTex
 
 /** `count` words, "w0 w1 …", one stand-in token each. */
 const words = (count: number, prefix = "w") => Array.from({ length: count }, (_, i) => `${prefix}${i}`).join(" ");
-
-/** Polls until `check` holds (every 10 ms, at most `timeoutMs`). */
-async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error("condition not reached in time");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe("streamed answers through the handler", () => {
   let h: Harness;
