@@ -26,6 +26,8 @@ export interface BenchOptions {
   readonly warmup: number;
   /** Fresh node processes for the cold start. @default 20 (quick: 3) */
   readonly coldRuns: number;
+  /** Stopped answers per stop path (issue 14's stop latency). @default 10 (quick: 2) */
+  readonly stopRuns: number;
   /** Session counts of the request-count matrix. @default [1, 10, 100] (quick: [1, 3]) */
   readonly sessionCounts: readonly number[];
   /** History lengths of the request-count matrix. @default [10, 1000, 10000] (quick: [10, 100]) */
@@ -33,7 +35,7 @@ export interface BenchOptions {
 }
 
 /** The usage line printed for --help or a bad option. */
-export const USAGE = "usage: npm run bench -- [--quick] [--json-only] [--no-cold] [--no-write] [--out <file>] [--iterations <n>] [--warmup <n>] [--cold-runs <n>]";
+export const USAGE = "usage: npm run bench -- [--quick] [--json-only] [--no-cold] [--no-write] [--out <file>] [--iterations <n>] [--warmup <n>] [--cold-runs <n>] [--stop-runs <n>]";
 
 /** Parses argv (without node and the script); throws with {@link USAGE} on an unknown option. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
@@ -42,6 +44,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   let iterations = quick ? 40 : 1000;
   let warmup = quick ? 5 : 500;
   let coldRuns = quick ? 3 : 20;
+  let stopRuns = quick ? 2 : 10;
   let jsonOnly = false;
   let skipCold = false;
   const count = (name: string, value: string | undefined, least = 1): number => {
@@ -75,6 +78,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       case "--cold-runs":
         coldRuns = count(arg, argv[++i]);
         break;
+      case "--stop-runs":
+        stopRuns = count(arg, argv[++i]);
+        break;
       default:
         throw new Error(`unknown option ${arg}\n${USAGE}`);
     }
@@ -87,6 +93,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     iterations,
     warmup,
     coldRuns,
+    stopRuns,
     sessionCounts: quick ? [1, 3] : [1, 10, 100],
     historyLengths: quick ? [10, 100] : [10, 1000, 10000],
   };

@@ -27,6 +27,11 @@ export interface GatedOllamaOptions {
   readonly tokens?: number;
   /** What the model answers to the last user message. */
   readonly reply: (lastUserMessage: string) => string;
+  /**
+   * Called at the moment a client leaves before its answer ended (the socket closed), as Ollama
+   * notices it: when the model request ends. @default none
+   */
+  readonly onClientLeft?: () => void;
 }
 
 /** What the server did, for the report. */
@@ -114,6 +119,7 @@ export class GatedOllama {
     res.on("close", () => {
       if (res.writableFinished) return;
       gone = true;
+      this.options.onClientLeft?.();
       for (const listener of leaveListeners.splice(0)) listener();
     });
     if (!(await this.acquire((listener) => leaveListeners.push(listener)))) {

@@ -27,6 +27,7 @@ import {
   type StreamingResult,
 } from "./scenarios";
 import { round, type Summary } from "./stats";
+import { measureStopLatency, renderStopLatency, type StopLatencyResult } from "./stop-latency";
 import type { GcPauses } from "./gc-pauses";
 import { formatBreakdown, formatBytes, formatTable } from "./table";
 import { evaluateTargets, type Verdict } from "./targets";
@@ -46,6 +47,8 @@ export interface BenchResults {
   readonly requestsPerUpdate: readonly ScaleRow[];
   readonly coldStart: (ColdStartResult & { readonly bundleKB: number }) | { readonly skipped: string };
   readonly streaming: StreamingResult | { readonly skipped: string };
+  /** Issue 14: from a stop to the end of the model request it stops, per delivery path. */
+  readonly stopLatency: StopLatencyResult | { readonly skipped: string };
   readonly targets: readonly Verdict[];
   readonly durationMs: number;
 }
@@ -101,6 +104,18 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
       streaming = { skipped: err instanceof Error ? err.message : String(err) };
     }
 
+    let stopLatency: BenchResults["stopLatency"];
+    try {
+      const s = await measureStopLatency(harness, options.stopRuns, progress);
+      stopLatency = {
+        ...s,
+        paths: s.paths.map((p) => ({ ...p, stopToModelEndMs: roundSummary(p.stopToModelEndMs), stopHandledMs: roundSummary(p.stopHandledMs), stopToAnswerEndMs: roundSummary(p.stopToAnswerEndMs) })),
+        worstStopToModelEndMs: round(s.worstStopToModelEndMs),
+      };
+    } catch (err) {
+      stopLatency = { skipped: err instanceof Error ? err.message : String(err) };
+    }
+
     let coldStart: BenchResults["coldStart"];
     if (options.skipCold) {
       coldStart = { skipped: "--no-cold" };
@@ -129,6 +144,7 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
       bundleBytes: "bundleBytes" in coldStart ? coldStart.bundleBytes : undefined,
       chatP99Ms: warm.chat.p99,
       chatRequests: scale.map((row) => row.requests.chat.total),
+      worstStopMs: "skipped" in stopLatency ? undefined : stopLatency.worstStopToModelEndMs,
     });
     const machine = machineInfo();
     return {
@@ -140,6 +156,7 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
       requestsPerUpdate: scale,
       coldStart,
       streaming,
+      stopLatency,
       targets,
       durationMs: Date.now() - started,
     };
@@ -239,7 +256,8 @@ export function renderReport(r: BenchResults): string {
       ),
     );
   }
-  out.push("", "### Targets (issue 5)");
+  out.push("", ...renderStopLatency(r.stopLatency));
+  out.push("", "### Targets (issues 5 and 14)");
   out.push(formatTable(["target", "limit", "measured", "result"], r.targets.map((t) => [t.target, t.limit, t.actual, t.result])));
   return out.join("\n");
 }

@@ -1,5 +1,5 @@
 /**
- * The issue's performance targets and their verdicts. Pure: figures in, PASS/MISS out.
+ * The issues' performance targets and their verdicts. Pure: figures in, PASS/MISS out.
  */
 
 /** The figures the targets are judged on. */
@@ -12,6 +12,8 @@ export interface TargetInputs {
   readonly chatP99Ms: number | undefined;
   /** AWS requests per chat message, one figure per (sessions, history) combination measured. */
   readonly chatRequests: readonly number[];
+  /** The slowest stop measured, from the stop reaching the bot to the end of the model request, in ms (issue 14). */
+  readonly worstStopMs: number | undefined;
 }
 
 /** One target's verdict. */
@@ -25,11 +27,12 @@ export interface Verdict {
   readonly result: "PASS" | "MISS" | "SKIP";
 }
 
-/** The limits of issue 5. */
+/** The limits of issue 5, and issue 14's for a stop. */
 export const TARGETS = Object.freeze({
   coldLoadOverBareNodeMs: 60,
   bundleKilobytes: 600,
   chatP99Ms: 15,
+  stopToModelEndMs: 1_500,
 });
 
 const verdict = (ok: boolean): "PASS" | "MISS" => (ok ? "PASS" : "MISS");
@@ -76,6 +79,16 @@ export function evaluateTargets(inputs: TargetInputs): Verdict[] {
           limit: "constant in sessions and history",
           actual: distinct.length === 1 ? `${distinct[0]} everywhere` : `varies: ${distinct.join(", ")}`,
           result: verdict(distinct.length === 1),
+        },
+  );
+  out.push(
+    inputs.worstStopMs === undefined
+      ? { target: "stop to end of model request, slowest", limit: `< ${TARGETS.stopToModelEndMs} ms`, actual: "not measured", result: "SKIP" }
+      : {
+          target: "stop to end of model request, slowest",
+          limit: `< ${TARGETS.stopToModelEndMs} ms`,
+          actual: `${Math.round(inputs.worstStopMs)} ms`,
+          result: verdict(inputs.worstStopMs < TARGETS.stopToModelEndMs),
         },
   );
   return out;

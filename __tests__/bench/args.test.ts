@@ -10,6 +10,7 @@ describe("bench/args", () => {
       iterations: 1000,
       warmup: 500,
       coldRuns: 20,
+      stopRuns: 10,
       sessionCounts: [1, 10, 100],
       historyLengths: [10, 1000, 10000],
     });
@@ -24,8 +25,8 @@ describe("bench/args", () => {
   });
 
   it("reads --json-only, --no-cold, --no-write, --out and explicit counts", () => {
-    expect(parseBenchArgs(["--json-only", "--no-cold", "--iterations", "5", "--warmup", "0", "--cold-runs", "2", "--out", "x.json"])).toEqual(
-      expect.objectContaining({ jsonOnly: true, skipCold: true, iterations: 5, warmup: 0, coldRuns: 2, output: "x.json" }),
+    expect(parseBenchArgs(["--json-only", "--no-cold", "--iterations", "5", "--warmup", "0", "--cold-runs", "2", "--stop-runs", "3", "--out", "x.json"])).toEqual(
+      expect.objectContaining({ jsonOnly: true, skipCold: true, iterations: 5, warmup: 0, coldRuns: 2, stopRuns: 3, output: "x.json" }),
     );
     expect(parseBenchArgs(["--no-write"]).output).toBeUndefined();
   });

@@ -3,7 +3,7 @@ import { renderReport, runBench } from "../../bench/run";
 
 describe("bench/run", () => {
   it("runs a tiny benchmark end to end: figures for every scenario, flat chat requests, a report with targets", async () => {
-    const options = { ...parseBenchArgs(["--quick", "--no-cold", "--no-write", "--iterations", "5", "--warmup", "3"]), sessionCounts: [1, 2], historyLengths: [10, 60] };
+    const options = { ...parseBenchArgs(["--quick", "--no-cold", "--no-write", "--iterations", "5", "--warmup", "3", "--stop-runs", "1"]), sessionCounts: [1, 2], historyLengths: [10, 60] };
     const results = await runBench(options);
 
     for (const scenario of ["chat", "listsessions", "archive", "export"] as const) {
@@ -22,11 +22,14 @@ describe("bench/run", () => {
     }
     expect(results.coldStart).toEqual({ skipped: "--no-cold" });
     const report = renderReport(results);
-    expect(report).toContain("### Targets (issue 5)");
+    expect(report).toContain("### Targets (issues 5 and 14)");
+    expect("skipped" in results.stopLatency ? results.stopLatency.skipped : results.stopLatency.paths.map((p) => p.stoppedRuns)).toEqual([1, 1, 1]);
+    expect(report).toMatch(/queue, \/stop +\| +1 \| +1 \|/);
+    expect(report).toMatch(/stop to end of model request, slowest .* (PASS|MISS)/);
     expect(report).toContain("slowest 1% with a GC pause");
     expect(report).toContain("after 3 warm-up updates");
     expect(report).toContain("Warm-up: the 3 updates before each scenario's measured ones");
     expect(report).toMatch(/requests per chat message .* PASS/);
     expect(results.machine.cores).toBeGreaterThan(0);
-  }, 30_000);
+  }, 60_000);
 });
