@@ -8,6 +8,7 @@ import { SYNC_OLLAMA_TIMEOUT_MS, type UserLimits } from "../config/defaults";
 import { FUNCTION_ENV, ollamaTimeoutMsFor } from "../config/function-env";
 import { PATTERNS, QUEUE_LAMBDA_TIMEOUT_SECONDS, QUEUE_REPLY_MARGIN_SECONDS, lambdaTimeoutBounds, type DeliveryMode } from "../config/stack-config";
 import type { ArchiveBucket } from "./archive-bucket";
+import { assertEnvironmentFits, environmentFitsPrecondition } from "./function-environment-size";
 import { ServiceRole } from "./service-role";
 import type { SessionsTable } from "./sessions-table";
 import { integerRule, isToken, oneOfRule, patternRule, validateProps, type PropRule } from "./validation";
@@ -156,6 +157,7 @@ export class BotFunction extends Construct {
       [FUNCTION_ENV.environment]: props.environment ?? "dev",
     });
 
+    assertEnvironmentFits(this.environment);
     this.function = new LambdaFunction(this, "Function", {
       functionName,
       role: this.role.arn,
@@ -167,6 +169,7 @@ export class BotFunction extends Construct {
       timeout,
       environment: { variables: { ...this.environment } },
       reservedConcurrentExecutions: props.reservedConcurrency,
+      lifecycle: { precondition: [environmentFitsPrecondition(this, this.environment)] },
       dependsOn: [this.logGroup, ...(this.role.policy ? [this.role.policy] : [])],
     });
   }
