@@ -12,7 +12,10 @@ import { realClock, type Clock } from "./clock";
  * - the update's mark is read about once a second for a stop request (StopRequests), which
  *   ends the model request through {@link StopWatch.signal}: Ollama stops computing when its
  *   client goes away.
- * {@link StopWatch.close} ends all of it: the button message is deleted, the record removed.
+ * {@link StopWatch.close} ends all of it: the button message is deleted. The answering record
+ * stays: the update's mark, no longer in progress, already says the answer ended (a stop then
+ * finds nothing to stop), and the chat's next answer overwrites it, which saves a DeleteItem
+ * per answer.
  * Every step is best effort: a failed poll or a lost button never fails the answer.
  */
 
@@ -68,7 +71,7 @@ export class StopWatch {
     return this.stop.signal.aborted;
   }
 
-  /** Stops looking, deletes the button message and the answering record, once however often it is called. Never rejects. */
+  /** Stops looking and deletes the button message, once however often it is called. Never rejects. */
   close(): Promise<void> {
     this.closed ??= this.cleanUp();
     return this.closed;
@@ -79,10 +82,8 @@ export class StopWatch {
     await Promise.allSettled([this.opened, this.polling]);
     const { ctx } = this;
     const messageId = this.controlMessageId;
-    await Promise.allSettled([
-      messageId === undefined ? undefined : ctx.bot.call("deleteMessage", { chat_id: ctx.chatId, message_id: messageId }),
-      ctx.stops.clearAnswering(ctx.userId, ctx.chatId, ctx.updateId),
-    ]);
+    if (messageId === undefined) return;
+    await ctx.bot.call("deleteMessage", { chat_id: ctx.chatId, message_id: messageId }).catch((err: unknown) => this.warn("could not delete the Stop button", err));
   }
 
   private async showControls(buttonAfterMs: number, clock: Clock): Promise<void> {

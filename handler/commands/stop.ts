@@ -18,10 +18,10 @@ export function stoppedUpdateOf(argument: string): number | undefined {
 }
 
 /** Asks the answer of `updateId` to stop and says what happened (the button's toast or a reply). */
-async function stopAnswer(ctx: UpdateContext, updateId: number, say: (text: string) => Promise<void>): Promise<StopOutcome> {
+async function stopAnswer(ctx: UpdateContext, updateId: number, say: (text: string) => Promise<void>, endedText: string): Promise<StopOutcome> {
   const outcome = await ctx.stops.requestStop(ctx.userId, updateId);
   ctx.log.info("stop requested", { action: "stop_answer", outcome: outcome === "stopping" ? "success" : "ignored", stopped_update_id: updateId });
-  await say(outcome === "stopping" ? STOPPING_TEXT : ALREADY_ENDED_TEXT);
+  await say(outcome === "stopping" ? STOPPING_TEXT : endedText);
   return outcome;
 }
 
@@ -42,7 +42,8 @@ export const stopCommand: Command = {
       await ctx.reply(NOTHING_TO_STOP_TEXT);
       return;
     }
-    await stopAnswer(ctx, updateId, (text) => ctx.reply(text));
+    // The chat's last answering record outlives its answer: an ended one means nothing streams now.
+    await stopAnswer(ctx, updateId, (text) => ctx.reply(text), NOTHING_TO_STOP_TEXT);
   },
   button: {
     action: BUTTON_ACTIONS.stop,
@@ -53,7 +54,7 @@ export const stopCommand: Command = {
         await say(ALREADY_ENDED_TEXT);
         return;
       }
-      await stopAnswer(ctx, updateId, say);
+      await stopAnswer(ctx, updateId, say, ALREADY_ENDED_TEXT);
     },
   },
 };

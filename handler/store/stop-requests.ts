@@ -7,7 +7,8 @@ import { answeringSk, expiresAfter, TTL_ATTRIBUTE, updateSk } from "./table-layo
  * Stop requests for answers that are streaming, kept in DynamoDB because the answer and the
  * stop arrive in different invocations (in queue mode, in different message groups):
  * - while an answer streams, `ANSWERING#<chat_id>` under the user's pk names its update
- *   (`update_id`, `answering_until`), so `/stop` can find it;
+ *   (`update_id`, `answering_until`), so `/stop` can find it; it is not removed when the answer
+ *   ends (the mark says so), and the chat's next answer overwrites it;
  * - a stop is `stop_requested_at` on that update's own mark, set only while the mark is in
  *   progress (so a stop after the end says so instead of flagging a finished answer); the
  *   answer reads it about once a second with a consistent read.
@@ -44,20 +45,6 @@ export class StopRequests {
       TableName: this.table,
       Item: { pk: userId, sk: answeringSk(chatId), update_id: updateId, answering_until: now + forMs, [TTL_ATTRIBUTE]: expiresAfter(now + forMs, 86_400) },
     });
-  }
-
-  /** Removes the answering record, unless a later answer of the same chat has replaced it. */
-  async clearAnswering(userId: number, chatId: number, updateId: number): Promise<void> {
-    try {
-      await this.doc.delete({
-        TableName: this.table,
-        Key: { pk: userId, sk: answeringSk(chatId) },
-        ConditionExpression: "update_id = :update",
-        ExpressionAttributeValues: { ":update": updateId },
-      });
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-    }
   }
 
   /** The update whose answer streams in `chatId` now, if any (a record past its time is none). */

@@ -77,9 +77,10 @@ describe("stopping an answer", () => {
     const shown = lastDraft;
     expect(await h.conversationOf(user)).toEqual(["user:tell me a long story", `assistant:${shown}`]);
     expect(shown.split(" ").length).toBeLessThan(60);
-    // The Stop message is gone, and nothing of the answer is left streaming.
+    // The Stop message is gone, and nothing of the answer is left streaming: a /stop now finds nothing to stop.
     expect(controlIn(user)).toBeUndefined();
-    expect((await h.doc.get({ TableName: h.config.tableName, Key: { pk: user, sk: answeringSk(user) } })).Item).toBeUndefined();
+    await h.sendText("/stop", { userId: user, handler: streaming });
+    expect(h.repliesTo(user).at(-1)).toBe(NOTHING_TO_STOP_TEXT);
   });
 
   it("/stop during the first second, before any text: the request ends, the chat says it stopped, and no answer is stored", async () => {
