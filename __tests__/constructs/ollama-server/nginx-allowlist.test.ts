@@ -1,5 +1,5 @@
 import { OLLAMA_API_KEY_HEADER } from "../../../config/defaults";
-import { NGINX_REQUEST_BURST } from "../../../constructs/ollama-server/render";
+import { NGINX_REQUEST_BURST, NGINX_REQUESTS_PER_SECOND } from "../../../constructs/ollama-server/render";
 import { sendToProxy, startOllamaProxy, type RunningOllamaProxy } from "../../support/ollama-proxy";
 
 const API_KEY = "Qm2Vt9Lp4Rz8Wn3Hb6Jd1Fc5Gs0YaKx7";
@@ -70,6 +70,14 @@ describe("nginx forwards only what the bot uses, even with the key (real nginx)"
   it("checks the key first: a refused path without the key is 401, not a hint that the key is the only thing missing", async () => {
     const reply = await sendToProxy(proxy.port, "DELETE", "/api/delete", {});
     expect(reply.status).toBe(401);
+    expect(JSON.parse(reply.body)).toEqual({ error: `missing or wrong ${OLLAMA_API_KEY_HEADER}` });
+  });
+
+  it("answers a refused path with the key with its JSON reason, and the internal refusal paths cannot be asked for", async () => {
+    const refused = await sendToProxy(proxy.port, "POST", "/api/pull", withKey, "{}");
+    expect(JSON.parse(refused.body)).toEqual({ error: "this proxy serves only what the bot uses" });
+    expect((await sendToProxy(proxy.port, "GET", "/.refused/key", withKey)).status).toBe(403);
+    expect((await sendToProxy(proxy.port, "GET", "/.refused/route", {})).status).toBe(401);
   });
 
   it("does not say which nginx it is", async () => {
@@ -112,4 +120,20 @@ describe("nginx limits each client (real nginx)", () => {
     // Refused requests never reached Ollama.
     expect(proxy.upstreamRequests.length).toBe(statuses.filter((s) => s === 200).length);
   });
+
+  it("limits requests without the key too, so the key cannot be guessed at full speed", async () => {
+    // A fresh client address would have its own burst; this one spent it above, so wait it back.
+    await new Promise((resolve) => setTimeout(resolve, 1_000 + (NGINX_REQUEST_BURST / NGINX_REQUESTS_PER_SECOND) * 1_000));
+    const before = proxy.upstreamRequests.length;
+    const wrongKey = { [OLLAMA_API_KEY_HEADER]: "guess", "Content-Type": "application/json" };
+    const statuses: number[] = [];
+    for (let wave = 0; wave < (NGINX_REQUEST_BURST * 2) / 8; wave += 1) {
+      const replies = await Promise.all(Array.from({ length: 8 }, () => sendToProxy(proxy.port, "POST", "/api/chat", wrongKey, "{}")));
+      statuses.push(...replies.map((r) => r.status));
+    }
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(NGINX_REQUEST_BURST / 4);
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+    expect(proxy.upstreamRequests.length).toBe(before);
+  }, 15_000);
 });
