@@ -145,6 +145,7 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
       chatP99Ms: warm.chat.p99,
       chatRequests: scale.map((row) => row.requests.chat.total),
       worstStopMs: "skipped" in stopLatency ? undefined : stopLatency.worstStopToModelEndMs,
+      unstoppedAnswers: "skipped" in stopLatency ? 0 : stopLatency.paths.reduce((sum, p) => sum + p.runs - p.stoppedRuns, 0),
     });
     const machine = machineInfo();
     return {

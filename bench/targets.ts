@@ -14,6 +14,8 @@ export interface TargetInputs {
   readonly chatRequests: readonly number[];
   /** The slowest stop measured, from the stop reaching the bot to the end of the model request, in ms (issue 14). */
   readonly worstStopMs: number | undefined;
+  /** Stopped answers that did not end as stopped (the model request not ended by the bot, or no "(stopped)"). @default 0 */
+  readonly unstoppedAnswers?: number;
 }
 
 /** One target's verdict. */
@@ -81,8 +83,11 @@ export function evaluateTargets(inputs: TargetInputs): Verdict[] {
           result: verdict(distinct.length === 1),
         },
   );
+  const unstopped = inputs.unstoppedAnswers ?? 0;
   out.push(
-    inputs.worstStopMs === undefined
+    inputs.worstStopMs !== undefined && unstopped > 0
+      ? { target: "stop to end of model request, slowest", limit: `< ${TARGETS.stopToModelEndMs} ms`, actual: `${unstopped} answer(s) not stopped`, result: "MISS" }
+      : inputs.worstStopMs === undefined
       ? { target: "stop to end of model request, slowest", limit: `< ${TARGETS.stopToModelEndMs} ms`, actual: "not measured", result: "SKIP" }
       : {
           target: "stop to end of model request, slowest",

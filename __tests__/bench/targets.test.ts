@@ -39,6 +39,12 @@ describe("bench/targets", () => {
     });
   });
 
+  it("misses the stop target when an answer was not stopped, however fast the others were", () => {
+    expect(result({ ...passing, worstStopMs: 900, unstoppedAnswers: 2 }, "stop to end of model request, slowest")).toEqual(
+      expect.objectContaining({ actual: "2 answer(s) not stopped", result: "MISS" }),
+    );
+  });
+
   it("skips what was not measured instead of passing it", () => {
     const verdicts = evaluateTargets({ coldLoadMs: undefined, bundleBytes: undefined, chatP99Ms: undefined, chatRequests: [], worstStopMs: undefined });
     expect(verdicts.map((v) => v.result)).toEqual(["SKIP", "SKIP", "SKIP", "SKIP", "SKIP"]);
