@@ -52,7 +52,7 @@ async function archiveSession(ctx: UpdateContext, choice: Choice): Promise<void>
   }
   // One /archive per session at a time: two would write, and withdraw, the same S3 object.
   const owner = `update:${ctx.updateId}`;
-  const claim = await ctx.sessions.claimArchiving(ctx.userId, listed.sessionId, owner, ctx.leaseMs);
+  const claim = await ctx.sessions.archiving.claim(ctx.userId, listed.sessionId, owner, ctx.leaseMs);
   if (claim !== "claimed") {
     await ctx.reply(
       claim === "gone"
@@ -67,7 +67,7 @@ async function archiveSession(ctx: UpdateContext, choice: Choice): Promise<void>
   } finally {
     // A session that stays live is free to be archived again at once, not only once the lease ends.
     if (!archived) {
-      await ctx.sessions.releaseArchiving(ctx.userId, listed.sessionId, owner).catch((err: unknown) => {
+      await ctx.sessions.archiving.release(ctx.userId, listed.sessionId, owner).catch((err: unknown) => {
         ctx.log.warn("could not release the archiving claim; it expires with its lease", {
           action: "archive_session",
           outcome: "warning",

@@ -72,7 +72,7 @@ export interface ActiveLookup {
   readonly session: Session | undefined;
 }
 
-/** What {@link SessionStore.claimArchiving} found: the claim is ours, someone else's, or the session is gone. */
+/** What an archiving claim (archiving-claims.ts) found: the claim is ours, someone else's, or the session is gone. */
 export type ArchivingClaim = "claimed" | "busy" | "gone";
 
 /** A session changed (a message was added) between reading it and deleting it. */

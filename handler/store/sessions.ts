@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { DocumentClient, Item, UpdateInput, WriteRequest } from "./document-client";
+import { ArchivingClaims } from "./archiving-claims";
 import { batchWriteAll, isConditionFailed } from "./dynamo";
 import {
   SessionChangedError,
@@ -9,7 +10,6 @@ import {
   toSession,
   type ActiveLookup,
   type AppendedMessage,
-  type ArchivingClaim,
   type MessageRole,
   type Session,
   type SessionFacts,
@@ -43,12 +43,15 @@ export class SessionStore {
   private readonly table: string;
   private readonly now: () => number;
   private readonly newId: () => string;
+  /** Archiving claims on these sessions (archiving-claims.ts). */
+  readonly archiving: ArchivingClaims;
 
   constructor(options: SessionStoreOptions) {
     this.doc = options.doc;
     this.table = options.tableName;
     this.now = options.now ?? Date.now;
     this.newId = options.newId ?? randomUUID;
+    this.archiving = new ArchivingClaims(options);
   }
 
   /** The user's active session id and that session's item: two GetItem-sized reads. */
@@ -338,39 +341,6 @@ export class SessionStore {
       yield* page.Items ?? [];
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-  }
-
-  /**
-   * Claims a session for archiving, for `leaseMs`: two /archive commands for one session can
-   * then never write and withdraw each other's S3 object. Granted when nobody holds it, when
-   * the holder's lease has expired (its invocation died), or to the same `owner` again (a
-   * redelivery of the same update). "gone" when the session no longer exists.
-   */
-  async claimArchiving(userId: number, sessionId: string, owner: string, leaseMs: number): Promise<ArchivingClaim> {
-    const now = this.now();
-    try {
-      await this.doc.update({
-        TableName: this.table,
-        Key: { pk: userId, sk: sessionSk(sessionId) },
-        UpdateExpression: "SET archiving_by = :owner, archiving_until = :until",
-        ConditionExpression:
-          "attribute_exists(sk) AND (attribute_not_exists(archiving_until) OR archiving_until < :now OR archiving_by = :owner)",
-        ExpressionAttributeValues: { ":owner": owner, ":until": now + leaseMs, ":now": now },
-      });
-      return "claimed";
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-    }
-    return (await this.getSession(userId, sessionId)) ? "busy" : "gone";
-  }
-
-  /** Gives up `owner`'s archiving claim on a session that stays live; nothing if it holds none. */
-  async releaseArchiving(userId: number, sessionId: string, owner: string): Promise<void> {
-    await this.updateSessionIf(userId, sessionId, {
-      UpdateExpression: "REMOVE archiving_by, archiving_until",
-      ConditionExpression: "archiving_by = :owner",
-      ExpressionAttributeValues: { ":owner": owner },
-    });
   }
 
   /**

@@ -182,7 +182,7 @@ describe("archive commands", () => {
   it("a session another /archive holds is refused until that claim's lease has run out", async () => {
     await h.sendText("/newsession 1", { userId: user });
     const [session] = await h.sessions.listSessions(user);
-    expect(await h.sessions.claimArchiving(user, session!.sessionId, "update:elsewhere", 60_000)).toBe("claimed");
+    expect(await h.sessions.archiving.claim(user, session!.sessionId, "update:elsewhere", 60_000)).toBe("claimed");
     await h.sendText("/archive 1", { userId: user });
     expect(last()).toContain(`Session ${session!.sessionId.slice(0, 8)} is being archived right now`);
     expect(await h.archives.list(user)).toEqual([]);

@@ -31,24 +31,24 @@ describe("SessionStore", () => {
     let now = 1_000_000;
     const clocked = new SessionStore({ doc, tableName: emulators.tableName, now: () => now });
     const { sessionId } = await clocked.createSession(user, "m");
-    expect(await clocked.claimArchiving(user, sessionId, "update:1", 60_000)).toBe("claimed");
-    expect(await clocked.claimArchiving(user, sessionId, "update:2", 60_000)).toBe("busy");
-    expect(await clocked.claimArchiving(user, sessionId, "update:1", 60_000)).toBe("claimed"); // a redelivery
-    await clocked.releaseArchiving(user, sessionId, "update:2"); // not its claim: no effect
-    expect(await clocked.claimArchiving(user, sessionId, "update:2", 60_000)).toBe("busy");
+    expect(await clocked.archiving.claim(user, sessionId, "update:1", 60_000)).toBe("claimed");
+    expect(await clocked.archiving.claim(user, sessionId, "update:2", 60_000)).toBe("busy");
+    expect(await clocked.archiving.claim(user, sessionId, "update:1", 60_000)).toBe("claimed"); // a redelivery
+    await clocked.archiving.release(user, sessionId, "update:2"); // not its claim: no effect
+    expect(await clocked.archiving.claim(user, sessionId, "update:2", 60_000)).toBe("busy");
     now += 60_001;
-    expect(await clocked.claimArchiving(user, sessionId, "update:2", 60_000)).toBe("claimed"); // the lease ran out
-    await clocked.releaseArchiving(user, sessionId, "update:2");
-    expect(await clocked.claimArchiving(user, sessionId, "update:3", 60_000)).toBe("claimed");
+    expect(await clocked.archiving.claim(user, sessionId, "update:2", 60_000)).toBe("claimed"); // the lease ran out
+    await clocked.archiving.release(user, sessionId, "update:2");
+    expect(await clocked.archiving.claim(user, sessionId, "update:3", 60_000)).toBe("claimed");
   });
 
   it("a release after the session was removed leaves no item behind, and a claim then finds it gone", async () => {
     const { sessionId } = await store.createSession(user, "m");
-    expect(await store.claimArchiving(user, sessionId, "update:1", 60_000)).toBe("claimed");
+    expect(await store.archiving.claim(user, sessionId, "update:1", 60_000)).toBe("claimed");
     await store.deleteSession(user, sessionId);
-    await store.releaseArchiving(user, sessionId, "update:1");
+    await store.archiving.release(user, sessionId, "update:1");
     expect(await store.getSession(user, sessionId)).toBeUndefined();
-    expect(await store.claimArchiving(user, sessionId, "update:2", 60_000)).toBe("gone");
+    expect(await store.archiving.claim(user, sessionId, "update:2", 60_000)).toBe("gone");
   });
 
   it("keys messages so they sort by sequence number", () => {
