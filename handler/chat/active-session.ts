@@ -51,16 +51,18 @@ export interface StoredTurn {
  * session, or one that is gone (archived), a session is created with the first model and the
  * message is its first. Both requests are always settled before this returns or throws, so a
  * failed context read never leaves the append running unobserved; the append's own error wins.
+ * A photo message also records its picture's Telegram file_id (`photoFileId`), never its bytes.
  */
 export async function storeUserMessage(
   ctx: UpdateContext,
   activeSessionId: string | undefined,
   text: string,
   limit: number,
+  photoFileId?: string,
 ): Promise<StoredTurn> {
   if (activeSessionId) {
     const [appended, recent] = await Promise.allSettled([
-      ctx.sessions.appendMessageWithSession(ctx.userId, activeSessionId, "user", text, userMessageKey(ctx)),
+      ctx.sessions.appendMessageWithSession(ctx.userId, activeSessionId, "user", text, userMessageKey(ctx), photoFileId),
       ctx.sessions.recentMessages(ctx.userId, activeSessionId, limit),
     ]);
     if (appended.status === "fulfilled") {
@@ -74,7 +76,7 @@ export async function storeUserMessage(
   const model = ctx.config.ollamaModels[0]!;
   const session = await ctx.sessions.createSession(ctx.userId, model, activeSessionId, ctx.journal.idFor(NEW_SESSION));
   ctx.log.info("session created", { action: "create_session", outcome: "success", session_id: session.sessionId });
-  const message = await ctx.sessions.appendMessage(ctx.userId, session.sessionId, "user", text, {}, userMessageKey(ctx));
+  const message = await ctx.sessions.appendMessage(ctx.userId, session.sessionId, "user", text, {}, userMessageKey(ctx), photoFileId);
   return { session: { ...session, messageCount: message.seq, lastMessageTs: message.ts }, message, recent: [message], created: true };
 }
 

@@ -53,13 +53,10 @@ export async function handleChat(ctx: UpdateContext, text: string, photo?: reado
     await finishRecorded(ctx, activeSessionId, recorded);
     return;
   }
-  let image: string | undefined;
-  if (photo) {
-    image = await photoForSession(ctx, activeSessionId, photo);
-    if (image === undefined) return; // the user was told why; nothing stored
-  }
+  const picture = photo ? await photoForSession(ctx, activeSessionId, photo) : undefined;
+  if (photo && !picture) return; // the user was told why; nothing stored
   const stored = photo ? photoMarker(text) : text;
-  const { session, recent, message } = await storeUserMessage(ctx, activeSessionId, stored, ctx.config.contextMaxMessages);
+  const { session, recent, message } = await storeUserMessage(ctx, activeSessionId, stored, ctx.config.contextMaxMessages, picture?.fileId);
   const keyboard = retryKeyboard(ctx.userId, { sessionId: session.sessionId, questionSeq: message.seq });
   if (!modelAvailable(ctx, session)) {
     await ctx.reply(unavailableModelWarning(session.modelName));
@@ -80,7 +77,7 @@ export async function handleChat(ctx: UpdateContext, text: string, photo?: reado
   }
   // recent is capped at contextMaxMessages: the session's count says whether older ones exist beyond it.
   const system = effectiveSystemPrompt(session, ctx.config).text;
-  const window = withImage(selectContext(recent, ctx.config.contextCharBudget, session.messageCount, system), image);
+  const window = withImage(selectContext(recent, ctx.config.contextCharBudget, session.messageCount, system), picture?.base64);
   const sayTrimmed = window.omitted && !session.contextNoteShown;
   const asked = await askModel(ctx, ollama, reply.live, session.modelName, window, true);
   if (!asked) return;

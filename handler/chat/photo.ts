@@ -11,12 +11,23 @@ import type { ContextWindow } from "./context-window";
 /**
  * A photo sent to the bot (with or without a caption) is a chat message whose picture goes to
  * a vision model as Ollama's `images` (base64) on that message. The history keeps only a marker
- * and the caption ({@link photoMarker}), never the bytes. A session whose model cannot see
- * (no `vision` capability in /api/show) gets a plain refusal naming a configured model that can.
+ * and the caption ({@link photoMarker}), never the bytes, and the message item the picture's
+ * Telegram file_id, so that a retry can fetch it again ({@link pictureForRetry}). A session whose
+ * model cannot see (no `vision` capability in /api/show) gets a plain refusal naming a configured
+ * model that can.
  */
 
 /** What the history stores in place of a picture, before its caption. */
 export const PHOTO_MARKER = "[photo]";
+
+/** Said when a retried photo question's picture cannot be fetched from Telegram again. */
+export const PICTURE_GONE_TEXT = "The picture of that question can no longer be fetched from Telegram. Please send it again.";
+
+/** A picture ready for the model: its bytes as base64, and the file_id of the size they came from. */
+export interface PictureForModel {
+  readonly base64: string;
+  readonly fileId: string;
+}
 
 /** Vision models of Ollama's library the refusal suggests when none is configured. */
 export const SUGGESTED_VISION_MODELS = "qwen2.5vl:3b or gemma3:4b";
@@ -51,11 +62,11 @@ export function withImage(window: ContextWindow, image: string | undefined): Con
 }
 
 /**
- * The picture of a photo message as base64, ready for the active session's model; undefined
- * once the user was told why it cannot go (no AI server, a model that cannot see or could not
- * be asked, a picture too large at every size). Nothing is stored before this succeeds.
+ * The picture of a photo message, ready for the active session's model; undefined once the user
+ * was told why it cannot go (no AI server, a model that cannot see or could not be asked, a
+ * picture too large at every size). Nothing is stored before this succeeds.
  */
-export async function photoForSession(ctx: UpdateContext, activeSessionId: string | undefined, sizes: readonly PhotoSize[]): Promise<string | undefined> {
+export async function photoForSession(ctx: UpdateContext, activeSessionId: string | undefined, sizes: readonly PhotoSize[]): Promise<PictureForModel | undefined> {
   const ollama = ctx.ollama;
   if (!ollama) {
     await ctx.reply("The AI server is not configured (OLLAMA_URL), so I cannot look at pictures.");
@@ -67,17 +78,44 @@ export async function photoForSession(ctx: UpdateContext, activeSessionId: strin
     await ctx.reply(unavailableModelWarning(model));
     return undefined;
   }
+  if (!(await canSee(ctx, ollama, model))) return undefined;
+  return downloadPhoto(ctx, sizes);
+}
+
+/**
+ * The picture of a retried photo question, fetched again by its file_id, as base64 for `model`;
+ * undefined once the user was told why it cannot go (the model cannot see, or Telegram no longer
+ * has the file or it is now over the limit).
+ */
+export async function pictureForRetry(ctx: UpdateContext, ollama: ModelApi, model: string, fileId: string): Promise<string | undefined> {
+  if (!(await canSee(ctx, ollama, model))) return undefined;
+  const limit = Math.min(ctx.config.maxPhotoBytes, TELEGRAM_GET_FILE_LIMIT_BYTES);
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = await downloadSize(ctx, fileId, limit);
+  } catch (err) {
+    // Telegram answers 400 for a file_id it no longer knows.
+    if (!(err instanceof ServiceError && err.status === 400)) throw err;
+  }
+  if (!bytes) {
+    ctx.log.info("retried photo not fetched again", { action: "read_photo", outcome: "ignored" });
+    await ctx.reply(PICTURE_GONE_TEXT);
+    return undefined;
+  }
+  return Buffer.from(bytes).toString("base64");
+}
+
+/** True when `model` can see; otherwise false once the user was told (it reads text only, or could not be asked). */
+async function canSee(ctx: UpdateContext, ollama: ModelApi, model: string): Promise<boolean> {
   const capabilities = await modelCapabilities(ollama, model);
   if (!capabilities) {
     await ctx.reply(`I could not ask the AI server whether ${model} can see pictures (it may be stopped or starting). Please try again in a minute.`);
-    return undefined;
+    return false;
   }
-  if (!capabilities.includes(CAPABILITY.vision)) {
-    ctx.log.info("photo refused: the model reads text only", { action: "read_photo", outcome: "ignored", model });
-    await ctx.reply(textOnlyText(model, await visionModel(ollama, ctx.config.ollamaModels)));
-    return undefined;
-  }
-  return downloadPhoto(ctx, sizes);
+  if (capabilities.includes(CAPABILITY.vision)) return true;
+  ctx.log.info("photo refused: the model reads text only", { action: "read_photo", outcome: "ignored", model });
+  await ctx.reply(textOnlyText(model, await visionModel(ollama, ctx.config.ollamaModels)));
+  return false;
 }
 
 /** The first configured model that can see, with its /newsession position. */
@@ -92,22 +130,22 @@ async function visionModel(ollama: ModelApi, models: readonly string[]): Promise
  * Telegram's 20 MB getFile limit), trying the next smaller one when a size turns out larger
  * than announced; base64, or undefined once the user was told that every size is too large.
  */
-async function downloadPhoto(ctx: UpdateContext, sizes: readonly PhotoSize[]): Promise<string | undefined> {
+async function downloadPhoto(ctx: UpdateContext, sizes: readonly PhotoSize[]): Promise<PictureForModel | undefined> {
   const limit = Math.min(ctx.config.maxPhotoBytes, TELEGRAM_GET_FILE_LIMIT_BYTES);
   for (const size of photoCandidates(sizes, limit)) {
-    const bytes = await downloadSize(ctx, size, limit);
+    const bytes = await downloadSize(ctx, size.file_id, limit);
     if (!bytes) continue;
     ctx.log.info("photo read", { action: "read_photo", outcome: "success", bytes: bytes.byteLength, width: size.width, height: size.height });
-    return Buffer.from(bytes).toString("base64");
+    return { base64: Buffer.from(bytes).toString("base64"), fileId: size.file_id };
   }
   await ctx.reply(`That picture is larger than ${formatSize(limit)} even at its smallest size, the most I send to the model. Please send a smaller one.`);
   return undefined;
 }
 
 /** One size's bytes, or undefined when Telegram says or shows it is over `limit`. */
-async function downloadSize(ctx: UpdateContext, size: PhotoSize, limit: number): Promise<Uint8Array | undefined> {
+async function downloadSize(ctx: UpdateContext, fileId: string, limit: number): Promise<Uint8Array | undefined> {
   try {
-    const file = await ctx.bot.call("getFile", { file_id: size.file_id });
+    const file = await ctx.bot.call("getFile", { file_id: fileId });
     if (!file.file_path || (file.file_size !== undefined && file.file_size > limit)) return undefined;
     return await ctx.bot.downloadFile(file.file_path, limit);
   } catch (err) {

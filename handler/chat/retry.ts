@@ -5,6 +5,7 @@ import { unavailableModelWarning } from "../format/views";
 import type { SessionFacts, StoredMessage } from "../store/session-items";
 import { askModel, journaledReply, logDelivered, storedAnswer, takeBackLiveMessages } from "./answer";
 import { selectContext } from "./context-window";
+import { pictureForRetry, withImage } from "./photo";
 import { retryKeyboard, type RetryTarget } from "./retry-button";
 import { effectiveSystemPrompt } from "./system-prompt";
 
@@ -83,8 +84,12 @@ export async function retryAnswer(ctx: UpdateContext, request: RetryRequest): Pr
   if (recorded) {
     delivered = await reply.finish({ complete: true, keyboard }, recorded.text);
   } else {
+    // A photo question goes with its picture again, fetched by the file_id its message kept.
+    const fileId = plan.question.photoFileId;
+    const image = fileId === undefined ? undefined : await pictureForRetry(rctx, ollama, model, fileId);
+    if (fileId !== undefined && image === undefined) return; // the user was told why
     const system = effectiveSystemPrompt(session, ctx.config).text;
-    const window = selectContext(plan.context, ctx.config.contextCharBudget, plan.question.seq, system);
+    const window = withImage(selectContext(plan.context, ctx.config.contextCharBudget, plan.question.seq, system), image);
     const asked = await askModel(rctx, ollama, reply.live, model, window, false);
     if (!asked) return;
     const speed = ctx.config.showModelSpeed ? asked.speed : undefined;

@@ -57,6 +57,8 @@ export interface StoredMessage {
   readonly content: string;
   /** Epoch seconds. */
   readonly ts: number;
+  /** The Telegram file_id of the picture a photo message carried, so a retry can fetch it again (the bytes are never stored). */
+  readonly photoFileId?: string;
 }
 
 /** A message appended by {@link SessionStore.appendMessageWithSession}, with its session as the append left it. */
@@ -110,6 +112,7 @@ export function toMessage(item: Item): StoredMessage {
     role: item.role === "assistant" ? "assistant" : "user",
     content: String(item.content ?? ""),
     ts: Number(item.ts ?? 0),
+    ...(typeof item.photo_file_id === "string" ? { photoFileId: item.photo_file_id } : {}),
   };
 }
 

@@ -182,8 +182,9 @@ export class SessionStore {
     content: string,
     facts: SessionFacts = {},
     appendKey?: string,
+    photoFileId?: string,
   ): Promise<StoredMessage> {
-    const { message } = await this.append(userId, sessionId, { role, content, facts, appendKey }, "UPDATED_NEW");
+    const { message } = await this.append(userId, sessionId, { role, content, facts, appendKey, photoFileId }, "UPDATED_NEW");
     return message;
   }
 
@@ -198,18 +199,20 @@ export class SessionStore {
     role: MessageRole,
     content: string,
     appendKey?: string,
+    photoFileId?: string,
   ): Promise<AppendedMessage> {
-    const { message, attributes } = await this.append(userId, sessionId, { role, content, facts: {}, appendKey }, "ALL_NEW");
+    const { message, attributes } = await this.append(userId, sessionId, { role, content, facts: {}, appendKey, photoFileId }, "ALL_NEW");
     return { message, session: toSession(attributes) };
   }
 
   private async append(
     userId: number,
     sessionId: string,
-    entry: { role: MessageRole; content: string; facts: SessionFacts; appendKey: string | undefined },
+    entry: { role: MessageRole; content: string; facts: SessionFacts; appendKey: string | undefined; photoFileId?: string | undefined },
     returnValues: "UPDATED_NEW" | "ALL_NEW",
   ): Promise<{ message: StoredMessage; attributes: Item }> {
-    const { role, content, facts, appendKey } = entry;
+    const { role, content, facts, appendKey, photoFileId } = entry;
+    const photo = photoFileId !== undefined ? { photoFileId } : {};
     const ts = Math.floor(this.now() / 1000);
     let set = "message_count = if_not_exists(message_count, :zero) + :one, last_message_ts = :ts";
     const values: Item = { ":zero": 0, ":one": 1, ":ts": ts };
@@ -239,16 +242,16 @@ export class SessionStore {
       const earlier = await this.earlierAppend(userId, sessionId, appendKey);
       if (!earlier) throw err;
       // The same update appended this message before: write the same item again, keeping the first one's.
-      await this.putMessageOnce(userId, sessionId, earlier.seq, { role, content, ts, appendKey });
-      return { message: { seq: earlier.seq, role, content, ts }, attributes: earlier.attributes };
+      await this.putMessageOnce(userId, sessionId, earlier.seq, { role, content, ts, appendKey, ...photo });
+      return { message: { seq: earlier.seq, role, content, ts, ...photo }, attributes: earlier.attributes };
     }
     const attributes: Item = { pk: userId, session_id: sessionId, ...counter.Attributes };
     const seq = Number(attributes.message_count);
     await this.doc.put({
       TableName: this.table,
-      Item: { pk: userId, sk: messageSk(sessionId, seq), role, content, ts, ...(appendKey ? { append_key: appendKey } : {}) },
+      Item: { pk: userId, sk: messageSk(sessionId, seq), role, content, ts, ...(appendKey ? { append_key: appendKey } : {}), ...photoAttribute(photoFileId) },
     });
-    return { message: { seq, role, content, ts }, attributes };
+    return { message: { seq, role, content, ts, ...photo }, attributes };
   }
 
   /**
@@ -287,12 +290,12 @@ export class SessionStore {
     userId: number,
     sessionId: string,
     seq: number,
-    message: { role: MessageRole; content: string; ts: number; appendKey: string },
+    message: { role: MessageRole; content: string; ts: number; appendKey: string; photoFileId?: string },
   ): Promise<void> {
     try {
       await this.doc.put({
         TableName: this.table,
-        Item: { pk: userId, sk: messageSk(sessionId, seq), role: message.role, content: message.content, ts: message.ts, append_key: message.appendKey },
+        Item: { pk: userId, sk: messageSk(sessionId, seq), role: message.role, content: message.content, ts: message.ts, append_key: message.appendKey, ...photoAttribute(message.photoFileId) },
         ConditionExpression: "attribute_not_exists(sk)",
       });
     } catch (err) {
@@ -417,3 +420,6 @@ export class SessionStore {
     }
   }
 }
+
+/** The message item's attribute naming a photo's Telegram file_id, when it has one. */
+const photoAttribute = (photoFileId: string | undefined): Item => (photoFileId !== undefined ? { photo_file_id: photoFileId } : {});

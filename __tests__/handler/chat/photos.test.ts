@@ -1,4 +1,5 @@
 import { TELEGRAM_GET_FILE_LIMIT_BYTES } from "../../../config/defaults";
+import { PICTURE_GONE_TEXT } from "../../../handler/chat/photo";
 import { archiveKey } from "../../../handler/store/archives";
 import { addPhoto, type PhotoVariant } from "../../../local/stand-ins/telegram/photos";
 import { useHarness, type Harness } from "../../support/handler-harness";
@@ -98,6 +99,49 @@ describe("photos (through the handler)", () => {
     expect(last()).toBe("That picture is larger than 2.0 KB even at its smallest size, the most I send to the model. Please send a smaller one.");
     expect(chats()).toHaveLength(before);
     expect(await h.conversationOf(user)).toEqual([]);
+  });
+
+  describe("retrying a photo question", () => {
+    /** A photo question to the vision model, answered; the size the bot took. */
+    const askWithPhoto = async () => {
+      await h.sendText("/newsession 2", { userId: user });
+      const sizes = addPhoto(h.telegram, variants([90, 300, 1], [800, 6_000, 3]));
+      await h.send(photoUpdate(sizes, { userId: user, caption: "what is this?" }));
+      return sizes.find((s) => s.width === 800)!;
+    };
+
+    it("sends the picture again, fetched by the file_id the message kept (its bytes are never stored), and replaces the answer", async () => {
+      const taken = await askWithPhoto();
+      const item = (await h.sessions.recentMessages(user, (await h.sessions.getActiveSessionId(user))!, 5)).find((m) => m.role === "user")!;
+      expect(item.photoFileId).toBe(taken.file_id);
+      const fetched = h.telegram.callsTo("getFile").length;
+
+      await h.sendText("/retry", { userId: user });
+      expect(h.telegram.callsTo("getFile").slice(fetched).map((c) => c.params.file_id)).toEqual([taken.file_id]);
+      const retried = chats().at(-1)!;
+      expect(retried.model).toBe(VISION_MODEL);
+      expect(retried.messages.at(-1)).toEqual({ role: "user", content: "[photo] what is this?", images: [jpeg(6_000, 3).toString("base64")] });
+      expect(await h.conversationOf(user)).toEqual(["user:[photo] what is this?", "assistant:You said: [photo] what is this?"]);
+    });
+
+    it("with a text-only model, refuses plainly and asks no model", async () => {
+      await askWithPhoto();
+      const before = chats().length;
+      await h.sendText("/retry 1", { userId: user });
+      expect(last()).toContain(`${TEXT_MODEL}, the model of this session, reads text only`);
+      expect(chats()).toHaveLength(before);
+    });
+
+    it("when Telegram no longer has the picture, says so and keeps the old answer", async () => {
+      const taken = await askWithPhoto();
+      const before = await h.conversationOf(user);
+      const asked = chats().length;
+      h.telegram.forgetFile(taken.file_id);
+      await h.sendText("/retry", { userId: user });
+      expect(last()).toBe(PICTURE_GONE_TEXT);
+      expect(chats()).toHaveLength(asked);
+      expect(await h.conversationOf(user)).toEqual(before);
+    });
   });
 
   it("in a group, a photo is left alone", async () => {

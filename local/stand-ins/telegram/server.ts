@@ -149,6 +149,11 @@ export class TelegramStandIn {
     this.delays.set(method, queue);
   }
 
+  /** Forgets a file, as Telegram answers for a file_id it does not know: getFile then fails with 400. */
+  forgetFile(fileId: string): void {
+    this.files.delete(fileId);
+  }
+
   /** Registers a file that getFile and the file URL serve, as if a user had sent it. */
   addFile(content: Buffer | string, options: { filePath?: string } = {}): StoredFile {
     this.fileCounter += 1;
