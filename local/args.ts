@@ -24,6 +24,8 @@ export interface StartArgs {
   readonly pollTimeoutSeconds: number;
   /** Telegram user id of the terminal chat's user. @default 1 */
   readonly userId: number;
+  /** Answer with the stand-in model on loopback instead of Ollama at OLLAMA_URL (local/stand-in-model.ts). @default false */
+  readonly standInModel: boolean;
 }
 
 /** Help text of `npm start`. */
@@ -45,6 +47,9 @@ Options:
   --exports-dir <dir>     where the terminal chat saves documents (default exports)
   --poll-timeout <s>      getUpdates long-poll timeout in seconds (default 30)
   --user-id <id>          Telegram user id of the terminal chat's user (default 1)
+  --stand-in-model        no Ollama needed: a stand-in serves the configured models and
+                          streams a short fixed reply, slowly enough to try /stop, seeing
+                          pictures with every model (it is not a language model)
   -h, --help              show this help
 
 Environment: TELEGRAM_TOKEN, TELEGRAM_API_URL, OLLAMA_URL, OLLAMA_API_KEY, OLLAMA_MODELS,
@@ -74,6 +79,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
     "exports-dir": { type: "string" },
     "poll-timeout": { type: "string" },
     "user-id": { type: "string" },
+    "stand-in-model": { type: "boolean" },
   });
   return {
     help: values.help === true,
@@ -82,6 +88,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
     exportsDir: (values["exports-dir"] as string | undefined) ?? DEFAULT_EXPORTS_DIR,
     pollTimeoutSeconds: positiveInteger("--poll-timeout", values["poll-timeout"] as string | undefined, DEFAULT_POLL_TIMEOUT_SECONDS, 50),
     userId: positiveInteger("--user-id", values["user-id"] as string | undefined, 1, Number.MAX_SAFE_INTEGER),
+    standInModel: values["stand-in-model"] === true,
   };
 }
 

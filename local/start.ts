@@ -20,6 +20,8 @@ import { observeBotApi, type ObservedCall } from "./observed-bot";
 import { botIdOf, FileOffsetStore } from "./offset-store";
 import { pollUpdates, WebhookActiveError } from "./polling";
 import { runtimeBanner, startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "./runtime";
+import { startStandInModel } from "./stand-in-model";
+import { loadStackConfig } from "../config/stack-config";
 import { runTerminalChat } from "./terminal-chat";
 
 /** The token of the in-process Bot API of the terminal chat (not a real bot). */
@@ -209,7 +211,7 @@ export async function main(argv: readonly string[], given: Partial<StartDeps> = 
     return 0;
   }
   const own = given.signal ? undefined : processSignal(stderr);
-  const deps: StartDeps = {
+  let deps: StartDeps = {
     env: given.env ?? process.env,
     stdin: given.stdin ?? process.stdin,
     stdout,
@@ -218,7 +220,14 @@ export async function main(argv: readonly string[], given: Partial<StartDeps> = 
     signal: given.signal ?? own!.signal,
     runtime: given.runtime ?? {},
   };
+  let model: Awaited<ReturnType<typeof startStandInModel>> | undefined;
   try {
+    if (args.standInModel) {
+      // The handler finds the stand-in where it would find Ollama; the banner shows its address.
+      model = await startStandInModel((deps.runtime.stackConfig ?? loadStackConfig({ env: deps.env })).models);
+      deps = { ...deps, env: { ...deps.env, OLLAMA_URL: model.url, OLLAMA_API_KEY: undefined } };
+      line(stdout, `stand-in model at ${model.url} (--stand-in-model): answers are a fixed note, not a language model's`);
+    }
     const token = deps.env.TELEGRAM_TOKEN?.trim();
     return token ? await runPollingMode(args, token, deps) : await runTerminalMode(args, deps);
   } catch (error) {
@@ -226,6 +235,7 @@ export async function main(argv: readonly string[], given: Partial<StartDeps> = 
     line(stderr, `error: ${redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error))}`);
     return 1;
   } finally {
+    await model?.stop();
     own?.dispose();
   }
 }

@@ -122,7 +122,8 @@ export async function runTerminalChat(options: TerminalChatOptions): Promise<Ter
     if (showPrompt) output.write("you> ");
   };
   // What the user types is handled in order, one line after the other, except /stop: like a
-  // Telegram client, it goes at once, while the answer it stops is still streaming.
+  // Telegram client, it goes at once, while the answer it stops is still streaming (lines typed
+  // meanwhile wait their turn, but the reading goes on).
   let inFlight: Promise<void> = Promise.resolve();
   const handleLine = async (line: string) => {
     await handleTypedLine(line, tools);
@@ -139,12 +140,11 @@ export async function runTerminalChat(options: TerminalChatOptions): Promise<Ter
         continue;
       }
       if (isStopCommand(line)) {
+        // At once, even with lines still waiting behind the answer: the stop is for what streams now.
         await deliver(updates.text(line));
         continue;
       }
-      await inFlight;
-      if (options.signal?.aborted) break;
-      inFlight = handleLine(line);
+      inFlight = inFlight.then(() => (options.signal?.aborted ? undefined : handleLine(line)));
     }
     await inFlight;
   } finally {

@@ -2,12 +2,13 @@ import { ArgumentError, parseStartArgs, parseWebhookServerArgs } from "../../loc
 
 describe("local command lines", () => {
   it("has the documented defaults", () => {
-    expect(parseStartArgs([])).toEqual({ help: false, deleteWebhook: false, dataDir: ".data", exportsDir: "exports", pollTimeoutSeconds: 30, userId: 1 });
+    expect(parseStartArgs([])).toEqual({ help: false, deleteWebhook: false, dataDir: ".data", exportsDir: "exports", pollTimeoutSeconds: 30, userId: 1, standInModel: false });
     expect(parseWebhookServerArgs([])).toEqual({ help: false, port: 8787, host: "127.0.0.1", dataDir: ".data", publicUrl: undefined, delivery: "sync" });
   });
 
   it("reads the options", () => {
     expect(parseStartArgs(["--delete-webhook", "--poll-timeout", "5", "--user-id", "42"])).toMatchObject({ deleteWebhook: true, pollTimeoutSeconds: 5, userId: 42 });
+    expect(parseStartArgs(["--stand-in-model"]).standInModel).toBe(true);
     expect(parseWebhookServerArgs(["--port", "0", "--public-url", "https://t.example/"])).toMatchObject({ port: 0, publicUrl: "https://t.example" });
   });
 

@@ -58,12 +58,12 @@ describe("terminal chat (npm start without a token)", () => {
     rmSync(cwd, { recursive: true, force: true });
   });
 
-  const start = (env: NodeJS.ProcessEnv) => {
+  const start = (env: NodeJS.ProcessEnv, argv: readonly string[] = []) => {
     const stdin = new PassThrough();
     const stdout = new Screen();
     const stderr = new Screen();
     const controller = new AbortController();
-    const done = main([], { stdin, stdout, stderr, env, cwd, signal: controller.signal, runtime: { emulators } });
+    const done = main(argv, { stdin, stdout, stderr, env, cwd, signal: controller.signal, runtime: { emulators } });
     running = { stdin, controller, done };
     return { stdin, stdout, stderr, controller, done };
   };
@@ -98,6 +98,29 @@ describe("terminal chat (npm start without a token)", () => {
     expect(readFileSync(join(cwd, ".data", "bot.log"), "utf8")).toContain('"action":"handle_update"');
     expect(existsSync(join(cwd, ".data", "local-endpoints.json"))).toBe(false);
   });
+
+  it("--stand-in-model answers without Ollama: a streamed note that says what it is, which /stop ends and /retry answers again", async () => {
+    const chat = start({ OLLAMA_URL: await closedPortUrl() }, ["--stand-in-model"]);
+    const [, url] = await chat.stdout.waitFor(/stand-in model at (http:\/\/127\.0\.0\.1:\d+) \(--stand-in-model\)/);
+    await chat.stdout.waitFor(/terminal chat/);
+    expect(chat.stdout.text).toContain(`Ollama    ${url}`);
+    chat.stdin.write("hello there\n");
+    await chat.stdout.waitFor(/bot> You said: hello there\. This is the stand-in model of npm start --stand-in-model \(llama3\.2:1b, 1 message\(s\) of context\)/);
+    await chat.stdout.waitFor(/Retry answers the same question again\./);
+    // A line typed while an answer streams waits its turn; /stop typed after it still stops the answer on screen.
+    chat.stdin.write("a long one\n");
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    chat.stdin.write("and another\n");
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    chat.stdin.write("/stop\n");
+    await chat.stdout.waitFor(/You said: a long one[^\n]*\n+\(stopped\)/);
+    await chat.stdout.waitFor(/\(stopped\)[\s\S]*You said: and another\. This is the stand-in model[^\n]*Retry answers the same question again\./);
+    chat.stdin.write("/retry\n");
+    // The retry answers the last question again and marks the answer it replaces.
+    await chat.stdout.waitFor(/You said: and another\. This is the stand-in model[^\n]*\n+\(replaced by a new answer below\)/);
+    chat.stdin.write("/quit\n");
+    expect(await chat.done).toBe(0);
+  }, 40_000);
 
   it("shows buttons as numbered choices and presses one typed as :<n>", async () => {
     const chat = start({ OLLAMA_URL: ollama.url, OLLAMA_API_KEY: TEST_OLLAMA_API_KEY });
