@@ -45,9 +45,12 @@ export function photoCandidates(sizes: readonly PhotoSize[], maxBytes: number): 
     .sort((a, b) => b.width * b.height - a.width * a.height || (b.file_size ?? 0) - (a.file_size ?? 0));
 }
 
-/** The refusal for a text-only model, naming a configured vision model (1-based `position`) when there is one. Pure. */
-export function textOnlyText(model: string, vision: { readonly model: string; readonly position: number } | undefined): string {
-  const lead = `${model}, the model of this session, reads text only: it cannot see pictures.`;
+/**
+ * The refusal for a text-only model, naming a configured vision model (1-based `position`) when
+ * there is one; `asked` when the model is the one a retry asked for rather than the session's. Pure.
+ */
+export function textOnlyText(model: string, vision: { readonly model: string; readonly position: number } | undefined, asked = false): string {
+  const lead = `${model}, ${asked ? "the model asked" : "the model of this session"}, reads text only: it cannot see pictures.`;
   return vision
     ? `${lead} ${vision.model} can: start a session with it (/newsession ${vision.position}) and send the picture again.`
     : `${lead} None of the models here can; the admin can add one (for example ${SUGGESTED_VISION_MODELS}).`;
@@ -88,7 +91,7 @@ export async function photoForSession(ctx: UpdateContext, activeSessionId: strin
  * has the file or it is now over the limit).
  */
 export async function pictureForRetry(ctx: UpdateContext, ollama: ModelApi, model: string, fileId: string): Promise<string | undefined> {
-  if (!(await canSee(ctx, ollama, model))) return undefined;
+  if (!(await canSee(ctx, ollama, model, true))) return undefined;
   const limit = Math.min(ctx.config.maxPhotoBytes, TELEGRAM_GET_FILE_LIMIT_BYTES);
   let bytes: Uint8Array | undefined;
   try {
@@ -106,7 +109,7 @@ export async function pictureForRetry(ctx: UpdateContext, ollama: ModelApi, mode
 }
 
 /** True when `model` can see; otherwise false once the user was told (it reads text only, or could not be asked). */
-async function canSee(ctx: UpdateContext, ollama: ModelApi, model: string): Promise<boolean> {
+async function canSee(ctx: UpdateContext, ollama: ModelApi, model: string, asked = false): Promise<boolean> {
   const capabilities = await modelCapabilities(ollama, model);
   if (!capabilities) {
     await ctx.reply(`I could not ask the AI server whether ${model} can see pictures (it may be stopped or starting). Please try again in a minute.`);
@@ -114,7 +117,7 @@ async function canSee(ctx: UpdateContext, ollama: ModelApi, model: string): Prom
   }
   if (capabilities.includes(CAPABILITY.vision)) return true;
   ctx.log.info("photo refused: the model reads text only", { action: "read_photo", outcome: "ignored", model });
-  await ctx.reply(textOnlyText(model, await visionModel(ollama, ctx.config.ollamaModels)));
+  await ctx.reply(textOnlyText(model, await visionModel(ollama, ctx.config.ollamaModels), asked));
   return false;
 }
 

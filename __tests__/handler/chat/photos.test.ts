@@ -128,7 +128,7 @@ describe("photos (through the handler)", () => {
       await askWithPhoto();
       const before = chats().length;
       await h.sendText("/retry 1", { userId: user });
-      expect(last()).toContain(`${TEXT_MODEL}, the model of this session, reads text only`);
+      expect(last()).toContain(`${TEXT_MODEL}, the model asked, reads text only: it cannot see pictures. ${VISION_MODEL} can`);
       expect(chats()).toHaveLength(before);
     });
 
