@@ -92,7 +92,7 @@ export async function photoForSession(ctx: UpdateContext, activeSessionId: strin
  */
 export async function pictureForRetry(ctx: UpdateContext, ollama: ModelApi, model: string, fileId: string): Promise<string | undefined> {
   if (!(await canSee(ctx, ollama, model, true))) return undefined;
-  const limit = Math.min(ctx.config.maxPhotoBytes, TELEGRAM_GET_FILE_LIMIT_BYTES);
+  const limit = photoByteLimit(ctx);
   let bytes: Uint8Array | undefined;
   try {
     bytes = await downloadSize(ctx, fileId, limit);
@@ -107,6 +107,9 @@ export async function pictureForRetry(ctx: UpdateContext, ollama: ModelApi, mode
   }
   return Buffer.from(bytes).toString("base64");
 }
+
+/** The most bytes of a picture the bot fetches: PHOTO_MAX_BYTES, at most Telegram's 20 MB getFile limit. */
+const photoByteLimit = (ctx: UpdateContext) => Math.min(ctx.config.maxPhotoBytes, TELEGRAM_GET_FILE_LIMIT_BYTES);
 
 /** True when `model` can see; otherwise false once the user was told (it reads text only, or could not be asked). */
 async function canSee(ctx: UpdateContext, ollama: ModelApi, model: string, asked = false): Promise<boolean> {
@@ -134,7 +137,7 @@ async function visionModel(ollama: ModelApi, models: readonly string[]): Promise
  * than announced; base64, or undefined once the user was told that every size is too large.
  */
 async function downloadPhoto(ctx: UpdateContext, sizes: readonly PhotoSize[]): Promise<PictureForModel | undefined> {
-  const limit = Math.min(ctx.config.maxPhotoBytes, TELEGRAM_GET_FILE_LIMIT_BYTES);
+  const limit = photoByteLimit(ctx);
   for (const size of photoCandidates(sizes, limit)) {
     const bytes = await downloadSize(ctx, size.file_id, limit);
     if (!bytes) continue;
