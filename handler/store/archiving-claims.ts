@@ -1,5 +1,5 @@
 import type { DocumentClient } from "./document-client";
-import { isConditionFailed } from "./dynamo";
+import { updateIf } from "./dynamo";
 import type { ArchivingClaim } from "./session-items";
 import { sessionSk } from "./table-layout";
 
@@ -37,35 +37,26 @@ export class ArchivingClaims {
   async claim(userId: number, sessionId: string, owner: string, leaseMs: number): Promise<ArchivingClaim> {
     const now = this.now();
     const Key = { pk: userId, sk: sessionSk(sessionId) };
-    try {
-      await this.doc.update({
-        TableName: this.table,
-        Key,
-        UpdateExpression: "SET archiving_by = :owner, archiving_until = :until",
-        ConditionExpression:
-          "attribute_exists(sk) AND (attribute_not_exists(archiving_until) OR archiving_until < :now OR archiving_by = :owner)",
-        ExpressionAttributeValues: { ":owner": owner, ":until": now + leaseMs, ":now": now },
-      });
-      return "claimed";
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-    }
+    const claimed = await updateIf(this.doc, {
+      TableName: this.table,
+      Key,
+      UpdateExpression: "SET archiving_by = :owner, archiving_until = :until",
+      ConditionExpression: "attribute_exists(sk) AND (attribute_not_exists(archiving_until) OR archiving_until < :now OR archiving_by = :owner)",
+      ExpressionAttributeValues: { ":owner": owner, ":until": now + leaseMs, ":now": now },
+    });
+    if (claimed) return "claimed";
     const { Item } = await this.doc.get({ TableName: this.table, Key, ConsistentRead: true, ProjectionExpression: "sk" });
     return Item ? "busy" : "gone";
   }
 
   /** Gives up `owner`'s claim on a session that stays live; nothing if it holds none or the session is gone. */
   async release(userId: number, sessionId: string, owner: string): Promise<void> {
-    try {
-      await this.doc.update({
-        TableName: this.table,
-        Key: { pk: userId, sk: sessionSk(sessionId) },
-        UpdateExpression: "REMOVE archiving_by, archiving_until",
-        ConditionExpression: "archiving_by = :owner",
-        ExpressionAttributeValues: { ":owner": owner },
-      });
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-    }
+    await updateIf(this.doc, {
+      TableName: this.table,
+      Key: { pk: userId, sk: sessionSk(sessionId) },
+      UpdateExpression: "REMOVE archiving_by, archiving_until",
+      ConditionExpression: "archiving_by = :owner",
+      ExpressionAttributeValues: { ":owner": owner },
+    });
   }
 }

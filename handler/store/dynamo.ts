@@ -1,4 +1,4 @@
-import type { DocumentClient, WriteRequest } from "./document-client";
+import type { DocumentClient, UpdateInput, WriteRequest } from "./document-client";
 
 /** DynamoDB's BatchWriteItem limit. */
 export const BATCH_WRITE_LIMIT = 25;
@@ -51,4 +51,15 @@ export function isThrottling(err: unknown): boolean {
 /** True when a conditional write's condition did not hold. */
 export function isConditionFailed(err: unknown): boolean {
   return (err as { name?: unknown } | null)?.name === "ConditionalCheckFailedException";
+}
+
+/** A conditional UpdateItem that does nothing when its condition does not hold: false then; other errors are thrown. */
+export async function updateIf(doc: DocumentClient, input: UpdateInput & { readonly ConditionExpression: string }): Promise<boolean> {
+  try {
+    await doc.update(input);
+    return true;
+  } catch (err) {
+    if (!isConditionFailed(err)) throw err;
+    return false;
+  }
 }

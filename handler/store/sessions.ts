@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { DocumentClient, Item, UpdateInput, WriteRequest } from "./document-client";
 import { ArchivingClaims } from "./archiving-claims";
-import { batchWriteAll, isConditionFailed } from "./dynamo";
+import { batchWriteAll, isConditionFailed, updateIf } from "./dynamo";
 import {
   SessionChangedError,
   compareSessions,
@@ -413,11 +413,7 @@ export class SessionStore {
     sessionId: string,
     update: Required<Pick<UpdateInput, "UpdateExpression" | "ConditionExpression" | "ExpressionAttributeValues">>,
   ): Promise<void> {
-    try {
-      await this.doc.update({ TableName: this.table, Key: { pk: userId, sk: sessionSk(sessionId) }, ...update });
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-    }
+    await updateIf(this.doc, { TableName: this.table, Key: { pk: userId, sk: sessionSk(sessionId) }, ...update });
   }
 }
 
