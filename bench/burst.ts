@@ -159,7 +159,7 @@ function judge(harness: Harness, chats: readonly BurstChat[], started: number, b
 }
 
 /** A bot on the harness's stores whose model is `ollama` and whose logger drops every line. */
-function botFor(harness: Harness, ollama: GatedOllama, overrides: Partial<BotConfig>) {
+export function botFor(harness: Harness, ollama: GatedOllama, overrides: Partial<BotConfig>) {
   const quiet = createLogger({ level: "INFO", secrets: [], sink: () => undefined });
   const config = Object.freeze({ ...harness.config, ollamaUrl: ollama.url, ...overrides });
   return createBot(config, { doc: harness.doc, s3: harness.s3, logger: quiet, credentials: harness.emulators.credentials });

@@ -16,15 +16,14 @@
  */
 import { performance } from "node:perf_hooks";
 import { messageGroupIdOf } from "../config/queue-groups";
-import { createBot } from "../handler/app";
 import { STOP_BUTTON_LABEL, STOP_CONTROL_TEXT, STOP_POLL_INTERVAL_MS } from "../handler/chat/stop-watch";
 import { NOTE_STOPPED } from "../handler/format/answer";
-import { createLogger } from "../handler/observability/log";
 import { lambdaContext, proxyEventFromUpdate } from "../local/lambda-event";
 import { sqsEvent, sqsRecord } from "../local/sqs-event";
 import type { Harness } from "../__tests__/support/handler-harness";
 import { TEST_SECRET_TOKEN, textUpdate } from "../__tests__/support/updates";
 import { waitFor } from "../__tests__/support/wait-for";
+import { botFor } from "./burst";
 import { GatedOllama } from "./gated-ollama";
 import { freshUser, seedSession, startBenchHarness } from "./scenarios";
 import { summarize, type Summary } from "./stats";
@@ -82,11 +81,9 @@ export async function measureStopLatency(harness: Harness, runsPerPath: number, 
     onClientLeft: () => (modelEndedAt = performance.now()),
   });
   try {
-    const quiet = createLogger({ level: "INFO", secrets: [], sink: () => undefined });
-    const deps = { doc: harness.doc, s3: harness.s3, logger: quiet, credentials: harness.emulators.credentials };
-    const base = { ...harness.config, ollamaUrl: ollama.url, ollamaTimeoutMs: GENERATION_MS * 2 };
-    const syncBot = createBot(Object.freeze(base), deps);
-    const queueBot = createBot(Object.freeze({ ...base, telegramSecretToken: undefined }), deps);
+    const ollamaTimeoutMs = GENERATION_MS * 2;
+    const syncBot = botFor(harness, ollama, { ollamaTimeoutMs });
+    const queueBot = botFor(harness, ollama, { ollamaTimeoutMs, telegramSecretToken: undefined });
     const context = () => lambdaContext({ timeoutMs: GENERATION_MS * 3 });
     const webhook = async (update: object) => {
       await syncBot.webhook(proxyEventFromUpdate(update, { secretToken: TEST_SECRET_TOKEN }), context());
