@@ -4,9 +4,13 @@
  * mirrors it in VTL and is tested to agree), local mode's queue and the tests.
  *
  * One group per chat keeps a chat's updates in order, one at a time, while chats run in
- * parallel. A control update — a button press (`callback_query`) or `/stop` — goes to the
- * chat's control group, so it never waits behind the very generation it is meant to stop.
+ * parallel. Only what stops an answer — a press of the Stop button and `/stop` in any spelling
+ * the command parser accepts (config/command-syntax.ts) — goes to the chat's control group, so
+ * it never waits behind the very generation it is meant to stop. Every other press (Retry, the
+ * pickers) stays in the chat's group, in order with the messages: a press that starts a
+ * generation, or changes which session the next message lands in, must not overtake them.
  */
+import { isJavaSpace } from "./command-syntax";
 
 /** Suffix of a chat's control message group. */
 export const CONTROL_GROUP_SUFFIX = ":control";
@@ -25,15 +29,30 @@ function chatIdOf(update: unknown): unknown {
     ?? at(update, "callback_query", "message", "chat", "id") ?? at(update, "callback_query", "from", "id");
 }
 
-/** True for `/stop`, `/stop@SomeBot` and `/stop <anything>`. Pure. */
+/** The action code of the Stop button's callback_data (`st:<owner>:<argument>`, handler/conversation/buttons.ts). */
+export const STOP_BUTTON_ACTION = "st";
+
+/**
+ * True for every spelling of `/stop` the command parser reads as the stop command: `/stop`,
+ * `/Stop`, `/STOP@SomeBot`, `/stop please`, `/stop\nnow`. The template computes the same with
+ * toLowerCase, startsWith and codePointAt. Pure.
+ */
 export function isStopCommand(text: unknown): boolean {
-  return typeof text === "string" && (text === "/stop" || text.startsWith("/stop@") || text.startsWith("/stop "));
+  if (typeof text !== "string") return false;
+  const t = text.toLowerCase();
+  if (t === "/stop" || t.startsWith("/stop@")) return true;
+  return t.startsWith("/stop") && isJavaSpace(t.codePointAt(5) ?? 0x21);
 }
 
-/** True for an update that controls a running answer rather than starting one. Pure. */
+/** True for a press of the Stop button (its callback_data's action). Pure. */
+export function isStopPress(update: unknown): boolean {
+  const data = at(update, "callback_query", "data");
+  return typeof data === "string" && data.startsWith(`${STOP_BUTTON_ACTION}:`);
+}
+
+/** True for an update that stops a running answer: a Stop press or `/stop`. Pure. */
 export function isControlUpdate(update: unknown): boolean {
-  const callbackId = at(update, "callback_query", "id");
-  return (callbackId !== undefined && callbackId !== null && callbackId !== "") || isStopCommand(at(update, "message", "text"));
+  return isStopPress(update) || isStopCommand(at(update, "message", "text"));
 }
 
 /** The MessageGroupId of an update (see the module comment). Pure. */

@@ -1,4 +1,4 @@
-import { CONTROL_GROUP_SUFFIX, NO_CHAT_GROUP } from "../../config/queue-groups";
+import { CONTROL_GROUP_SUFFIX, NO_CHAT_GROUP, STOP_BUTTON_ACTION } from "../../config/queue-groups";
 
 /**
  * The request template of queue mode's API Gateway → SQS integration: it turns Telegram's
@@ -6,7 +6,10 @@ import { CONTROL_GROUP_SUFFIX, NO_CHAT_GROUP } from "../../config/queue-groups";
  * Lambda runs on the ingest path.
  *
  * - `MessageGroupId`: config/queue-groups.ts's `messageGroupIdOf` in VTL (tested to agree):
- *   the chat, or the chat's control group for a button press or `/stop`.
+ *   the chat, or the chat's control group for a Stop press or `/stop` in any spelling the
+ *   command parser accepts (config/command-syntax.ts), computed only with String methods Java
+ *   and JavaScript share (toLowerCase, startsWith, codePointAt; not trim, on which they
+ *   differ), so the local Velocity engine renders it as API Gateway does.
  * - `MessageDeduplicationId`: the `update_id`, so a webhook Telegram delivers twice within
  *   SQS's 5-minute window is queued once.
  * - `MessageBody`: the raw body exactly as Telegram sent it (`$input.body`), URL-encoded.
@@ -29,8 +32,14 @@ export const QUEUE_REQUEST_TEMPLATE = [
   "#if(\"$!chat\" == \"\")#set($chat = $input.path('$.callback_query.message.chat.id'))#end##",
   "#if(\"$!chat\" == \"\")#set($chat = $input.path('$.callback_query.from.id'))#end##",
   "#if(\"$!chat\" == \"\")#set($group = \"" + NO_CHAT_GROUP + "\")#else#set($group = \"$chat\")#end##",
-  "#set($text = \"$!input.path('$.message.text')\")##",
-  "#if(\"$!input.path('$.callback_query.id')\" != \"\" || $text == \"/stop\" || $text.startsWith(\"/stop@\") || $text.startsWith(\"/stop \"))##",
+  "#set($rawText = \"$!input.path('$.message.text')\")##",
+  "#set($text = $rawText.toLowerCase())##",
+  "#set($data = \"$!input.path('$.callback_query.data')\")##",
+  "#set($control = false)##",
+  "#if($data.startsWith(\"" + STOP_BUTTON_ACTION + ":\") || $text == \"/stop\" || $text.startsWith(\"/stop@\"))#set($control = true)#end##",
+  // "/stop please": the character after "/stop" is a separator (a code point up to 32).
+  "#if(!$control && $text.startsWith(\"/stop\") && $text.codePointAt(5) <= 32)#set($control = true)#end##",
+  "#if($control)##",
   // "$group" + suffix, not "${group}": Terraform would read ${…} as its own interpolation.
   "#set($group = \"$group" + CONTROL_GROUP_SUFFIX + "\")#end##",
   "Action=SendMessage&MessageGroupId=$util.urlEncode($group)&MessageDeduplicationId=$util.urlEncode(\"$input.path('$.update_id')\")&MessageBody=$util.urlEncode($input.body)",

@@ -1,4 +1,5 @@
 import type { InlineKeyboardButton, InlineKeyboardMarkup } from "@grammyjs/types";
+import { STOP_BUTTON_ACTION } from "../../config/queue-groups";
 
 /**
  * The bot's inline buttons and what they carry. A button's `callback_data` is
@@ -21,7 +22,7 @@ export const BUTTON_ACTIONS = {
   switchSession: "sw",
   archiveSession: "ar",
   exportArchive: "ex",
-  stop: "st",
+  stop: STOP_BUTTON_ACTION,
   retry: "rt",
 } as const;
 

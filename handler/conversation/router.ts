@@ -1,4 +1,5 @@
 import type { Message, PhotoSize } from "@grammyjs/types";
+import { COMMAND_PATTERN } from "../../config/command-syntax";
 import { handleChat } from "../chat/chat";
 import { handleGroupChat } from "../chat/group-chat";
 import { COMMAND_LIST, COMMANDS } from "../commands";
@@ -22,11 +23,11 @@ export interface ParsedCommand {
 }
 
 /**
- * Parses `/cmd`, `/cmd@Bot` and `/cmd args` at the start of a text; undefined when the text is
- * not a command. Pure.
+ * Parses `/cmd`, `/cmd@Bot` and `/cmd args` (config/command-syntax.ts, the spelling the queue's
+ * message groups share); undefined when the text is not a command. Pure.
  */
 export function parseCommand(text: string): ParsedCommand | undefined {
-  const match = /^\/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+([\s\S]*))?$/.exec(text.trim());
+  const match = COMMAND_PATTERN.exec(text);
   if (!match) return undefined;
   return { name: match[1]!.toLowerCase(), botUsername: match[2], args: (match[3] ?? "").trim() };
 }

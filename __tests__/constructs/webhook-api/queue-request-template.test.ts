@@ -29,8 +29,9 @@ describe("the API Gateway → SQS request template, rendered by a Velocity engin
     ["64 KB of text", message("x".repeat(16_000) + "🙂".repeat(12_000))],
     ["a supergroup beyond 32 bits", message("@bot hi", -1001234567890)],
     ["an edited message", { update_id: 9, edited_message: { message_id: 1, date: 1, edit_date: 2, chat: { id: 77, type: "private" }, text: "fixed" } }],
-    ["a button press", { update_id: 10, callback_query: { id: "4382bfdwdsb323b2d9", from: { id: 77, is_bot: false, first_name: "A" }, chat_instance: "1", data: "stop", message: { message_id: 3, date: 1, chat: { id: 77, type: "private" } } } }],
+    ["a Retry press", { update_id: 10, callback_query: { id: "4382bfdwdsb323b2d9", from: { id: 77, is_bot: false, first_name: "A" }, chat_instance: "1", data: "rt:25:abc.3", message: { message_id: 3, date: 1, chat: { id: 77, type: "private" } } } }],
     ["/stop", message("/stop")],
+    ["a Stop press", { update_id: 12, callback_query: { id: "4382bfdwdsb323b2da", from: { id: 77, is_bot: false, first_name: "A" }, chat_instance: "1", data: "st:25:abc", message: { message_id: 4, date: 1, chat: { id: 77, type: "private" } } } }],
     ["/stop@SomeBot in a group", message("/stop@SomeBot", -100555)],
     ["/stopwatch (not a stop)", message("/stopwatch")],
     ["a member update (no chat the bot reads)", { update_id: 11, my_chat_member: { chat: { id: 5, type: "private" }, from: { id: 5 }, date: 1 } }],
@@ -51,12 +52,13 @@ describe("the API Gateway → SQS request template, rendered by a Velocity engin
     }
   });
 
-  it("groups one chat's updates together, control updates apart, and chatless ones in one group", () => {
+  it("groups one chat's updates together (Retry presses too), stops apart, and chatless ones in one group", () => {
     expect(sendMessageOf(JSON.stringify(message("a", -1001234567890))).MessageGroupId).toBe("-1001234567890");
     expect(sendMessageOf(JSON.stringify(message("/stop"))).MessageGroupId).toBe("4242:control");
     expect(sendMessageOf(JSON.stringify(message("/stopwatch"))).MessageGroupId).toBe("4242");
-    expect(sendMessageOf(JSON.stringify(cases[7][1])).MessageGroupId).toBe("77:control");
-    expect(sendMessageOf(JSON.stringify(cases[11][1])).MessageGroupId).toBe(NO_CHAT_GROUP);
+    expect(sendMessageOf(JSON.stringify(cases[7][1])).MessageGroupId).toBe("77");
+    expect(sendMessageOf(JSON.stringify(cases[9][1])).MessageGroupId).toBe("77:control");
+    expect(sendMessageOf(JSON.stringify(cases[12][1])).MessageGroupId).toBe(NO_CHAT_GROUP);
   });
 
   it("encodes as Java's URLEncoder does (what $util.urlEncode is)", () => {
