@@ -6,6 +6,7 @@ import { Password } from "@cdktf/provider-random/lib/password";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { LOG_RETENTION_DAYS, lambdaTimeoutBounds, loadStackConfig, type StackConfig } from "./config/stack-config";
+import { FUNCTION_ENV } from "./config/function-env";
 import { ArchiveBucket } from "./constructs/archive-bucket";
 import { BotFunction } from "./constructs/bot-function";
 import { Monitoring } from "./constructs/monitoring";
@@ -125,6 +126,8 @@ export class ChatbotStack extends TerraformStack {
 function queueDelivery(scope: Construct, config: StackConfig, fn: BotFunction, webhookSecret: string, logRetentionDays: number) {
   if (config.deliveryMode !== "queue") return { queue: undefined, authorizer: undefined };
   const queue = new UpdateQueue(scope, "UpdateQueue", { fn, maximumConcurrency: config.queueMaxConcurrency });
+  // The handler shortens a handed-back record's visibility there (ChangeMessageVisibility).
+  fn.addEnvironment(FUNCTION_ENV.updateQueueUrl, queue.queue.url);
   const authorizer = new WebhookAuthorizer(scope, "WebhookAuthorizer", {
     fn,
     webhookSecret,

@@ -31,6 +31,8 @@ export const FUNCTION_ENV = Object.freeze({
   maxPhotoBytes: "PHOTO_MAX_BYTES",
   showModelSpeed: "SHOW_MODEL_SPEED",
   s3ForcePathStyle: "S3_FORCE_PATH_STYLE",
+  /** Queue mode: the update queue's URL, for ChangeMessageVisibility on a record handed back. */
+  updateQueueUrl: "UPDATE_QUEUE_URL",
   /** Set by Lambda itself: the handler knows it runs there. */
   lambdaFunctionName: "AWS_LAMBDA_FUNCTION_NAME",
 } as const);

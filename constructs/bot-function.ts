@@ -81,8 +81,7 @@ export class BotFunction extends Construct {
   public readonly timeoutSeconds: number;
   /** The function's name. */
   public readonly functionName: string;
-  /** The environment the function gets, by variable name (values may be Terraform references). */
-  public readonly environment: Readonly<Record<string, string>>;
+  private env: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: BotFunctionProps) {
     super(scope, id);
@@ -140,7 +139,7 @@ export class BotFunction extends Construct {
     const bundle = new TerraformAsset(this, "Bundle", { path: bundleDir, type: AssetType.ARCHIVE });
     this.bundle = bundle;
 
-    this.environment = Object.freeze({
+    this.env = Object.freeze({
       [FUNCTION_ENV.telegramToken]: props.telegramToken,
       [FUNCTION_ENV.telegramSecretToken]: props.webhookSecret,
       [FUNCTION_ENV.tableName]: props.table.tableName,
@@ -157,7 +156,7 @@ export class BotFunction extends Construct {
       [FUNCTION_ENV.environment]: props.environment ?? "dev",
     });
 
-    assertEnvironmentFits(this.environment);
+    assertEnvironmentFits(this.env);
     this.function = new LambdaFunction(this, "Function", {
       functionName,
       role: this.role.arn,
@@ -167,11 +166,26 @@ export class BotFunction extends Construct {
       sourceCodeHash: bundle.assetHash,
       memorySize,
       timeout,
-      environment: { variables: { ...this.environment } },
+      environment: { variables: { ...this.env } },
       reservedConcurrentExecutions: props.reservedConcurrency,
-      lifecycle: { precondition: [environmentFitsPrecondition(this, this.environment)] },
+      lifecycle: { precondition: [environmentFitsPrecondition(this, () => this.env)] },
       dependsOn: [this.logGroup, ...(this.role.policy ? [this.role.policy] : [])],
     });
+  }
+
+  /** The environment the function gets, by variable name (values may be Terraform references). */
+  public get environment(): Readonly<Record<string, string>> {
+    return this.env;
+  }
+
+  /**
+   * Adds a variable made after the function (the update queue's URL), checked against Lambda's
+   * 4 KB with the rest, at synth for what is known and by the same precondition in plan.
+   */
+  public addEnvironment(name: string, value: string): void {
+    this.env = Object.freeze({ ...this.env, [name]: value });
+    assertEnvironmentFits(this.env);
+    this.function.putEnvironment({ variables: { ...this.env } });
   }
 }
 

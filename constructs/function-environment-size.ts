@@ -7,7 +7,7 @@
  * it, by a precondition Terraform evaluates in `plan` (or at the latest before the function is
  * created), whose message says what to shorten.
  */
-import { Fn, Op, TerraformLocal, Token, type IResolvable, type Precondition } from "cdktf";
+import { Fn, Lazy, Op, TerraformLocal, Token, type IResolvable, type Precondition } from "cdktf";
 import type { Construct } from "constructs";
 
 /** Lambda's limit on a function's environment variables, keys and values together, in bytes. */
@@ -54,13 +54,16 @@ export function base64LengthLimit(maxBytes: number): number {
  * bytes are counted here, the values' by Terraform (sensitive values included: Terraform unmarks
  * a condition's result, and the message names no value). The values go through a local of
  * `scope` because cdktf cannot pass a string that mixes text and a reference (OLLAMA_URL's
- * "https://<address>:11434") to a Terraform function.
+ * "https://<address>:11434") to a Terraform function. `environment` is read at synth, so
+ * variables added after the function (the update queue's URL) are counted too.
  */
-export function environmentFitsPrecondition(scope: Construct, environment: Readonly<Record<string, string>>): Precondition {
-  const keyBytes = Object.keys(environment).reduce((sum, key) => sum + bytes(key), 0);
-  const values = new TerraformLocal(scope, "environment_values", Object.values(environment));
+export function environmentFitsPrecondition(scope: Construct, environment: () => Readonly<Record<string, string>>): Precondition {
+  const keyBytes = () => Object.keys(environment()).reduce((sum, key) => sum + bytes(key), 0);
+  const values = new TerraformLocal(scope, "environment_values", Lazy.anyValue({ produce: () => Object.values(environment()) }));
   const joined = Fn.join("", Token.asList(values.expression));
-  const condition: IResolvable = Op.lte(Fn.lengthOf(Fn.base64encode(joined)), base64LengthLimit(LAMBDA_ENVIRONMENT_MAX_BYTES - keyBytes));
+  const condition: IResolvable = Lazy.anyValue({
+    produce: () => Op.lte(Fn.lengthOf(Fn.base64encode(joined)), base64LengthLimit(LAMBDA_ENVIRONMENT_MAX_BYTES - keyBytes())),
+  }) as IResolvable;
   return {
     condition,
     errorMessage:

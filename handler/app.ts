@@ -15,6 +15,8 @@ import { decodeBody, readMessage, readPress, updateType, type Press } from "./de
 import { checkPress, pressAnswerer, pressReplier } from "./delivery/press";
 import { replierFor } from "./delivery/reply";
 import { routeUpdate, type RoutePolicy } from "./delivery/route";
+import { backOff, sqsVisibilitySetter, type VisibilitySetter } from "./delivery/queue-visibility";
+import { recordFailureOutcome } from "./delivery/record-failure";
 import { consumeBatch, type QueueRecord, type RecordOutcome } from "./delivery/sqs";
 import type { Logger } from "./observability/log";
 import { ArchiveStore } from "./store/archives";
@@ -81,6 +83,8 @@ interface Pipeline {
   readonly archives: ArchiveStore | undefined;
   readonly allowed: AllowList;
   readonly ownIdentity: OwnIdentity;
+  /** Shortens the visibility of a record handed back (queue mode, UPDATE_QUEUE_URL set). */
+  readonly visibility: VisibilitySetter | undefined;
 }
 
 const ok = (): APIGatewayProxyResult => ({ statusCode: 200, body: "" });
@@ -103,6 +107,7 @@ export function createBot(config: BotConfig, given: Partial<BotDeps> = {}): Bot 
     archives: config.bucketName ? new ArchiveStore({ s3: deps.s3, bucket: config.bucketName }) : undefined,
     allowed: allowListOf(config.allowedUserIds),
     ownIdentity: ownIdentityOf(deps.bot),
+    visibility: visibilityOf(config, deps),
   };
   const webhook: WebhookHandler = async (event, context) => {
     const log = deps.logger.child({ request_id: context?.awsRequestId ?? event?.requestContext?.requestId });
@@ -121,9 +126,22 @@ export function createBot(config: BotConfig, given: Partial<BotDeps> = {}): Bot 
       // The first record always starts; a later one only with time left for a whole answer.
       mayStart: () => started++ === 0 || remaining() >= config.ollamaTimeoutMs + LEASE_MARGIN_MS,
       process: (record) => handleRecord(pipeline, record, remaining() + LEASE_MARGIN_MS, queueReplyWait(remaining), log),
+      handBack: (records) => backOff(records, pipeline.visibility, log),
     });
   };
   return { webhook, consume };
+}
+
+/** The queue's visibility setter, when the function knows its queue. */
+function visibilityOf(config: BotConfig, deps: BotDeps): VisibilitySetter | undefined {
+  if (!config.updateQueueUrl) return undefined;
+  const { credentials } = deps;
+  return sqsVisibilitySetter({
+    queueUrl: config.updateQueueUrl,
+    region: config.region,
+    ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
+    ...(credentials ? { credentials: async () => credentials } : {}),
+  });
 }
 
 /**
@@ -179,8 +197,13 @@ async function handleRecord(p: Pipeline, record: QueueRecord, leaseMs: number, r
     return "done";
   }
   const incoming: Incoming = { ...acted, updateId: decoded.updateId, leaseMs, replyWaitMs, takeOver: record.receiveCount > 1 };
-  const outcome = await handleUpdate(p, incoming, recordLog, { retryStorage: true });
-  return outcome === "done" ? "done" : "retry";
+  try {
+    const outcome = await handleUpdate(p, incoming, recordLog, { retryStorage: true });
+    return outcome === "done" ? "done" : "retry";
+  } catch (err) {
+    const where = acted.press ? { press: acted.press } : { message: acted.message };
+    return recordFailureOutcome(err, where, p.deps.bot, recordLog.child({ update_id: decoded.updateId }));
+  }
 }
 
 /** A message with a sender (channel posts and some service messages have none). */
@@ -246,7 +269,7 @@ async function handleMessage(p: Pipeline, incoming: IncomingMessage, log: Logger
   }
   const claim = await claimFor(p, incoming, userId, kind, updateLog, notify, policy);
   if (claim.kind === "in_progress") return "in_progress";
-  if (claim.kind === "failed") return policy.retryStorage ? "retry" : "done";
+  if (claim.kind === "failed") return claim.willRetry ? "retry" : "done";
   if (claim.kind !== "claimed") return "done";
 
   const journal = new UpdateJournal(p.marks, userId, updateId, claim.journal);
@@ -336,7 +359,7 @@ async function handlePress(p: Pipeline, incoming: IncomingPress, log: Logger, po
   const kind: MessageKind = { kind: "press", button: check.button };
   const claim = await claimFor(p, incoming, userId, kind, pressLog, (text) => answerer.answer(text), policy);
   if (claim.kind === "in_progress") return "in_progress";
-  if (claim.kind === "failed") return policy.retryStorage ? "retry" : "done";
+  if (claim.kind === "failed") return claim.willRetry ? "retry" : "done";
   if (claim.kind !== "claimed") {
     await answerer.answer();
     return "done";

@@ -64,6 +64,14 @@ export interface BotConfig {
   readonly dynamodbEndpoint: string | undefined;
   /** S3 endpoint override (AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL). @default - the SDK's */
   readonly s3Endpoint: string | undefined;
+  /** SQS endpoint override (AWS_ENDPOINT_URL_SQS, then AWS_ENDPOINT_URL). @default - the SDK's */
+  readonly sqsEndpoint: string | undefined;
+  /**
+   * The update queue's URL (UPDATE_QUEUE_URL, set by the stack in queue mode): a record handed
+   * back for a later delivery gets a short visibility backoff there (ChangeMessageVisibility).
+   * @default - none: a record handed back waits the queue's whole visibility timeout
+   */
+  readonly updateQueueUrl: string | undefined;
   /** Path-style S3 addressing (S3_FORCE_PATH_STYLE=true), needed by local emulators. @default false */
   readonly s3ForcePathStyle: boolean;
   /** Character budget of the context sent to the model (CONTEXT_CHAR_BUDGET). @default 12000 */
@@ -207,6 +215,8 @@ export function loadConfig(env: Env): BotConfig {
     region: trimmed(env, "AWS_REGION") ?? trimmed(env, "AWS_DEFAULT_REGION") ?? CONFIG_DEFAULTS.region,
     dynamodbEndpoint: trimmed(env, "AWS_ENDPOINT_URL_DYNAMODB") ?? genericEndpoint,
     s3Endpoint: trimmed(env, "AWS_ENDPOINT_URL_S3") ?? genericEndpoint,
+    sqsEndpoint: trimmed(env, "AWS_ENDPOINT_URL_SQS") ?? genericEndpoint,
+    updateQueueUrl: trimmed(env, FUNCTION_ENV.updateQueueUrl),
     s3ForcePathStyle,
     contextCharBudget: positiveInt(FUNCTION_ENV.contextCharBudget, CONFIG_DEFAULTS.contextCharBudget, 100),
     contextMaxMessages: positiveInt(FUNCTION_ENV.contextMaxMessages, CONFIG_DEFAULTS.contextMaxMessages),

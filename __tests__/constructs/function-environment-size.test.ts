@@ -23,6 +23,7 @@ const SAMPLE_VALUES: readonly [RegExp, string][] = [
   [/^\$\{\(\(var\.lambda_timeout - 15\) \* 1000\)\}$/, "105000"],
   [/^\$\{var\.allowed_user_ids\}$/, "123456789,987654321"],
   [/^\$\{var\.environment\}$/, "dev"],
+  [/^\$\{aws_sqs_queue\..+\.url\}$/, "https://sqs.eu-central-1.amazonaws.com/123456789012/cloud-ai-dev-bot-updates.fifo"],
 ];
 
 /** A value as Terraform would have it at apply, using SAMPLE_VALUES for the references. */

@@ -3,6 +3,8 @@ import type { Logger } from "../observability/log";
 import type { SessionStore } from "../store/sessions";
 import type { MarkJournal, UpdateMarks } from "../store/update-marks";
 import { storeErrorText, WILL_RETRY_TEXT } from "./complete";
+import { DROPPED_UPDATE_TEXT } from "./record-failure";
+import { isPassingStorageFailure } from "./route";
 
 /**
  * Step 5 of the webhook pipeline: claim the update's idempotency mark, so a redelivered update
@@ -17,8 +19,13 @@ export type ClaimStep =
   | { readonly kind: "completed" }
   /** Another delivery holds its lease: it may finish, or it died; ask for a later delivery. */
   | { readonly kind: "in_progress" }
-  /** The mark could not be written; the user was told to send it again. */
-  | { readonly kind: "failed" };
+  /**
+   * The mark could not be written; the user was told what happens next. `willRetry`: the
+   * failure may pass and the queue delivers the update again (with retryOnFailure); otherwise
+   * it is dropped (a failure every delivery would repeat, or sync mode, where the user sends
+   * it again).
+   */
+  | { readonly kind: "failed"; readonly willRetry: boolean };
 
 /** What {@link claimUpdate} works with. */
 export interface ClaimInput {
@@ -57,9 +64,10 @@ export async function claimUpdate(input: ClaimInput): Promise<ClaimStep> {
     claimed = await marks.claim(input.userId, input.updateId, { leaseMs: input.leaseMs, takeOver: input.takeOver });
   } catch (err) {
     log.error("could not record the update", err, { action: "claim_update", outcome: "failure" });
-    const text = input.retryOnFailure ? (input.takeOver ? undefined : WILL_RETRY_TEXT) : storeErrorText(err);
+    const willRetry = input.retryOnFailure === true && isPassingStorageFailure(err);
+    const text = willRetry ? (input.takeOver ? undefined : WILL_RETRY_TEXT) : input.retryOnFailure ? DROPPED_UPDATE_TEXT : storeErrorText(err);
     await Promise.all([text ? input.reply(text).catch(() => undefined) : undefined, readSettled]);
-    return { kind: "failed" };
+    return { kind: "failed", willRetry };
   }
   if (claimed.outcome !== "claimed") {
     log.info("duplicate delivery ignored", { action: "claim_update", outcome: "ignored", found: claimed.outcome });

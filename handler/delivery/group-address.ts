@@ -33,7 +33,32 @@ export function groupFileAddressed(message: Message, bot: BotIdentity): boolean 
   if (message.reply_to_message?.from?.id === bot.id) return true;
   const caption = message.caption ?? "";
   const handle = `@${bot.username}`.toLowerCase();
-  return (message.caption_entities ?? []).some((e) => e.type === "mention" && caption.slice(e.offset, e.offset + e.length).toLowerCase() === handle);
+  return mentionsOf(message.caption_entities, caption, handle).length > 0;
+}
+
+/** An entity as far as the mention check reads one. */
+interface Span {
+  readonly offset: number;
+  readonly length: number;
+}
+
+const isSpanWithin = (e: unknown, text: string): e is Span & { readonly type: unknown } => {
+  const { offset, length } = (e ?? {}) as { offset?: unknown; length?: unknown };
+  return Number.isSafeInteger(offset) && Number.isSafeInteger(length) && (offset as number) >= 0 && (length as number) > 0 && (offset as number) + (length as number) <= text.length;
+};
+
+/**
+ * The `mention` entities of `text` that name `handle` (lower case, with the @). Reads the
+ * entities as untrusted: a list that is not an array, or holds nulls or spans outside the
+ * text, yields only its well-formed mentions, never a throw (a throw here would fail the
+ * update on every delivery). Pure.
+ */
+export function mentionsOf(entities: unknown, text: string, handle: string): Span[] {
+  if (!Array.isArray(entities)) return [];
+  return entities
+    .filter((e): e is Span & { readonly type: unknown } => isSpanWithin(e, text))
+    .filter((e) => e.type === "mention" && text.slice(e.offset, e.offset + e.length).toLowerCase() === handle)
+    .map(({ offset, length }) => ({ offset, length }));
 }
 
 /**
@@ -46,9 +71,7 @@ export function groupChatText(message: Message, bot: BotIdentity): string | unde
   const text = message.text;
   if (typeof text !== "string") return undefined;
   const handle = `@${bot.username}`.toLowerCase();
-  const mentions = (message.entities ?? []).filter(
-    (e) => e.type === "mention" && text.slice(e.offset, e.offset + e.length).toLowerCase() === handle,
-  );
+  const mentions = mentionsOf(message.entities, text, handle);
   const replyToBot = message.reply_to_message?.from?.id === bot.id;
   if (mentions.length === 0 && !replyToBot) return undefined;
   let stripped = text;

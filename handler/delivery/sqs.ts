@@ -29,6 +29,10 @@ export interface QueueRecord {
   readonly groupId: string;
   /** How many times SQS has delivered this record, this time included (1 on the first). */
   readonly receiveCount: number;
+  /** The receipt handle of this delivery ("" when the event has none). */
+  readonly receiptHandle: string;
+  /** When SQS received the message, epoch ms (SentTimestamp); undefined when the event has none. */
+  readonly sentAt: number | undefined;
 }
 
 /** True for an event that Lambda's SQS event source mapping sends. */
@@ -41,11 +45,14 @@ export function isSqsEvent(event: unknown): event is SQSEvent {
 /** The fields of an SQS record the processor reads. Pure. */
 export function queueRecordOf(record: SQSRecord): QueueRecord {
   const count = Number(record.attributes?.ApproximateReceiveCount);
+  const sent = Number(record.attributes?.SentTimestamp);
   return {
     messageId: record.messageId,
     body: typeof record.body === "string" ? record.body : "",
     groupId: record.attributes?.MessageGroupId ?? "",
     receiveCount: Number.isInteger(count) && count > 0 ? count : 1,
+    receiptHandle: typeof record.receiptHandle === "string" ? record.receiptHandle : "",
+    sentAt: Number.isFinite(sent) && sent > 0 ? sent : undefined,
   };
 }
 
@@ -58,6 +65,11 @@ export interface ConsumeOptions {
    * those that may not are reported for a later delivery. @default - always
    */
   readonly mayStart?: () => boolean;
+  /**
+   * Called once with every record the batch hands back, before it returns (to shorten their
+   * visibility: handler/delivery/queue-visibility.ts). Must not reject. @default - nothing
+   */
+  readonly handBack?: (records: readonly QueueRecord[]) => Promise<void>;
 }
 
 /**
@@ -65,20 +77,21 @@ export interface ConsumeOptions {
  * a processor that throws (it should not) is treated as "retry" for that record.
  */
 export async function consumeBatch(event: SQSEvent, options: ConsumeOptions): Promise<SQSBatchResponse> {
-  const failures: string[] = [];
+  const failures: QueueRecord[] = [];
   const blockedGroups = new Set<string>();
   for (const raw of event.Records) {
     const record = queueRecordOf(raw);
     if (blockedGroups.has(record.groupId) || !(options.mayStart?.() ?? true)) {
       blockedGroups.add(record.groupId);
-      failures.push(record.messageId);
+      failures.push(record);
       continue;
     }
     const outcome = await options.process(record).catch((): RecordOutcome => "retry");
     if (outcome === "retry") {
       blockedGroups.add(record.groupId);
-      failures.push(record.messageId);
+      failures.push(record);
     }
   }
-  return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+  if (failures.length > 0) await options.handBack?.(failures);
+  return { batchItemFailures: failures.map((r) => ({ itemIdentifier: r.messageId })) };
 }
