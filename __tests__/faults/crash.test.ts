@@ -71,11 +71,27 @@ describe("crashes part-way through an update (queue mode, a killed process, then
     ["after the claim", { dynamo: isClaim, at: "after" }],
     ["after the user message is stored", { dynamo: isUserMessageItem, at: "after" }],
     ["mid-stream (a draft on screen)", { telegram: isMethod("sendMessageDraft"), at: "after" }],
-    ["after the final send", { telegram: isMethod("sendMessage"), at: "after" }],
     ["before the mark completes", { dynamo: isCompletion, at: "before" }],
   ])("killed %s: the user gets exactly one answer, and each message is stored once", async (_when, kill) => {
     const text = `question ${user}`;
     const run = await crashThenRedeliver(textUpdate(text, { userId: user }), kill);
+    expect(run).toEqual({ ended: "returned", result: { batchItemFailures: [] } });
+    expect(h.repliesTo(user)).toEqual([answerTo(text)]);
+    expect(await h.conversationOf(user)).toEqual([`user:${text}`, `assistant:${answerTo(text)}`]);
+  }, 60_000);
+
+  it("killed while the final send was in flight (Telegram took it, no answer came back): the redelivery sends it again rather than lose it", async () => {
+    const text = `question ${user}`;
+    const run = await crashThenRedeliver(textUpdate(text, { userId: user }), { telegram: isMethod("sendMessage"), at: "after" });
+    expect(run).toEqual({ ended: "returned", result: { batchItemFailures: [] } });
+    // The Bot API has no idempotency key: one of the two had to be chosen, and a duplicate beats a lost answer.
+    expect(h.repliesTo(user)).toEqual([answerTo(text), answerTo(text)]);
+    expect(await h.conversationOf(user)).toEqual([`user:${text}`, `assistant:${answerTo(text)}`]);
+  }, 60_000);
+
+  it("killed while the final send was in flight and Telegram never had it: the redelivery sends the answer, once", async () => {
+    const text = `question ${user}`;
+    const run = await crashThenRedeliver(textUpdate(text, { userId: user }), { telegram: isMethod("sendMessage"), at: "before" });
     expect(run).toEqual({ ended: "returned", result: { batchItemFailures: [] } });
     expect(h.repliesTo(user)).toEqual([answerTo(text)]);
     expect(await h.conversationOf(user)).toEqual([`user:${text}`, `assistant:${answerTo(text)}`]);

@@ -1,4 +1,5 @@
 import type { PhotoSize } from "@grammyjs/types";
+import { answerReachedChat } from "../conversation/journal";
 import type { UpdateContext } from "../conversation/update-context";
 import { NOTE_CONTEXT_TRIMMED } from "../format/answer";
 import { unavailableModelWarning } from "../format/views";
@@ -33,9 +34,10 @@ export const NOTE_REST_LOST =
  *   with SHOW_MODEL_SPEED, under the answer. Both ride on the assistant message's write.
  * - Every effect happens once, however often the update is handled: both messages are stored
  *   under keys derived from the update (a rerun rewrites the same items), the answer's final
- *   delivery is recorded in the update's journal before it is sent (a rerun that finds it does
- *   not send it again, only stores it), an answer that was generated but certainly not
- *   delivered is delivered by the rerun without asking the model again, and messages an
+ *   delivery is recorded in the update's journal before it is sent; an answer that was generated
+ *   but not certainly delivered (its first part was in flight when the function died) is
+ *   delivered by the rerun without asking the model again (a rare duplicate beats a lost
+ *   answer: answerReachedChat), and messages an
  *   interrupted attempt left while streaming are taken back before the new answer.
  * - The answer is stored only once it was delivered: an answer that could not be delivered is
  *   neither stored nor marked done, so the update is handled again.
@@ -49,7 +51,7 @@ export const NOTE_REST_LOST =
 export async function handleChat(ctx: UpdateContext, text: string, photo?: readonly PhotoSize[]): Promise<void> {
   const activeSessionId = await (ctx.activeSessionId ?? ctx.sessions.getActiveSessionId(ctx.userId));
   const recorded = ctx.journal.recorded.answer;
-  if (recorded && recorded.partsBegun > 0) {
+  if (recorded && recorded.partsBegun > 0 && (answerReachedChat(recorded) || (await answerStoredBefore(ctx, activeSessionId)))) {
     await finishRecorded(ctx, activeSessionId, recorded);
     return;
   }
@@ -97,18 +99,29 @@ export async function handleChat(ctx: UpdateContext, text: string, photo?: reado
   await storeAnswer(ctx, session.sessionId, delivered.shownText, facts);
 }
 
+/**
+ * True when an earlier attempt stored this update's answer, which it does only once it was
+ * delivered: its first part then certainly reached the chat. One read, on a rerun only.
+ */
+async function answerStoredBefore(ctx: UpdateContext, sessionId: string | undefined): Promise<boolean> {
+  if (!sessionId) return false;
+  return (await ctx.sessions.getSession(ctx.userId, sessionId))?.lastAppendKey === assistantKey(ctx);
+}
+
+const assistantKey = (ctx: UpdateContext) => `${ctx.updateId}:assistant`;
+
 /** The fact naming the message that ends an answer (it carries the Retry button). */
 const answerMessageOf = (ids: readonly number[]): SessionFacts => (ids.length > 0 ? { answerMessageId: ids.at(-1)! } : {});
 
 /** Stores the answer as shown, under the update's key (a rerun rewrites the same message). */
 async function storeAnswer(ctx: UpdateContext, sessionId: string, shown: string, facts: SessionFacts): Promise<void> {
-  await ctx.sessions.appendMessage(ctx.userId, sessionId, "assistant", storedAnswer(shown), facts, `${ctx.updateId}:assistant`);
+  await ctx.sessions.appendMessage(ctx.userId, sessionId, "assistant", storedAnswer(shown), facts, assistantKey(ctx));
 }
 
 /**
- * A rerun whose earlier attempt began the answer's final delivery: it is not sent again (a
- * second copy is worse than none); it is stored, and when the crash fell between its parts the
- * user is told that the rest was lost.
+ * A rerun whose earlier attempt's answer reached the chat in part for certain (a later part had
+ * begun, see answerReachedChat): the delivered parts are not sent again; the answer is stored,
+ * and when the crash fell between its parts the user is told that the rest was lost.
  */
 async function finishRecorded(ctx: UpdateContext, activeSessionId: string | undefined, answer: NonNullable<MarkJournal["answer"]>): Promise<void> {
   ctx.log.info("answer already delivered by an earlier attempt", { action: "deliver_answer", outcome: "ignored", parts: answer.parts });

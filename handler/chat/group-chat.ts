@@ -1,3 +1,4 @@
+import { answerReachedChat } from "../conversation/journal";
 import type { UpdateContext } from "../conversation/update-context";
 import type { StoredMessage } from "../store/session-items";
 import { askModel, journaledReply, logDelivered, takeBackLiveMessages } from "./answer";
@@ -20,7 +21,7 @@ export async function handleGroupChat(ctx: UpdateContext, text: string, quoted?:
     return;
   }
   const recorded = ctx.journal.recorded.answer;
-  if (recorded && recorded.partsBegun > 0) return; // delivered by an earlier attempt
+  if (recorded && answerReachedChat(recorded)) return; // delivered by an earlier attempt
   if (ctx.journal.rerun) await takeBackLiveMessages(ctx);
   const reply = journaledReply(ctx);
   if (recorded) {

@@ -1,3 +1,4 @@
+import { answerReachedChat } from "../conversation/journal";
 import type { UpdateContext } from "../conversation/update-context";
 import { withinUsageLimit } from "../conversation/usage-gate";
 import { renderAnswer } from "../format/answer";
@@ -75,7 +76,7 @@ export async function retryAnswer(ctx: UpdateContext, request: RetryRequest): Pr
       ? ctx.sessions.replaceAnswer(ctx.userId, session.sessionId, plan.replaced.seq, storedAnswer(shown), facts)
       : ctx.sessions.appendMessage(ctx.userId, session.sessionId, "assistant", storedAnswer(shown), facts, `${ctx.updateId}:assistant`);
   const recorded = ctx.journal.recorded.answer;
-  if (recorded && recorded.partsBegun > 0) return void (await store(recorded.text, {}));
+  if (recorded && answerReachedChat(recorded)) return void (await store(recorded.text, {}));
   if (ctx.journal.rerun) await takeBackLiveMessages(rctx);
   const reply = journaledReply(rctx);
   const keyboard = retryKeyboard(ctx.userId, target);

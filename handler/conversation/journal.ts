@@ -80,6 +80,17 @@ export class UpdateJournal {
   }
 }
 
+/**
+ * True when an earlier attempt's final answer certainly reached the chat, at least in part: a
+ * part after the first had begun, so the first was confirmed. When only the first had begun,
+ * the function died while Telegram had it and nobody knows whether it landed: the rerun sends
+ * the answer again, since the Bot API has no idempotency key and a rare duplicate beats a lost
+ * answer. Pure.
+ */
+export function answerReachedChat(answer: { readonly partsBegun: number }): boolean {
+  return answer.partsBegun > 1;
+}
+
 /** True when a Bot API call failed in a way that means the message was certainly not delivered. */
 export function notDelivered(err: unknown): boolean {
   if (err instanceof ServiceError) return err.service === "telegram";

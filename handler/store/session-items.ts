@@ -32,6 +32,8 @@ export interface Session {
   readonly systemPrompt?: string;
   /** The Telegram message that ends the session's last answer (its Retry button). @default - none recorded */
   readonly lastAnswerMessageId?: number;
+  /** The key of the last keyed append (`<update_id>:user`, `<update_id>:assistant`). @default - none */
+  readonly lastAppendKey?: string;
 }
 
 /** Ollama's own figures for one answer (`eval_count`, `eval_duration` in ns). */
@@ -101,6 +103,7 @@ export function toSession(item: Item): Session {
     ...(evalCount > 0 && evalDurationNs > 0 ? { lastSpeed: { evalCount, evalDurationNs } } : {}),
     ...(typeof item.system_prompt === "string" ? { systemPrompt: item.system_prompt } : {}),
     ...(typeof item.last_answer_message_id === "number" ? { lastAnswerMessageId: item.last_answer_message_id } : {}),
+    ...(typeof item.last_append_key === "string" ? { lastAppendKey: item.last_append_key } : {}),
   };
 }
 
