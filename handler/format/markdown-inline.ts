@@ -1,294 +1,242 @@
 import { escapeAttribute, escapeHtml } from "./html-escape";
 import { isDeceptiveLink, safeHref } from "./link-safety";
+import { delimiterRun, processEmphasis, type Delimiter, type EmphasisTag } from "./markdown-delimiters";
+import { indexSource, type InlineWork, type SourceIndex } from "./markdown-source";
 
 /**
  * Inline Markdown (emphasis, strike, code spans, links) to Telegram HTML.
  *
  * A small subset of CommonMark's inline rules: code spans first, then links, then emphasis by
- * the delimiter-run algorithm (left/right flanking, no intraword `_`, the rule of three).
- * The result is built as a tree and rendered, so tags are always balanced; whatever does not
- * parse (an unclosed `**`, a `[` without a link) stays as escaped literal text.
+ * the delimiter-run algorithm (markdown-delimiters.ts). Whatever does not parse (an unclosed
+ * `**`, a `[` without a link) stays as escaped literal text, and tags are always balanced.
+ *
+ * Linear in the length of the text, since a long answer is rendered in what is left of a
+ * Lambda's time: one left-to-right scan, with every "where does this close?" answered from
+ * tables built once (markdown-source.ts), and emphasis matched on a delimiter stack.
  */
 
-/** Link schemes Telegram accepts and we pass on; other targets keep only their text. */
-
-type Tag = InlineTag;
-
-type InlineNode =
-  | { readonly kind: "text"; readonly value: string }
-  | { readonly kind: "code"; readonly value: string }
-  | { readonly kind: "tag"; readonly tag: Tag; readonly children: InlineNode[] }
-  | { readonly kind: "link"; readonly href: string | undefined; readonly children: InlineNode[] };
-
-interface Delimiter {
-  readonly kind: "delim";
-  readonly char: "*" | "_" | "~";
-  count: number;
-  readonly original: number;
-  readonly canOpen: boolean;
-  readonly canClose: boolean;
-}
-
-type Item = InlineNode | Delimiter;
-
-const PUNCTUATION = /[\p{P}\p{S}]/u;
-const SPACE = /\s/u;
-const ESCAPABLE = /[!-/:-@[-`{-~]/;
+export type { InlineWork } from "./markdown-source";
 
 /** Formatting tags the inline renderer emits. */
-export type InlineTag = "b" | "i" | "s";
+export type InlineTag = EmphasisTag;
+
+type Piece =
+  | { readonly kind: "text"; readonly value: string }
+  | { readonly kind: "code"; readonly value: string }
+  | { readonly kind: "link"; readonly href: string | undefined; readonly children: readonly Piece[] }
+  | Delimiter;
+
+const ESCAPABLE = /[!-/:-@[-`{-~]/;
+const AUTOLINK_SCHEME = /^https?:\/\//i;
+const AUTOLINK_STOP = /[\s<>]/;
 
 /**
  * Renders one block's inline Markdown (may contain line breaks) as Telegram HTML.
  * @param enclosing - tags the caller wraps the result in; they are not opened again inside.
  *   @default []
+ * @param work - a counter the render adds its steps to, for tests that bound the work.
+ *   @default - steps are not reported
  */
-export function renderInline(source: string, enclosing: readonly InlineTag[] = []): string {
-  return renderNodes(parseInline(source), new Set(enclosing), false);
+export function renderInline(source: string, enclosing: readonly InlineTag[] = [], work: InlineWork = { steps: 0 }): string {
+  const index = indexSource(source, work);
+  const pieces = parseRange(index, 0, source.length, true);
+  const depth: Record<InlineTag, number> = { b: 0, i: 0, s: 0 };
+  for (const tag of enclosing) depth[tag] = 1;
+  return renderPieces(pieces, depth, false, work);
 }
 
-function parseInline(source: string, allowLinks = true): InlineNode[] {
-  const items: Item[] = [];
-  let text = "";
-  const flush = (): void => {
-    if (text) items.push({ kind: "text", value: text });
-    text = "";
-  };
-  let i = 0;
-  while (i < source.length) {
-    const ch = source[i] ?? "";
-    if (ch === "\\" && ESCAPABLE.test(source[i + 1] ?? "")) {
-      text += source[i + 1];
-      i += 2;
-      continue;
-    }
-    if (ch === "`") {
-      const span = codeSpan(source, i);
-      if (span) {
-        flush();
-        items.push({ kind: "code", value: span.value });
-        i = span.end;
-      } else {
-        const run = runLength(source, i, "`");
-        text += source.slice(i, i + run);
-        i += run;
-      }
-      continue;
-    }
-    if (allowLinks && (ch === "[" || (ch === "!" && source[i + 1] === "["))) {
-      const link = parseLink(source, ch === "!" ? i + 1 : i);
-      if (link) {
-        flush();
-        items.push(link.node);
-        i = link.end;
-        continue;
-      }
-    }
-    if (allowLinks && ch === "<") {
-      const auto = /^<(https?:\/\/[^\s<>]+)>/i.exec(source.slice(i));
-      if (auto?.[1] && safeHref(auto[1])) {
-        flush();
-        items.push({ kind: "link", href: auto[1], children: [{ kind: "text", value: auto[1] }] });
-        i += auto[0].length;
-        continue;
-      }
-    }
-    if (ch === "*" || ch === "_" || ch === "~") {
-      const run = runLength(source, i, ch);
-      if (ch === "~" && run < 2) {
-        text += ch;
-        i += 1;
-        continue;
-      }
-      flush();
-      items.push(delimiter(source, i, run, ch));
-      i += run;
-      continue;
-    }
-    text += ch;
-    i += 1;
-  }
-  flush();
-  return matchEmphasis(items);
+/** One left-to-right scan of `[start, end)`: what it has found so far. */
+interface Scan {
+  readonly index: SourceIndex;
+  readonly start: number;
+  readonly end: number;
+  /** False inside a link's text: Telegram links cannot contain links. */
+  readonly allowLinks: boolean;
+  readonly pieces: Piece[];
+  readonly delimiters: Delimiter[];
+  text: string;
 }
 
-function runLength(source: string, at: number, ch: string): number {
-  let end = at;
-  while (source[end] === ch) end += 1;
-  return end - at;
+function parseRange(index: SourceIndex, start: number, end: number, allowLinks: boolean): Piece[] {
+  const scan: Scan = { index, start, end, allowLinks, pieces: [], delimiters: [], text: "" };
+  let i = start;
+  while (i < end) {
+    index.work.steps += 1;
+    i = scanAt(scan, i);
+  }
+  flushText(scan);
+  processEmphasis(scan.delimiters, index.work);
+  return scan.pieces;
 }
 
-/** A code span opening at `at`: the closing backtick run of the same length, if any. */
-function codeSpan(source: string, at: number): { value: string; end: number } | undefined {
-  const run = runLength(source, at, "`");
-  let search = at + run;
-  for (;;) {
-    const close = source.indexOf("`", search);
-    if (close < 0) return undefined;
-    const closeRun = runLength(source, close, "`");
-    if (closeRun === run) {
-      let value = source.slice(at + run, close).replace(/\n/g, " ");
-      if (value.length > 2 && value.startsWith(" ") && value.endsWith(" ") && value.trim()) value = value.slice(1, -1);
-      return { value, end: close + run };
-    }
-    search = close + closeRun;
+/** Consumes what starts at `i`; returns where the scan goes on. */
+function scanAt(scan: Scan, i: number): number {
+  const { source } = scan.index;
+  const ch = source[i] ?? "";
+  const next = i + 1 < scan.end ? (source[i + 1] ?? "") : "";
+  if (ch === "\\" && ESCAPABLE.test(next)) {
+    scan.text += next;
+    return i + 2;
   }
+  if (ch === "`") return codeSpan(scan, i);
+  const link = scan.allowLinks ? linkAt(scan, i) : undefined;
+  if (link !== undefined) return link;
+  if (ch === "*" || ch === "_" || ch === "~") return delimiter(scan, i, ch);
+  scan.text += ch;
+  return i + 1;
 }
 
-/** `[text](url "title")` starting at `at` (the `[`), with balanced brackets and parentheses. */
-function parseLink(source: string, at: number): { node: InlineNode; end: number } | undefined {
-  let depth = 0;
-  let i = at;
-  let textEnd = -1;
-  while (i < source.length) {
-    const ch = source[i];
-    if (ch === "\\") i += 1;
-    else if (ch === "`") {
-      const span = codeSpan(source, i);
-      if (span) {
-        i = span.end;
-        continue;
-      }
-    } else if (ch === "[") depth += 1;
-    else if (ch === "]") {
-      depth -= 1;
-      if (depth === 0) {
-        textEnd = i;
-        break;
-      }
-    } else if (ch === "\n" && source[i + 1] === "\n") return undefined;
-    i += 1;
+function flushText(scan: Scan): void {
+  if (scan.text) scan.pieces.push({ kind: "text", value: scan.text });
+  scan.text = "";
+}
+
+/** A code span from the backticks at `at`, or the run as literal text when nothing closes it. */
+function codeSpan(scan: Scan, at: number): number {
+  const { source } = scan.index;
+  const runEnd = scan.index.runEnd(at);
+  const close = scan.index.codeClose(at, scan.end);
+  if (close < 0) {
+    scan.text += source.slice(at, runEnd);
+    return runEnd;
   }
-  if (textEnd < 0 || source[textEnd + 1] !== "(") return undefined;
-  let parens = 0;
-  let j = textEnd + 1;
-  let close = -1;
-  while (j < source.length) {
-    const ch = source[j];
-    if (ch === "\\") j += 1;
-    else if (ch === "(") parens += 1;
-    else if (ch === ")") {
-      parens -= 1;
-      if (parens === 0) {
-        close = j;
-        break;
-      }
-    } else if (ch === "\n") return undefined;
-    j += 1;
+  flushText(scan);
+  let value = source.slice(runEnd, close).replace(/\n/g, " ");
+  if (value.length > 2 && value.startsWith(" ") && value.endsWith(" ") && value.trim()) value = value.slice(1, -1);
+  scan.index.work.steps += value.length;
+  scan.pieces.push({ kind: "code", value });
+  return close + runEnd - at;
+}
+
+function delimiter(scan: Scan, at: number, char: Delimiter["char"]): number {
+  const { source } = scan.index;
+  let runEnd = at;
+  while (runEnd < scan.end && source[runEnd] === char) runEnd += 1;
+  scan.index.work.steps += runEnd - at;
+  if (char === "~" && runEnd - at < 2) {
+    scan.text += char;
+    return at + 1;
   }
+  flushText(scan);
+  const d = delimiterRun(source, at, runEnd - at, char, { start: scan.start, end: scan.end, order: scan.delimiters.length });
+  scan.pieces.push(d);
+  if (d.canOpen || d.canClose) scan.delimiters.push(d);
+  return runEnd;
+}
+
+/** A link starting at `i` (`[`, `![` or `<`): where the scan goes on after it, or undefined. */
+function linkAt(scan: Scan, i: number): number | undefined {
+  const { source } = scan.index;
+  const ch = source[i];
+  if (ch === "[" || (ch === "!" && source[i + 1] === "[")) return inlineLink(scan, ch === "!" ? i + 1 : i);
+  if (ch === "<") return autolink(scan, i);
+  return undefined;
+}
+
+/** `[text](url "title")` from the `[` at `at`, with balanced brackets and parentheses. */
+function inlineLink(scan: Scan, at: number): number | undefined {
+  const { index } = scan;
+  const textEnd = index.bracketClose(at);
+  if (textEnd < 0 || index.source[textEnd + 1] !== "(") return undefined;
+  const close = index.parenClose(textEnd + 1);
   if (close < 0) return undefined;
-  const target = /^\s*<?([^\s>]*)>?(?:\s+(?:"[^"]*"|'[^']*'))?\s*$/.exec(source.slice(textEnd + 2, close));
-  if (!target) return undefined;
-  const url = target[1] ?? "";
-  // Telegram links cannot contain links: the text is parsed without them.
-  const children = parseInline(source.slice(at + 1, textEnd), false);
+  const url = index.destination(textEnd + 2, close);
+  if (url === undefined) return undefined;
+  flushText(scan);
+  index.work.steps += url.length;
+  scan.pieces.push(linkPiece(parseRange(index, at + 1, textEnd, false), url));
+  return close + 1;
+}
+
+function linkPiece(children: readonly Piece[], url: string): Piece {
   const href = safeHref(url);
   // A text that names another address than the target shows the real target instead.
-  if (href !== undefined && isDeceptiveLink(plainTextOf(children), href)) {
-    return { node: { kind: "link", href, children: [{ kind: "text", value: href }] }, end: close + 1 };
-  }
-  return { node: { kind: "link", href, children }, end: close + 1 };
+  if (href !== undefined && isDeceptiveLink(plainText(children), href)) return { kind: "link", href, children: [{ kind: "text", value: href }] };
+  return { kind: "link", href, children };
 }
 
-/** The visible text of inline nodes. */
-function plainTextOf(nodes: readonly InlineNode[]): string {
-  return nodes.map((n) => (n.kind === "text" || n.kind === "code" ? n.value : plainTextOf(n.children))).join("");
+/** `<https://…>`: the address up to the first white space, `<` or `>`, which must be a `>`. */
+function autolink(scan: Scan, at: number): number | undefined {
+  const { source, work } = scan.index;
+  const scheme = AUTOLINK_SCHEME.exec(source.slice(at + 1, at + 9));
+  if (!scheme) return undefined;
+  const start = at + 1 + scheme[0].length;
+  let end = start;
+  // Stops at the next `<` at the latest, so autolink attempts never read the same text twice.
+  while (end < source.length && !AUTOLINK_STOP.test(source[end] ?? "")) end += 1;
+  work.steps += end - at;
+  const url = source.slice(at + 1, end);
+  if (end === start || source[end] !== ">" || !safeHref(url)) return undefined;
+  flushText(scan);
+  scan.pieces.push({ kind: "link", href: url, children: [{ kind: "text", value: url }] });
+  return end + 1;
 }
 
-function delimiter(source: string, at: number, run: number, char: "*" | "_" | "~"): Delimiter {
-  const before = at > 0 ? (source[at - 1] ?? " ") : " ";
-  const after = source[at + run] ?? " ";
-  const spaceBefore = SPACE.test(before);
-  const spaceAfter = SPACE.test(after);
-  const punctBefore = PUNCTUATION.test(before);
-  const punctAfter = PUNCTUATION.test(after);
-  const left = !spaceAfter && (!punctAfter || spaceBefore || punctBefore);
-  const right = !spaceBefore && (!punctBefore || spaceAfter || punctAfter);
-  const canOpen = char === "_" ? left && (!right || punctBefore) : left;
-  const canClose = char === "_" ? right && (!left || punctAfter) : right;
-  return { kind: "delim", char, count: run, original: run, canOpen, canClose };
+/** The visible text of a link's pieces (they hold no links). */
+function plainText(pieces: readonly Piece[]): string {
+  return pieces.map((p) => (p.kind === "delim" ? p.char.repeat(p.count) : p.kind === "link" ? plainText(p.children) : p.value)).join("");
 }
 
-function isDelimiter(item: Item): item is Delimiter {
-  return item.kind === "delim";
-}
-
-function canPair(opener: Delimiter, closer: Delimiter): boolean {
-  if (opener.char !== closer.char || !opener.canOpen) return false;
-  if (opener.char === "~") return opener.count >= 2 && closer.count >= 2;
-  const ruleOfThree =
-    (opener.canClose || closer.canOpen) &&
-    (opener.original + closer.original) % 3 === 0 &&
-    !(opener.original % 3 === 0 && closer.original % 3 === 0);
-  return !ruleOfThree;
-}
-
-/** CommonMark's "process emphasis", simplified: pair closers with the nearest opener. */
-function matchEmphasis(input: Item[]): InlineNode[] {
-  let items = input;
-  let i = 0;
-  while (i < items.length) {
-    const closer = items[i];
-    if (!closer || !isDelimiter(closer) || !closer.canClose) {
-      i += 1;
-      continue;
-    }
-    let found = -1;
-    for (let j = i - 1; j >= 0; j -= 1) {
-      const candidate = items[j];
-      if (candidate && isDelimiter(candidate) && canPair(candidate, closer)) {
-        found = j;
-        break;
-      }
-    }
-    const opener = found >= 0 ? items[found] : undefined;
-    if (!opener || !isDelimiter(opener)) {
-      i += 1;
-      continue;
-    }
-    const use = closer.char === "~" || (opener.count >= 2 && closer.count >= 2) ? 2 : 1;
-    const tag: Tag = closer.char === "~" ? "s" : use === 2 ? "b" : "i";
-    const node: InlineNode = { kind: "tag", tag, children: items.slice(found + 1, i).map(literal) };
-    opener.count -= use;
-    closer.count -= use;
-    const before = items.slice(0, opener.count > 0 ? found + 1 : found);
-    const after = items.slice(closer.count > 0 ? i : i + 1);
-    items = [...before, node, ...after];
-    i = before.length + 1;
-  }
-  return items.map(literal);
-}
-
-function literal(item: Item): InlineNode {
-  return isDelimiter(item) ? { kind: "text", value: item.char.repeat(item.count) } : item;
+/** Rendering state: the emphasis tags open around the current piece. */
+interface Output {
+  html: string;
+  readonly frames: { readonly tag: InlineTag; readonly hidden: boolean; shown: boolean }[];
+  /** Frames below this index have written their start tag, or never will (hidden). */
+  flushed: number;
+  /** How many frames (or enclosing tags) of each tag are open: a tag inside itself is not written again. */
+  readonly depth: Record<InlineTag, number>;
 }
 
 /**
- * Renders nodes; a tag already open around this node is not opened again, and inside a link
- * code spans lose their tag (Telegram forbids code inside a link).
+ * Renders pieces; inside a link code spans lose their tag (Telegram forbids code inside a
+ * link). A tag is written only once something visible is inside it, so no empty tag is sent.
  */
-function renderNodes(nodes: readonly InlineNode[], open: ReadonlySet<Tag>, inLink: boolean): string {
-  let html = "";
-  for (const node of nodes) {
-    switch (node.kind) {
-      case "text":
-        html += escapeHtml(node.value);
-        break;
-      case "code":
-        html += inLink ? escapeHtml(node.value) : `<code>${escapeHtml(node.value)}</code>`;
-        break;
-      case "tag": {
-        const inner = renderNodes(node.children, new Set([...open, node.tag]), inLink);
-        html += open.has(node.tag) || !inner ? inner : `<${node.tag}>${inner}</${node.tag}>`;
-        break;
-      }
-      case "link": {
-        const inner = renderNodes(node.children, open, true);
-        if (node.href === undefined) html += inner;
-        else html += `<a href="${escapeAttribute(node.href)}">${inner || escapeHtml(node.href)}</a>`;
-        break;
-      }
-    }
+function renderPieces(pieces: readonly Piece[], depth: Readonly<Record<InlineTag, number>>, inLink: boolean, work: InlineWork): string {
+  const out: Output = { html: "", frames: [], flushed: 0, depth: { ...depth } };
+  for (const piece of pieces) {
+    work.steps += 1;
+    if (piece.kind === "text") write(out, escapeHtml(piece.value));
+    else if (piece.kind === "code") write(out, inLink ? escapeHtml(piece.value) : `<code>${escapeHtml(piece.value)}</code>`);
+    else if (piece.kind === "link") write(out, renderLink(piece, out.depth, work));
+    else renderDelimiter(out, piece, work);
   }
-  return html;
+  return out.html;
+}
+
+function renderLink(link: Extract<Piece, { kind: "link" }>, depth: Readonly<Record<InlineTag, number>>, work: InlineWork): string {
+  const inner = renderPieces(link.children, depth, true, work);
+  if (link.href === undefined) return inner;
+  return `<a href="${escapeAttribute(link.href)}">${inner || escapeHtml(link.href)}</a>`;
+}
+
+/** Tags closed on it, its unmatched characters, tags opened on it (outermost first). */
+function renderDelimiter(out: Output, d: Delimiter, work: InlineWork): void {
+  work.steps += d.closes.length + d.opens.length;
+  for (const _ of d.closes) closeTag(out);
+  write(out, d.char.repeat(d.count));
+  for (let k = d.opens.length - 1; k >= 0; k -= 1) openTag(out, d.opens[k] ?? "i");
+}
+
+function write(out: Output, html: string): void {
+  if (!html) return;
+  for (const frame of out.frames.slice(out.flushed)) {
+    if (frame.hidden) continue;
+    out.html += `<${frame.tag}>`;
+    frame.shown = true;
+  }
+  out.flushed = out.frames.length;
+  out.html += html;
+}
+
+function openTag(out: Output, tag: InlineTag): void {
+  out.frames.push({ tag, hidden: out.depth[tag] > 0, shown: false });
+  out.depth[tag] += 1;
+}
+
+function closeTag(out: Output): void {
+  const frame = out.frames.pop();
+  if (!frame) return;
+  out.depth[frame.tag] -= 1;
+  if (frame.shown) out.html += `</${frame.tag}>`;
+  out.flushed = Math.min(out.flushed, out.frames.length);
 }
