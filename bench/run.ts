@@ -129,7 +129,7 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
       }
       try {
         const cold = await measureColdStart({
-          env: { ...harness.env, OLLAMA_MODELS: harness.config.ollamaModels.join(",") },
+          env: { ...harness.env, OLLAMA_MODELS: harness.config.modelNames.join(",") },
           eventFor: (run) => eventFor("hello from a cold start", users[run]!),
           runs: options.coldRuns,
         });

@@ -70,7 +70,7 @@ const SMALL_MESSAGE = "a small message of a typical length for a chat with a bot
 
 /** Seeds a session of `messages` messages (alternating user/assistant, ~100 chars each) as the user's active one. */
 export async function seedSession(harness: Harness, userId: number, messages: number, previousActiveId?: string): Promise<string> {
-  const session = await harness.sessions.createSession(userId, harness.config.ollamaModels[0]!, previousActiveId);
+  const session = await harness.sessions.createSession(userId, harness.config.modelNames[0]!, previousActiveId);
   if (messages > 0) {
     await harness.sessions.bulkAppend(
       userId,

@@ -1,6 +1,7 @@
 import { DEFAULT_OLLAMA_MODELS, SYNC_OLLAMA_TIMEOUT_MS, TELEGRAM_GET_FILE_LIMIT_BYTES, USER_LIMIT_DEFAULTS, type UserLimits } from "../config/defaults";
 import { SYSTEM_PROMPT_MAX_CHARS } from "../config/stack-config";
 import { FUNCTION_ENV } from "../config/function-env";
+import { readModelList, type ModelEntry } from "../config/models";
 import { DEFAULT_TABLE_NAME } from "../config/table-schema";
 
 /** Log levels, least to most severe. */
@@ -48,8 +49,17 @@ export interface BotConfig {
    * whose host (the elastic IP) must be in the certificate's subjectAltName. @default - the system CAs
    */
   readonly ollamaCaCert: string | undefined;
-  /** Models offered by /newsession, in order (OLLAMA_MODELS). @default DEFAULT_OLLAMA_MODELS */
-  readonly ollamaModels: readonly string[];
+  /**
+   * The model list, in order (MODELS, JSON of config/models.ts's entries; when unset,
+   * OLLAMA_MODELS as Ollama models). @default DEFAULT_OLLAMA_MODELS, served by Ollama
+   */
+  readonly models: readonly ModelEntry[];
+  /** The names of {@link models}, in order: what /newsession offers and a session stores. */
+  readonly modelNames: readonly string[];
+  /** Bearer key of the OpenAI-compatible servers (OPENAI_API_KEY). @default - no header */
+  readonly openaiApiKey: string | undefined;
+  /** Bedrock endpoint override (AWS_ENDPOINT_URL_BEDROCK_RUNTIME). @default - bedrock-runtime.<region>.amazonaws.com */
+  readonly bedrockEndpoint: string | undefined;
   /** Whole-call timeout of a chat request, in ms (OLLAMA_TIMEOUT_MS). @default SYNC_OLLAMA_TIMEOUT_MS (22000) */
   readonly ollamaTimeoutMs: number;
   /** Timeout of the /status probes (version, tags), in ms. @default 3000 */
@@ -177,7 +187,7 @@ export function loadConfig(env: Env): BotConfig {
     problem(FUNCTION_ENV.telegramSecretToken, "TELEGRAM_SECRET_TOKEN is not set: every webhook request is refused (401) until it is");
   }
 
-  const ollamaModels = readModels(env);
+  const models = readModels(env, problem);
   const allowedUserIds = readAllowedUserIds(env, problem);
   const logLevel = readLogLevel(env, problem);
 
@@ -207,7 +217,10 @@ export function loadConfig(env: Env): BotConfig {
     ollamaUrl: url(FUNCTION_ENV.ollamaUrl, "", true),
     ollamaApiKey: trimmed(env, FUNCTION_ENV.ollamaApiKey),
     ollamaCaCert: readOllamaCaCert(env, problem),
-    ollamaModels: Object.freeze(ollamaModels),
+    models: Object.freeze(models),
+    modelNames: Object.freeze(models.map((m) => m.name)),
+    openaiApiKey: trimmed(env, FUNCTION_ENV.openaiApiKey),
+    bedrockEndpoint: trimmed(env, FUNCTION_ENV.bedrockEndpoint),
     ollamaTimeoutMs: positiveInt(FUNCTION_ENV.ollamaTimeoutMs, SYNC_OLLAMA_TIMEOUT_MS),
     ollamaStatusTimeoutMs: CONFIG_DEFAULTS.ollamaStatusTimeoutMs,
     allowedUserIds: allowedUserIds ? Object.freeze(allowedUserIds) : undefined,
@@ -275,13 +288,28 @@ function envReader(env: Env, problem: Problem) {
   return { positiveInt, flag, url };
 }
 
-/** OLLAMA_MODELS: a comma-separated list without repeats, or the defaults. */
-function readModels(env: Env): string[] {
-  const models = (trimmed(env, FUNCTION_ENV.ollamaModels) ?? "")
+/**
+ * MODELS (a JSON list of config/models.ts entries; a bad entry is left out and reported by its
+ * field), else OLLAMA_MODELS (a comma-separated list of Ollama models), else the defaults.
+ */
+function readModels(env: Env, problem: Problem): ModelEntry[] {
+  const json = trimmed(env, FUNCTION_ENV.models);
+  if (json !== undefined) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(json);
+    } catch {
+      raw = undefined;
+    }
+    const list = readModelList(raw, FUNCTION_ENV.models);
+    for (const p of list.problems) problem(FUNCTION_ENV.models, `${p.field} ${p.message}`);
+    if (list.entries.length > 0) return [...list.entries];
+  }
+  const names = (trimmed(env, FUNCTION_ENV.ollamaModels) ?? "")
     .split(",")
     .map((m) => m.trim())
     .filter((m) => m.length > 0);
-  return models.length > 0 ? [...new Set(models)] : [...DEFAULT_OLLAMA_MODELS];
+  return readModelList(names.length > 0 ? [...new Set(names)] : [...DEFAULT_OLLAMA_MODELS]).entries.slice();
 }
 
 /** ALLOWED_USER_IDS: undefined when unset (everyone may chat). */
@@ -347,5 +375,12 @@ function readLogLevel(env: Env, problem: Problem): LogLevel {
  * chose every value on purpose).
  */
 export function configWith(overrides: Partial<BotConfig>, env: Env = {}): BotConfig {
-  return Object.freeze({ ...loadConfig(env), problems: [], ...overrides });
+  return Object.freeze({ ...loadConfig(env), problems: [], ...overrides, ...modelsOf(overrides) });
+}
+
+/** `models` and `modelNames` kept in step when an override gives only one: names alone are Ollama models. */
+function modelsOf(overrides: Partial<BotConfig>): Pick<BotConfig, "models" | "modelNames"> | Record<string, never> {
+  if (overrides.models) return { models: overrides.models, modelNames: overrides.models.map((m) => m.name) };
+  if (overrides.modelNames) return { modelNames: overrides.modelNames, models: readModelList([...overrides.modelNames]).entries };
+  return {};
 }

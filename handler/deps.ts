@@ -2,7 +2,10 @@ import { randomUUID } from "node:crypto";
 import type { BotConfig } from "./config";
 import type { ModelApi } from "./model/model-api";
 import type { TelegramApi } from "./telegram/bot-api";
+import { BedrockClient } from "./model/bedrock";
 import { OllamaClient } from "./model/ollama";
+import { OpenAiClient } from "./model/openai";
+import { ModelRegistry } from "./model/registry";
 import { pinnedDispatcher } from "./net/undici";
 import { createLogger, type Logger } from "./observability/log";
 import type { S3ClientFactory } from "./store/archives";
@@ -20,6 +23,8 @@ export interface BotDeps {
   readonly bot: TelegramApi;
   /** Ollama client; undefined when OLLAMA_URL is not set. @default - an OllamaClient on config.ollamaUrl */
   readonly ollama: ModelApi | undefined;
+  /** The model list with its adapters. @default - config.models on the Ollama client above, Bedrock and OpenAI-compatible clients */
+  readonly models: ModelRegistry;
   /** Clock, epoch ms. @default Date.now */
   readonly now: () => number;
   /** New session ids. @default crypto.randomUUID */
@@ -39,7 +44,7 @@ const stdoutSink = (line: string) => {
 export function defaultLogger(config: BotConfig): Logger {
   return createLogger({
     level: config.logLevel,
-    secrets: [config.telegramToken, config.telegramSecretToken, config.ollamaApiKey],
+    secrets: [config.telegramToken, config.telegramSecretToken, config.ollamaApiKey, config.openaiApiKey],
     sink: stdoutSink,
   });
 }
@@ -56,6 +61,26 @@ function defaultOllama(config: BotConfig): ModelApi | undefined {
   });
 }
 
+/** The model registry of a config: its entries on the given Ollama client and clients made per endpoint. */
+function defaultModels(config: BotConfig, ollama: ModelApi | undefined, credentials: StaticCredentials | undefined): ModelRegistry {
+  return new ModelRegistry(
+    config.models,
+    {
+      ollama: () => ollama,
+      bedrock: (region) =>
+        new BedrockClient({
+          region,
+          ...(config.bedrockEndpoint ? { endpoint: config.bedrockEndpoint } : {}),
+          ...(credentials ? { credentials: async () => credentials } : {}),
+          timeoutMs: config.ollamaTimeoutMs,
+        }),
+      openai: (baseUrl) =>
+        new OpenAiClient({ baseUrl, apiKey: config.openaiApiKey, timeoutMs: config.ollamaTimeoutMs, statusTimeoutMs: config.ollamaStatusTimeoutMs }),
+    },
+    config.region,
+  );
+}
+
 /**
  * Builds every default collaborator from a config, keeping the given ones. Called once per
  * container (at cold start): warm invocations reuse the clients and their connections.
@@ -63,6 +88,7 @@ function defaultOllama(config: BotConfig): ModelApi | undefined {
 export function buildDeps(config: BotConfig, given: Partial<BotDeps> = {}): BotDeps {
   const logger = given.logger ?? defaultLogger(config);
   const credentials = given.credentials;
+  const ollama = "ollama" in given ? given.ollama : defaultOllama(config);
   return {
     doc: given.doc ?? createDocumentClient(config, credentials),
     s3: given.s3 ?? createS3ClientFactory(config, credentials),
@@ -75,7 +101,8 @@ export function buildDeps(config: BotConfig, given: Partial<BotDeps> = {}): BotD
         maxRetryWaitMs: config.telegramMaxRetryWaitMs,
         logger,
       }),
-    ollama: "ollama" in given ? given.ollama : defaultOllama(config),
+    ollama,
+    models: given.models ?? defaultModels(config, ollama, credentials),
     now: given.now ?? Date.now,
     newId: given.newId ?? randomUUID,
     logger,

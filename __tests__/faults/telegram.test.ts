@@ -88,7 +88,7 @@ describe("Telegram faults", () => {
     const update = textUpdate("/newsession 2", { userId: user });
     expect((await h.send(update)).statusCode).toBe(503);
     expect(await h.sessions.listSessions(user)).toHaveLength(2);
-    expect((await h.sessions.getActive(user)).session!.modelName).toBe(h.config.ollamaModels[1]);
+    expect((await h.sessions.getActive(user)).session!.modelName).toBe(h.config.modelNames[1]);
     expect((await h.send(update)).statusCode).toBe(200);
     expect(await h.sessions.listSessions(user)).toHaveLength(2);
     expect(h.repliesTo(user).at(-1)).toMatch(/^New session .* is now active/);

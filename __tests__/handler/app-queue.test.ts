@@ -34,7 +34,7 @@ describe("queue delivery through the bot", () => {
     const press = h.telegram.press(user, picker.messageId, "2.", { updateId: 990_000 + user, userId: user });
     expect(await consume([recordOf(press)])).toEqual({ batchItemFailures: [] });
     expect(await consume([recordOf(press, 2)])).toEqual({ batchItemFailures: [] });
-    expect((await h.sessions.getActive(user)).session?.modelName).toBe(h.config.ollamaModels[1]);
+    expect((await h.sessions.getActive(user)).session?.modelName).toBe(h.config.modelNames[1]);
     expect(await h.sessions.listSessions(user)).toHaveLength(1);
     expect(h.telegram.messagesIn(user).find((m) => m.messageId === picker.messageId)!.text).toContain("is now active");
   });

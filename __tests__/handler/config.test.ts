@@ -14,7 +14,7 @@ describe("loadConfig", () => {
     const config = loadConfig(complete);
     expect(config.problems).toEqual([]);
     expect(config.tableName).toBe(DEFAULT_TABLE_NAME);
-    expect(config.ollamaModels).toEqual(DEFAULT_OLLAMA_MODELS);
+    expect(config.modelNames).toEqual(DEFAULT_OLLAMA_MODELS);
     expect(config.ollamaTimeoutMs).toBe(SYNC_OLLAMA_TIMEOUT_MS);
     expect(config.telegramApiUrl).toBe("https://api.telegram.org");
     expect(config.ollamaUrl).toBe("http://127.0.0.1:11434");
@@ -25,7 +25,7 @@ describe("loadConfig", () => {
   it("returns a frozen object", () => {
     const config = loadConfig(complete);
     expect(Object.isFrozen(config)).toBe(true);
-    expect(Object.isFrozen(config.ollamaModels)).toBe(true);
+    expect(Object.isFrozen(config.modelNames)).toBe(true);
   });
 
   it("reports a missing token, bucket and Ollama URL by variable name instead of throwing", () => {
@@ -52,7 +52,7 @@ describe("loadConfig", () => {
 
   it("reads the model list in order without duplicates", () => {
     const config = loadConfig({ ...complete, OLLAMA_MODELS: " b:1 ,a:2,b:1," });
-    expect(config.ollamaModels).toEqual(["b:1", "a:2"]);
+    expect(config.modelNames).toEqual(["b:1", "a:2"]);
   });
 
   it("honours the AWS endpoint, region and path-style settings", () => {

@@ -113,7 +113,7 @@ describe("dist/handler/index.js (the built Lambda bundle)", () => {
     await invoke(h.env, textUpdate("/archive 1", { userId }));
     const listed = await invoke(h.env, textUpdate("/listarchives", { userId }));
     expect(listed.result.statusCode).toBe(200);
-    expect(h.repliesTo(userId).at(-1)).toContain(h.config.ollamaModels[0]);
+    expect(h.repliesTo(userId).at(-1)).toContain(h.config.modelNames[0]);
 
     const exported = await invoke(h.env, textUpdate("/export 1", { userId }));
     expect(exported.result.statusCode).toBe(200);

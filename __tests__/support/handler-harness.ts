@@ -147,7 +147,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logs: string[] = [];
 
   const createBotHandler = (overrides: Partial<BotConfig> = {}, deps: Partial<BotDeps> = {}): WebhookHandler => {
-    const merged = Object.freeze({ ...config, ...overrides });
+    const merged = configWith({ ...config, ...overrides, ...(overrides.modelNames && !overrides.models ? { models: undefined } : {}) });
     const logger = createLogger({
       level: merged.logLevel,
       secrets: [merged.telegramToken, merged.telegramSecretToken, merged.ollamaApiKey],
@@ -170,7 +170,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     OLLAMA_URL: ollama.url,
     OLLAMA_API_KEY: TEST_OLLAMA_API_KEY,
     OLLAMA_TIMEOUT_MS: String(config.ollamaTimeoutMs),
-    OLLAMA_MODELS: config.ollamaModels.join(","),
+    OLLAMA_MODELS: config.modelNames.join(","),
   });
 
   const sessions = new SessionStore({ doc, tableName: config.tableName });

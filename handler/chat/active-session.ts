@@ -21,7 +21,7 @@ export interface EnsuredSession {
 export async function ensureActiveSession(ctx: UpdateContext): Promise<EnsuredSession> {
   const { activeSessionId, session } = await ctx.sessions.getActive(ctx.userId);
   if (session) return { session, created: false };
-  const model = ctx.config.ollamaModels[0]!;
+  const model = ctx.config.modelNames[0]!;
   const created = await ctx.sessions.createSession(ctx.userId, model, activeSessionId, ctx.journal.idFor(NEW_SESSION));
   ctx.log.info("session created", { action: "create_session", outcome: "success", session_id: created.sessionId });
   return { session: created, created: true };
@@ -29,7 +29,7 @@ export async function ensureActiveSession(ctx: UpdateContext): Promise<EnsuredSe
 
 /** True when the session's model is still offered (OLLAMA_MODELS). */
 export function modelAvailable(ctx: UpdateContext, session: Session): boolean {
-  return ctx.config.ollamaModels.includes(session.modelName);
+  return ctx.config.modelNames.includes(session.modelName);
 }
 
 /** The user's message stored in the active session, with the recent messages that end with it. */
@@ -73,7 +73,7 @@ export async function storeUserMessage(
     if (!isConditionFailed(appended.reason)) throw appended.reason;
     // The profile named a session that no longer exists: start a new one below.
   }
-  const model = ctx.config.ollamaModels[0]!;
+  const model = ctx.config.modelNames[0]!;
   const session = await ctx.sessions.createSession(ctx.userId, model, activeSessionId, ctx.journal.idFor(NEW_SESSION));
   ctx.log.info("session created", { action: "create_session", outcome: "success", session_id: session.sessionId });
   const message = await ctx.sessions.appendMessage(ctx.userId, session.sessionId, "user", text, {}, userMessageKey(ctx), photoFileId);

@@ -1,9 +1,11 @@
 import { notDelivered } from "../conversation/journal";
 import type { UpdateContext } from "../conversation/update-context";
 import { EMPTY_ANSWER } from "../format/answer";
-import type { ModelApi } from "../model/model-api";
-import type { StreamedAnswer } from "../model/ollama";
-import { CAPABILITY, hasCapability } from "../model/capabilities";
+import { unavailableModelWarning } from "../format/views";
+import type { ModelApi, StreamedAnswer } from "../model/model-api";
+import { CAPABILITY } from "../model/capabilities";
+import type { ModelRegistry, ModelRoute } from "../model/registry";
+import type { ModelEntry } from "../../config/models";
 import { FAST_FAILURE_MS, streamAnswer } from "../model/stream-answer";
 import { ConnectionError, ServiceError } from "../net/errors";
 import type { ModelSpeed } from "../store/session-items";
@@ -132,23 +134,25 @@ const NOTHING_YET: StreamedAnswer = { content: "", evalCount: undefined, evalDur
  */
 export async function askModel(
   ctx: UpdateContext,
-  ollama: ModelApi,
+  route: ReadyRoute,
   live: LiveReply,
-  model: string,
   window: ContextWindow,
   saved: boolean,
 ): Promise<AskedAnswer | undefined> {
   live.start();
   const started = Date.now();
   const watch = StopWatch.open(ctx);
+  const { api, entry } = route;
+  const model = entry.name;
   let answer: StreamedAnswer;
   try {
-    const think = await hasCapability(ollama, model, CAPABILITY.thinking, CAPABILITY_WAIT_MS);
-    const options = think ? { think, onThinking: (delta: string) => live.pushThinking(delta) } : {};
+    const think = (await capabilitiesWithin(ctx.models, route, CAPABILITY_WAIT_MS))?.includes(CAPABILITY.thinking) === true;
+    // Reasoning sent apart (Bedrock, OpenAI-compatible) is shown as such whether or not the model was asked to think.
+    const options = { ...(think ? { think } : {}), onThinking: (delta: string) => live.pushThinking(delta) };
     const onDelta = (delta: string) => live.push(delta);
     answer = watch.stopped
       ? NOTHING_YET
-      : await streamAnswer(ollama, model, window.messages, onDelta, ctx.config.ollamaTimeoutMs, FAST_FAILURE_MS, options, watch.signal);
+      : await streamAnswer(api, entry.model, window.messages, onDelta, ctx.config.ollamaTimeoutMs, FAST_FAILURE_MS, options, watch.signal);
   } catch (err) {
     await watch.close();
     if (watch.stopped) return stoppedAnswer(ctx, model, started);
@@ -158,13 +162,15 @@ export async function askModel(
       action: "ollama_chat",
       outcome: "failure",
       model,
+      provider: entry.provider,
+      error_code: err instanceof ServiceError ? err.code : undefined,
       error_kind: err instanceof Error ? err.name : "unknown",
       status: err instanceof ServiceError ? err.status : undefined,
       timed_out: err instanceof ConnectionError ? err.timedOut : undefined,
       elapsed_ms: Date.now() - started,
     });
     if (!(err instanceof ServiceError) && !(err instanceof ConnectionError)) throw err;
-    await ctx.reply(modelErrorMessage(err, model, ctx.config.ollamaTimeoutMs, saved));
+    await ctx.reply(modelErrorMessage(err, entry, ctx.config.ollamaTimeoutMs, saved));
     return undefined;
   }
   await watch.close();
@@ -175,6 +181,9 @@ export async function askModel(
     action: "ollama_chat",
     outcome: answer.completed ? "success" : "warning",
     model,
+    provider: entry.provider,
+    input_tokens: answer.usage?.inputTokens,
+    output_tokens: answer.usage?.outputTokens,
     context_messages: window.messages.length,
     context_omitted: window.omitted,
     answer_chars: answer.content.length,
@@ -184,6 +193,42 @@ export async function askModel(
     elapsed_ms: Date.now() - started,
   });
   return { answer, speed, started, stopped: false };
+}
+
+/** A route whose provider is configured. */
+export type ReadyRoute = ModelRoute & { readonly api: ModelApi };
+
+/** What a model whose provider is not configured answers (Ollama without OLLAMA_URL). */
+export const NOT_CONFIGURED_TEXT = "The AI server is not configured (OLLAMA_URL), so I cannot answer.";
+
+/**
+ * The route of model `name`, or undefined once the user was told why it cannot answer (it is no
+ * longer offered, or its provider is not configured).
+ */
+export async function readyRoute(ctx: UpdateContext, name: string, note = ""): Promise<ReadyRoute | undefined> {
+  const route = ctx.models.route(name);
+  if (!route) {
+    await ctx.reply(unavailableModelWarning(name));
+    return undefined;
+  }
+  if (!route.api) {
+    await ctx.reply(`${NOT_CONFIGURED_TEXT}${note}`);
+    return undefined;
+  }
+  return route as ReadyRoute;
+}
+
+/** The model's capabilities, or undefined when they are not known within `waitMs` (the question goes on, its answer kept). */
+export async function capabilitiesWithin(models: ModelRegistry, route: ModelRoute, waitMs: number): Promise<readonly string[] | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), waitMs);
+  });
+  try {
+    return await Promise.race([models.capabilities(route), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The result of an answer the user stopped: logged with the time the stop took to end the request. */
@@ -216,7 +261,7 @@ export function storedAnswer(shown: string): string {
 }
 
 /** A short, specific message for each way the model call can fail; `saved` says the user's message was stored. Pure. */
-export function modelErrorMessage(err: ServiceError | ConnectionError, modelName: string, timeoutMs: number, saved = true): string {
+export function modelErrorMessage(err: ServiceError | ConnectionError, entry: Pick<ModelEntry, "name" | "provider">, timeoutMs: number, saved = true): string {
   const savedNote = saved ? " Your message was saved." : "";
   if (err instanceof ConnectionError) {
     if (err.timedOut) {
@@ -224,14 +269,40 @@ export function modelErrorMessage(err: ServiceError | ConnectionError, modelName
     }
     return `I cannot reach the AI server right now (it may be stopped or starting).${savedNote} Please try again in a minute.`;
   }
-  if (err.status === 404) {
-    return `The model ${modelName} is not installed on the AI server.${savedNote} Pick another with /newsession, or ask the admin to pull it.`;
-  }
-  if (err.status === 401 || err.status === 403) {
-    return `The AI server refused the bot's API key.${savedNote} Please tell the admin (OLLAMA_API_KEY).`;
-  }
-  if (err.status === 0) {
-    return `The AI server sent an answer I could not read.${savedNote} Please try again.`;
-  }
+  const specific = entry.provider === "bedrock" ? bedrockErrorText(err, entry.name) : entry.provider === "openai" ? openAiErrorText(err, entry.name) : ollamaErrorText(err, entry.name);
+  if (specific) return `${specific}${savedNote}`;
+  if (err.status === 0) return `The AI server sent an answer I could not read.${savedNote} Please try again.`;
   return `The AI server had an error (HTTP ${err.status}).${savedNote} Please try again in a moment.`;
+}
+
+function ollamaErrorText(err: ServiceError, name: string): string | undefined {
+  if (err.status === 404) return `The model ${name} is not installed on the AI server. Pick another with /newsession, or ask the admin to pull it.`;
+  if (err.status === 401 || err.status === 403) return "The AI server refused the bot's API key. Please tell the admin (OLLAMA_API_KEY).";
+  return undefined;
+}
+
+function bedrockErrorText(err: ServiceError, name: string): string | undefined {
+  const code = (err.code ?? "").toLowerCase();
+  if (code === "throttlingexception" || err.status === 429) return `Amazon Bedrock is busy right now (${name} is throttled). Please try again in a moment.`;
+  if (code === "accessdeniedexception" || err.status === 403) {
+    return `This AWS account has no access to ${name} on Amazon Bedrock in this region. The admin can enable it under Amazon Bedrock → Model access in the AWS console.`;
+  }
+  if (code === "validationexception" || err.status === 400) {
+    return /too long|too many tokens|context/i.test(err.description)
+      ? `The conversation is too long for ${name}. Start a new session with /newsession, or ask something shorter.`
+      : `Amazon Bedrock refused the request for ${name} (the model id may be wrong). Please tell the admin.`;
+  }
+  if (code === "resourcenotfoundexception" || err.status === 404) return `Amazon Bedrock does not know the model ${name} in this region. Please tell the admin.`;
+  return undefined;
+}
+
+function openAiErrorText(err: ServiceError, name: string): string | undefined {
+  if (err.status === 401 || err.status === 403) return "The AI server refused the bot's API key. Please tell the admin (openai_api_key).";
+  if (err.status === 404) return `The AI server does not serve the model ${name}. Pick another with /newsession, or ask the admin.`;
+  if (err.status === 429) {
+    const wait = err.retryAfterSeconds !== undefined ? ` (it asked to wait ${Math.ceil(err.retryAfterSeconds)} s)` : "";
+    return `The AI server is busy right now${wait}. Please try again in a moment.`;
+  }
+  if (err.status >= 500) return `The AI server had an error (HTTP ${err.status}). Please try again in a moment.`;
+  return undefined;
 }

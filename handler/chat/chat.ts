@@ -2,11 +2,10 @@ import type { PhotoSize } from "@grammyjs/types";
 import { answerReachedChat } from "../conversation/journal";
 import type { UpdateContext } from "../conversation/update-context";
 import { NOTE_CONTEXT_TRIMMED } from "../format/answer";
-import { unavailableModelWarning } from "../format/views";
 import type { MarkJournal } from "../store/update-marks";
 import type { SessionFacts } from "../store/session-items";
-import { modelAvailable, storeUserMessage } from "./active-session";
-import { askModel, journaledReply, logDelivered, storedAnswer, takeBackLiveMessages } from "./answer";
+import { storeUserMessage } from "./active-session";
+import { askModel, journaledReply, logDelivered, readyRoute, storedAnswer, takeBackLiveMessages } from "./answer";
 import { selectContext } from "./context-window";
 import type { LiveReplyResult } from "./live-reply";
 import { photoForSession, photoMarker, withImage } from "./photo";
@@ -60,15 +59,8 @@ export async function handleChat(ctx: UpdateContext, text: string, photo?: reado
   const stored = photo ? photoMarker(text) : text;
   const { session, recent, message } = await storeUserMessage(ctx, activeSessionId, stored, ctx.config.contextMaxMessages, picture?.fileId);
   const keyboard = retryKeyboard(ctx.userId, { sessionId: session.sessionId, questionSeq: message.seq });
-  if (!modelAvailable(ctx, session)) {
-    await ctx.reply(unavailableModelWarning(session.modelName));
-    return;
-  }
-  const ollama = ctx.ollama;
-  if (!ollama) {
-    await ctx.reply("The AI server is not configured (OLLAMA_URL), so I cannot answer. Your message was saved.");
-    return;
-  }
+  const route = await readyRoute(ctx, session.modelName, " Your message was saved.");
+  if (!route) return;
   if (ctx.journal.rerun) await takeBackLiveMessages(ctx);
   const reply = journaledReply(ctx);
   if (recorded) {
@@ -81,7 +73,7 @@ export async function handleChat(ctx: UpdateContext, text: string, photo?: reado
   const system = effectiveSystemPrompt(session, ctx.config).text;
   const window = withImage(selectContext(recent, ctx.config.contextCharBudget, session.messageCount, system), picture?.base64);
   const sayTrimmed = window.omitted && !session.contextNoteShown;
-  const asked = await askModel(ctx, ollama, reply.live, session.modelName, window, true);
+  const asked = await askModel(ctx, route, reply.live, window, true);
   if (!asked) return;
   const { answer, speed, started } = asked;
   const result: LiveReplyResult = {

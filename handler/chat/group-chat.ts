@@ -1,7 +1,7 @@
 import { answerReachedChat } from "../conversation/journal";
 import type { UpdateContext } from "../conversation/update-context";
 import type { StoredMessage } from "../store/session-items";
-import { askModel, journaledReply, logDelivered, takeBackLiveMessages } from "./answer";
+import { askModel, journaledReply, logDelivered, readyRoute, takeBackLiveMessages } from "./answer";
 import { selectContext } from "./context-window";
 
 /** Someone else's message, quoted in the user's turn as Markdown. Pure. */
@@ -15,11 +15,8 @@ const quotedBlock = (text: string) => text.split("\n").map((line) => `> ${line}`
  * As in private chats, a rerun of the update never shows a second answer (see answer.ts).
  */
 export async function handleGroupChat(ctx: UpdateContext, text: string, quoted?: { readonly role: "assistant" | "user"; readonly text: string }): Promise<void> {
-  const ollama = ctx.ollama;
-  if (!ollama) {
-    await ctx.reply("The AI server is not configured (OLLAMA_URL), so I cannot answer.");
-    return;
-  }
+  const route = await readyRoute(ctx, ctx.config.modelNames[0]!);
+  if (!route) return;
   const recorded = ctx.journal.recorded.answer;
   if (recorded && answerReachedChat(recorded)) return; // delivered by an earlier attempt
   if (ctx.journal.rerun) await takeBackLiveMessages(ctx);
@@ -35,7 +32,7 @@ export async function handleGroupChat(ctx: UpdateContext, text: string, quoted?:
       : [{ seq: 1, role: "user", content: quoted ? `${quotedBlock(quoted.text)}\n\n${text}` : text, ts: 0 }];
   // A session's own system prompt is private; the stack's default is not.
   const window = selectContext(thread, ctx.config.contextCharBudget, thread.length, ctx.config.defaultSystemPrompt);
-  const asked = await askModel(ctx, ollama, reply.live, ctx.config.ollamaModels[0]!, window, false);
+  const asked = await askModel(ctx, route, reply.live, window, false);
   if (!asked) return;
   const delivered = await reply.finish({ complete: asked.answer.completed, stopped: asked.stopped, speed: ctx.config.showModelSpeed ? asked.speed : undefined });
   logDelivered(ctx, delivered, asked.started);

@@ -2,8 +2,8 @@ import type { PhotoSize } from "@grammyjs/types";
 import { TELEGRAM_GET_FILE_LIMIT_BYTES } from "../../config/defaults";
 import type { UpdateContext } from "../conversation/update-context";
 import { formatSize, unavailableModelWarning } from "../format/views";
-import { CAPABILITY, modelCapabilities } from "../model/capabilities";
-import type { ModelApi } from "../model/model-api";
+import { CAPABILITY } from "../model/capabilities";
+import type { ModelRegistry, ModelRoute } from "../model/registry";
 import { ServiceError } from "../net/errors";
 import { FileTooLargeError } from "../telegram/client";
 import type { ContextWindow } from "./context-window";
@@ -70,18 +70,18 @@ export function withImage(window: ContextWindow, image: string | undefined): Con
  * picture too large at every size). Nothing is stored before this succeeds.
  */
 export async function photoForSession(ctx: UpdateContext, activeSessionId: string | undefined, sizes: readonly PhotoSize[]): Promise<PictureForModel | undefined> {
-  const ollama = ctx.ollama;
-  if (!ollama) {
-    await ctx.reply("The AI server is not configured (OLLAMA_URL), so I cannot look at pictures.");
-    return undefined;
-  }
   const session = activeSessionId ? await ctx.sessions.getSession(ctx.userId, activeSessionId) : undefined;
-  const model = session?.modelName ?? ctx.config.ollamaModels[0]!;
-  if (!ctx.config.ollamaModels.includes(model)) {
+  const model = session?.modelName ?? ctx.config.modelNames[0]!;
+  const route = ctx.models.route(model);
+  if (!route) {
     await ctx.reply(unavailableModelWarning(model));
     return undefined;
   }
-  if (!(await canSee(ctx, ollama, model))) return undefined;
+  if (!route.api) {
+    await ctx.reply("The AI server is not configured (OLLAMA_URL), so I cannot look at pictures.");
+    return undefined;
+  }
+  if (!(await canSee(ctx, route))) return undefined;
   return downloadPhoto(ctx, sizes);
 }
 
@@ -90,8 +90,8 @@ export async function photoForSession(ctx: UpdateContext, activeSessionId: strin
  * undefined once the user was told why it cannot go (the model cannot see, or Telegram no longer
  * has the file or it is now over the limit).
  */
-export async function pictureForRetry(ctx: UpdateContext, ollama: ModelApi, model: string, fileId: string): Promise<string | undefined> {
-  if (!(await canSee(ctx, ollama, model, true))) return undefined;
+export async function pictureForRetry(ctx: UpdateContext, route: ModelRoute, fileId: string): Promise<string | undefined> {
+  if (!(await canSee(ctx, route, true))) return undefined;
   const limit = photoByteLimit(ctx);
   let bytes: Uint8Array | undefined;
   try {
@@ -112,23 +112,25 @@ export async function pictureForRetry(ctx: UpdateContext, ollama: ModelApi, mode
 const photoByteLimit = (ctx: UpdateContext) => Math.min(ctx.config.maxPhotoBytes, TELEGRAM_GET_FILE_LIMIT_BYTES);
 
 /** True when `model` can see; otherwise false once the user was told (it reads text only, or could not be asked). */
-async function canSee(ctx: UpdateContext, ollama: ModelApi, model: string, asked = false): Promise<boolean> {
-  const capabilities = await modelCapabilities(ollama, model);
+async function canSee(ctx: UpdateContext, route: ModelRoute, asked = false): Promise<boolean> {
+  const model = route.entry.name;
+  const capabilities = await ctx.models.capabilities(route);
   if (!capabilities) {
     await ctx.reply(`I could not ask the AI server whether ${model} can see pictures (it may be stopped or starting). Please try again in a minute.`);
     return false;
   }
   if (capabilities.includes(CAPABILITY.vision)) return true;
   ctx.log.info("photo refused: the model reads text only", { action: "read_photo", outcome: "ignored", model });
-  await ctx.reply(textOnlyText(model, await visionModel(ollama, ctx.config.ollamaModels), asked));
+  await ctx.reply(textOnlyText(model, await visionModel(ctx.models), asked));
   return false;
 }
 
 /** The first configured model that can see, with its /newsession position. */
-async function visionModel(ollama: ModelApi, models: readonly string[]): Promise<{ model: string; position: number } | undefined> {
-  const capabilities = await Promise.all(models.map((model) => modelCapabilities(ollama, model)));
+async function visionModel(models: ModelRegistry): Promise<{ model: string; position: number } | undefined> {
+  const routes = models.entries.map((entry) => models.route(entry.name)!);
+  const capabilities = await Promise.all(routes.map((route) => (route.api ? models.capabilities(route) : undefined)));
   const index = capabilities.findIndex((c) => c?.includes(CAPABILITY.vision) ?? false);
-  return index < 0 ? undefined : { model: models[index]!, position: index + 1 };
+  return index < 0 ? undefined : { model: routes[index]!.entry.name, position: index + 1 };
 }
 
 /**

@@ -4,7 +4,7 @@ import { withinUsageLimit } from "../conversation/usage-gate";
 import { renderAnswer } from "../format/answer";
 import { unavailableModelWarning } from "../format/views";
 import type { SessionFacts, StoredMessage } from "../store/session-items";
-import { askModel, journaledReply, logDelivered, storedAnswer, takeBackLiveMessages } from "./answer";
+import { askModel, journaledReply, logDelivered, readyRoute, storedAnswer, takeBackLiveMessages } from "./answer";
 import { selectContext } from "./context-window";
 import { pictureForRetry, withImage } from "./photo";
 import { retryKeyboard, type RetryTarget } from "./retry-button";
@@ -62,13 +62,13 @@ export async function retryAnswer(ctx: UpdateContext, request: RetryRequest): Pr
     return say(NOT_LAST_ANSWER_TEXT);
   }
   const model = request.model ?? session.modelName;
-  if (!ctx.config.ollamaModels.includes(model)) return ctx.reply(unavailableModelWarning(model), { newMessage: true });
+  if (!ctx.config.modelNames.includes(model)) return ctx.reply(unavailableModelWarning(model), { newMessage: true });
   await request.proceeding?.();
   // Replies of a press go as new messages: the pressed message is the old answer, edited only at the end.
   const rctx: UpdateContext = { ...ctx, reply: (text, options) => ctx.reply(text, { ...options, newMessage: true }) };
   if (!(await withinUsageLimit(rctx, "chat"))) return;
-  const ollama = ctx.ollama;
-  if (!ollama) return rctx.reply("The AI server is not configured (OLLAMA_URL), so I cannot answer.");
+  const route = await readyRoute(rctx, model);
+  if (!route) return;
 
   const target: RetryTarget = { sessionId: session.sessionId, questionSeq: plan.question.seq };
   const store = (shown: string, facts: SessionFacts) =>
@@ -87,11 +87,11 @@ export async function retryAnswer(ctx: UpdateContext, request: RetryRequest): Pr
   } else {
     // A photo question goes with its picture again, fetched by the file_id its message kept.
     const fileId = plan.question.photoFileId;
-    const image = fileId === undefined ? undefined : await pictureForRetry(rctx, ollama, model, fileId);
+    const image = fileId === undefined ? undefined : await pictureForRetry(rctx, route, fileId);
     if (fileId !== undefined && image === undefined) return; // the user was told why
     const system = effectiveSystemPrompt(session, ctx.config).text;
     const window = withImage(selectContext(plan.context, ctx.config.contextCharBudget, plan.question.seq, system), image);
-    const asked = await askModel(rctx, ollama, reply.live, model, window, false);
+    const asked = await askModel(rctx, route, reply.live, window, false);
     if (!asked) return;
     const speed = ctx.config.showModelSpeed ? asked.speed : undefined;
     delivered = await reply.finish({ complete: asked.answer.completed, stopped: asked.stopped, speed, keyboard });

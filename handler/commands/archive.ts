@@ -39,7 +39,7 @@ async function archiveSession(ctx: UpdateContext, choice: Choice): Promise<void>
   if (sessionId === undefined) {
     const prefix = "typed" in choice && choice.typed.length > 0 ? `"${choice.typed.slice(0, 20)}" is not a session number.\n\n` : "";
     await ctx.reply(
-      `${prefix}${formatSessionList(sessions, activeSessionId, ctx.config.ollamaModels, "Sessions you can archive:")}\n\nArchive one with a button or /archive <number>.`,
+      `${prefix}${formatSessionList(sessions, activeSessionId, ctx.config.modelNames, "Sessions you can archive:")}\n\nArchive one with a button or /archive <number>.`,
       withPicker(ctx, BUTTON_ACTIONS.archiveSession, sessionItems(sessions, activeSessionId), pickerPage(choice) ?? 1),
     );
     return;

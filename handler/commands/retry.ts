@@ -24,7 +24,7 @@ export const retryCommand: Command = {
   description: "answer your last message again (optionally with model n)",
   privateOnly: true,
   async run(ctx: UpdateContext, args: string) {
-    const model = args ? retryModelOf(args, ctx.config.ollamaModels) : undefined;
+    const model = args ? retryModelOf(args, ctx.config.modelNames) : undefined;
     if (args && !model) return ctx.reply(RETRY_USAGE_TEXT);
     const sessionId = await ctx.sessions.getActiveSessionId(ctx.userId);
     if (!sessionId) return ctx.reply("Nothing to retry: you have no active session. Just send a message.");

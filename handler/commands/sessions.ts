@@ -1,3 +1,4 @@
+import { modelLabel } from "../../config/models";
 import { NEW_SESSION, ensureActiveSession, modelAvailable } from "../chat/active-session";
 import {
   formatHistory,
@@ -27,17 +28,19 @@ export const newSessionCommand: Command = {
 };
 
 async function newSession(ctx: UpdateContext, choice: Choice): Promise<void> {
-  const models = ctx.config.ollamaModels;
-  const items = models.map((model, i) => ({ label: buttonLabel(`${i + 1}. ${model}`), argument: String(i + 1) }));
+  const models = ctx.config.modelNames;
+  // Shown with their providers; a session stores the name alone.
+  const labels = ctx.config.models.map(modelLabel);
+  const items = labels.map((label, i) => ({ label: buttonLabel(`${i + 1}. ${label}`), argument: String(i + 1) }));
   const page = pickerPage(choice);
   if (page !== undefined) {
-    await ctx.reply(formatModelList(models), withPicker(ctx, BUTTON_ACTIONS.newSession, items, page));
+    await ctx.reply(formatModelList(labels), withPicker(ctx, BUTTON_ACTIONS.newSession, items, page));
     return;
   }
   const position = parsePosition("typed" in choice ? choice.typed : choice.pressed, models.length);
   if (position === undefined) {
     const shown = "typed" in choice ? `"${choice.typed.slice(0, 20)}" is not a model number.` : "That model is no longer offered.";
-    await ctx.reply(`${shown}\n\n${formatModelList(models)}`, withPicker(ctx, BUTTON_ACTIONS.newSession, items, 1));
+    await ctx.reply(`${shown}\n\n${formatModelList(labels)}`, withPicker(ctx, BUTTON_ACTIONS.newSession, items, 1));
     return;
   }
   const model = models[position - 1]!;
@@ -45,7 +48,7 @@ async function newSession(ctx: UpdateContext, choice: Choice): Promise<void> {
   const sessionId = pickerDerivedId(ctx, NEW_SESSION) ?? ctx.journal.idFor(NEW_SESSION);
   const session = await ctx.sessions.createSession(ctx.userId, model, activeSessionId, sessionId);
   ctx.log.info("session created", { action: "create_session", outcome: "success", session_id: session.sessionId });
-  await ctx.reply(`New session ${shortId(session.sessionId)} with ${model} is now active. Send a message to start.`);
+  await ctx.reply(`New session ${shortId(session.sessionId)} with ${labels[position - 1]} is now active. Send a message to start.`);
 }
 
 /** /listsessions: numbered sessions with model, short id, active marker, count, last activity. */
@@ -56,7 +59,7 @@ export const listSessionsCommand: Command = {
   description: "list your sessions",
   async run(ctx) {
     const { sessions, activeSessionId } = await sessionsAndActive(ctx);
-    const list = formatSessionList(sessions, activeSessionId, ctx.config.ollamaModels);
+    const list = formatSessionList(sessions, activeSessionId, ctx.config.modelNames);
     await ctx.reply(sessions.length > 0 ? `${list}\n\nSwitch with /switch <number>, or /switch for buttons.` : list);
   },
 };
@@ -96,7 +99,7 @@ async function switchSession(ctx: UpdateContext, choice: Choice): Promise<void> 
   }
   // The choice is resolved once: a rerun of this update switches to the same session.
   const targetId = await resolvePick(ctx, "session", choice, sessions, (s) => s.sessionId);
-  const list = formatSessionList(sessions, activeSessionId, ctx.config.ollamaModels);
+  const list = formatSessionList(sessions, activeSessionId, ctx.config.modelNames);
   const picker = (page: number) => withPicker(ctx, BUTTON_ACTIONS.switchSession, sessionItems(sessions, activeSessionId), page);
   if (targetId === undefined) {
     const page = pickerPage(choice);

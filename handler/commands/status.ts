@@ -5,29 +5,48 @@ import type { Session } from "../store/session-items";
 import type { UpdateContext } from "../conversation/update-context";
 import { shortId } from "../format/views";
 import type { Command } from "./command";
+import { modelLabel, type ModelEntry, type Provider } from "../../config/models";
 import { formatSystemPromptStatus } from "./system";
 
-/** What /status found out about Ollama. */
-export interface OllamaProbe {
-  readonly configured: boolean;
-  readonly reachable: boolean;
-  readonly version?: string;
-  /** Models Ollama has, when reachable. */
-  readonly installed?: readonly string[];
-  /** Why it is not reachable, in words. */
-  readonly reason?: string;
+/** What /status found out about one provider endpoint (the Ollama server, a Bedrock region, an OpenAI-compatible server). */
+export interface EndpointProbe {
+  readonly provider: Provider;
+  /** The region or base URL; "" for the Ollama server. */
+  readonly where: string;
+  /** The entries it serves. */
+  readonly entries: readonly Pick<ModelEntry, "name" | "model" | "provider">[];
+  /** What it said of itself (model/model-api.ts ProviderHealth); undefined when its provider is not configured (Ollama without OLLAMA_URL). */
+  readonly health: { readonly reachable: boolean; readonly detail?: string; readonly models?: readonly string[]; readonly reason?: string } | undefined;
 }
 
-/** The Ollama part of /status. Pure. */
-export function formatOllamaStatus(probe: OllamaProbe, configuredModels: readonly string[]): string[] {
-  if (!probe.configured) return ["AI server: not configured (OLLAMA_URL is not set)."];
-  if (!probe.reachable) return [`AI server: not reachable (${probe.reason ?? "no answer"}).`];
-  const installed = new Set(probe.installed ?? []);
-  return [
-    `AI server: reachable${probe.version ? ` (Ollama ${probe.version})` : ""}.`,
-    "Models:",
-    ...configuredModels.map((m) => `${installed.has(m) ? "✓" : "✗"} ${m}${installed.has(m) ? "" : " (not installed)"}`),
-  ];
+/** The heading of an endpoint's lines. Pure. */
+function endpointName(probe: EndpointProbe): string {
+  if (probe.provider === "bedrock") return `Amazon Bedrock (${probe.where})`;
+  if (probe.provider === "openai") return `OpenAI-compatible server (${hostOf(probe.where)})`;
+  return "AI server";
+}
+
+const hostOf = (url: string) => {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "?";
+  }
+};
+
+/** The provider part of /status: each endpoint's health (asked without spending tokens) and its models. Pure. */
+export function formatProviderStatus(probes: readonly EndpointProbe[]): string[] {
+  return probes.flatMap((probe) => {
+    const name = endpointName(probe);
+    if (!probe.health) return [`${name}: not configured (OLLAMA_URL is not set).`];
+    if (!probe.health.reachable) return [`${name}: not reachable (${probe.health.reason ?? "no answer"}).`];
+    const listed = probe.health.models ? new Set(probe.health.models) : undefined;
+    const models = probe.entries.map((e) => {
+      const missing = listed !== undefined && !listed.has(e.model);
+      return `${missing ? "✗" : "✓"} ${modelLabel(e)}${missing ? (e.provider === "ollama" ? " (not installed)" : " (not served)") : ""}`;
+    });
+    return [`${name}: reachable${probe.health.detail ? ` (${probe.health.detail})` : ""}.`, "Models:", ...models];
+  });
 }
 
 /**
@@ -53,27 +72,16 @@ export function accessLine(allowedUserIds: readonly number[] | undefined): strin
   return `Access: limited to ${n} allowed user${n === 1 ? "" : "s"}.`;
 }
 
-async function probeOllama(ctx: UpdateContext): Promise<OllamaProbe> {
-  if (!ctx.ollama) return { configured: false, reachable: false };
-  const [version, models] = await Promise.allSettled([ctx.ollama.version(), ctx.ollama.listModels()]);
-  if (models.status === "rejected") {
-    const err = models.reason as { name?: string; timedOut?: boolean; certificateRefused?: boolean; status?: number };
-    const reason =
-      err.name === "ConnectionError"
-        ? err.timedOut
-          ? "timed out"
-          : err.certificateRefused
-            ? "its TLS certificate is not the one this bot trusts (OLLAMA_CA_CERT)"
-            : "connection refused"
-        : `answered ${err.status ?? "an error"}`;
-    return { configured: true, reachable: false, reason };
-  }
-  return {
-    configured: true,
-    reachable: true,
-    version: version.status === "fulfilled" ? version.value : undefined,
-    installed: models.value,
-  };
+/** Every endpoint's health, asked at once. */
+async function probeProviders(ctx: UpdateContext): Promise<EndpointProbe[]> {
+  return Promise.all(
+    ctx.models.endpoints().map(async ({ api, entries, where }) => ({
+      provider: entries[0]!.provider,
+      where,
+      entries,
+      health: api ? await api.health() : undefined,
+    })),
+  );
 }
 
 /**
@@ -86,12 +94,12 @@ export const statusCommand: Command = {
   description: "check the bot, the AI server and your active session",
   async run(ctx) {
     const inPrivate = ctx.message.chat.type === "private";
-    const [probe, active] = await Promise.all([probeOllama(ctx), inPrivate ? ctx.sessions.getActive(ctx.userId) : { activeSessionId: undefined, session: undefined }]);
+    const [probes, active] = await Promise.all([probeProviders(ctx), inPrivate ? ctx.sessions.getActive(ctx.userId) : { activeSessionId: undefined, session: undefined }]);
     const lines = [ctx.config.environment ? `Bot: up (${ctx.config.environment}).` : "Bot: up.", accessLine(ctx.config.allowedUserIds)];
     if (ctx.config.problems.length > 0) {
       lines.push("Configuration problems:", ...ctx.config.problems.map((p) => `- ${p.variable}: ${p.message}`));
     }
-    lines.push(...formatOllamaStatus(probe, ctx.config.ollamaModels));
+    lines.push(...formatProviderStatus(probes));
     // A group sees the bot's state, never the sender's session.
     if (inPrivate) {
       lines.push(...formatSessionStatus(active.session, active.session ? modelAvailable(ctx, active.session) : true));

@@ -1,7 +1,7 @@
 import type { InlineKeyboardMarkup, Message } from "@grammyjs/types";
 import type { ArchiveStore } from "../store/archives";
 import type { TelegramApi } from "../telegram/bot-api";
-import type { ModelApi } from "../model/model-api";
+import type { ModelRegistry } from "../model/registry";
 import type { BotConfig } from "../config";
 import type { Logger } from "../observability/log";
 import type { SessionStore } from "../store/sessions";
@@ -60,8 +60,8 @@ export interface UpdateContext {
   /** Undefined when S3_BUCKET_NAME is not set. */
   readonly archives: ArchiveStore | undefined;
   readonly bot: TelegramApi;
-  /** Undefined when OLLAMA_URL is not set. */
-  readonly ollama: ModelApi | undefined;
+  /** The model list with the adapter of each model's provider. */
+  readonly models: ModelRegistry;
   readonly log: Logger;
   /** Clock, epoch ms. */
   readonly now: () => number;

@@ -5,28 +5,9 @@ import { ServiceError } from "../net/errors";
 import { timedRequest, type TimedCall } from "../net/http";
 import { createRedactor } from "../observability/log";
 import { capabilitiesOf } from "./capabilities";
-import type { ChatStreamOptions, ModelInfo } from "./model-api";
+import type { ChatMessage, ChatStreamOptions, ModelApi, ModelInfo, ProviderHealth, StreamedAnswer, TokenUsage } from "./model-api";
 
-/** One message of a chat as Ollama takes it. */
-export interface ChatMessage {
-  readonly role: "system" | "user" | "assistant";
-  readonly content: string;
-  /** Pictures for a vision model, base64-encoded (Ollama's `images`). @default - none */
-  readonly images?: readonly string[];
-}
-
-/** What a streamed answer ended with: the whole text and Ollama's own figures about it. */
-export interface StreamedAnswer {
-  readonly content: string;
-  /** The reasoning Ollama sent apart from the content (`message.thinking`, with `think: true`). @default "" */
-  readonly thinking?: string;
-  /** Tokens generated (Ollama `eval_count`). */
-  readonly evalCount: number | undefined;
-  /** Time spent generating, in nanoseconds (Ollama `eval_duration`). */
-  readonly evalDurationNs: number | undefined;
-  /** True when Ollama sent its final `done: true` line; false when the stream broke off. */
-  readonly completed: boolean;
-}
+export type { ChatMessage, StreamedAnswer } from "./model-api";
 
 /** Options of {@link OllamaClient}. */
 export interface OllamaClientOptions {
@@ -47,17 +28,36 @@ interface OllamaChatBody {
   done?: unknown;
   eval_count?: unknown;
   eval_duration?: unknown;
+  prompt_eval_count?: unknown;
   error?: unknown;
 }
 
 const asNumber = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
+
+/** The token counts of Ollama's final line, when it has both. Pure. */
+function usageOf(body: OllamaChatBody): TokenUsage | undefined {
+  const inputTokens = asNumber(body.prompt_eval_count);
+  const outputTokens = asNumber(body.eval_count);
+  return inputTokens !== undefined && outputTokens !== undefined ? { inputTokens, outputTokens } : undefined;
+}
+
+/** Why a status call failed, in words a chat can show (never a secret). Pure. */
+export function unreachableReason(err: unknown): string {
+  const e = err as { name?: string; timedOut?: boolean; certificateRefused?: boolean; status?: number } | null;
+  if (e?.name === "ConnectionError") {
+    if (e.timedOut) return "timed out";
+    return e.certificateRefused ? "its TLS certificate is not the one this bot trusts (OLLAMA_CA_CERT)" : "connection refused";
+  }
+  return `answered ${e?.status ?? "an error"}`;
+}
 
 /**
  * Ollama's HTTP API over undici: /api/chat (streamed NDJSON), /api/show, /api/tags and
  * /api/version. Non-200 answers and malformed bodies reject with a ServiceError (status 404
  * means the model is missing); refusals and timeouts with a ConnectionError.
  */
-export class OllamaClient {
+export class OllamaClient implements ModelApi {
+  readonly provider = "ollama" as const;
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
   private readonly statusTimeoutMs: number;
@@ -86,11 +86,13 @@ export class OllamaClient {
     options: ChatStreamOptions = {},
   ): Promise<StreamedAnswer> {
     const think = options.think === undefined ? {} : { think: options.think };
-    const call = await this.post("/api/chat", { model, messages, stream: true, ...think }, this.timeoutMs, signal);
+    const limit = options.maxTokens === undefined ? {} : { options: { num_predict: options.maxTokens } };
+    const call = await this.post("/api/chat", { model, messages, stream: true, ...think, ...limit }, this.timeoutMs, signal);
     let content = "";
     let thinking = "";
     let evalCount: number | undefined;
     let evalDurationNs: number | undefined;
+    let usage: TokenUsage | undefined;
     let completed = false;
     let buffer = "";
     const handleLine = (line: string) => {
@@ -118,6 +120,7 @@ export class OllamaClient {
         completed = true;
         evalCount = asNumber(parsed.eval_count);
         evalDurationNs = asNumber(parsed.eval_duration);
+        usage = usageOf(parsed);
       }
     };
     try {
@@ -139,18 +142,25 @@ export class OllamaClient {
       if (err instanceof ServiceError && content.length === 0) throw err;
       if (!(err instanceof ServiceError) && content.length === 0) throw call.wrap(err);
       // Text already arrived: keep it and report the stream as cut off.
-      return { content, thinking, evalCount, evalDurationNs, completed: false };
+      return { content, thinking, evalCount, evalDurationNs, completed: false, ...(usage ? { usage } : {}) };
     } finally {
       call.done();
       call.response.body.destroy();
     }
-    return { content, thinking, evalCount, evalDurationNs, completed };
+    return { content, thinking, evalCount, evalDurationNs, completed, ...(usage ? { usage } : {}) };
   }
 
   /** A model's capabilities (POST /api/show), with the short status timeout. */
   async showModel(model: string): Promise<ModelInfo> {
     const call = await this.post("/api/show", { model }, this.statusTimeoutMs, undefined, "show");
     return { capabilities: capabilitiesOf(await this.readJson(call, "show")) };
+  }
+
+  /** Ollama's version and models (GET /api/version, GET /api/tags), for /status. Never rejects. */
+  async health(): Promise<ProviderHealth> {
+    const [version, models] = await Promise.allSettled([this.version(), this.listModels()]);
+    if (models.status === "rejected") return { reachable: false, reason: unreachableReason(models.reason) };
+    return { reachable: true, models: models.value, ...(version.status === "fulfilled" ? { detail: `Ollama ${version.value}` } : {}) };
   }
 
   /** The names of the models Ollama has (GET /api/tags), with the short status timeout. */

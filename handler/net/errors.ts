@@ -5,7 +5,7 @@
  */
 
 /** The external services the bot talks to. */
-export type ServiceName = "telegram" | "ollama" | "dynamodb" | "s3";
+export type ServiceName = "telegram" | "ollama" | "bedrock" | "openai" | "dynamodb" | "s3" | "sqs";
 
 /**
  * The service answered, and the answer was an error: Telegram said `ok: false`, Ollama
@@ -21,8 +21,14 @@ export class ServiceError extends Error {
   readonly status: number;
   /** What the service said, safe to log (never contains a secret). */
   readonly description: string;
-  /** Seconds the service asked us to wait (Telegram 429 `parameters.retry_after`). */
+  /** Seconds the service asked us to wait (Telegram 429 `parameters.retry_after`, a `Retry-After` header). */
   readonly retryAfterSeconds: number | undefined;
+  /**
+   * The service's own name for the error, where it has one: Bedrock's exception type
+   * (`throttlingException`, `validationException`, `AccessDeniedException`…), an
+   * OpenAI-compatible server's `error.code` or `error.type`. @default - none
+   */
+  readonly code: string | undefined;
 
   constructor(options: {
     service: ServiceName;
@@ -30,6 +36,7 @@ export class ServiceError extends Error {
     status: number;
     description: string;
     retryAfterSeconds?: number;
+    code?: string;
     cause?: unknown;
   }) {
     super(`${options.service} ${options.operation} failed (${options.status}): ${options.description}`, {
@@ -40,6 +47,7 @@ export class ServiceError extends Error {
     this.status = options.status;
     this.description = options.description;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.code = options.code;
   }
 }
 

@@ -22,7 +22,7 @@ describe("chat path", () => {
     expect(last()).toBe("You said: hi model");
     const request = h.ollama.requests.filter((r) => r.path === "/api/chat").at(-1)!;
     expect(request.headers["x-api-key"]).toBe(h.config.ollamaApiKey);
-    expect(request.body).toEqual(expect.objectContaining({ model: h.config.ollamaModels[0], stream: true }));
+    expect(request.body).toEqual(expect.objectContaining({ model: h.config.modelNames[0], stream: true }));
     const { session } = await h.sessions.getActive(user);
     const messages = await h.sessions.allMessages(user, session!.sessionId);
     expect(messages.map((m) => [m.role, m.content])).toEqual([
@@ -41,7 +41,7 @@ describe("chat path", () => {
   it("uses the active session's model", async () => {
     await h.sendText("/newsession 2", { userId: user });
     await h.sendText("which model?", { userId: user });
-    expect(h.ollama.chatRequests().at(-1)!.model).toBe(h.config.ollamaModels[1]);
+    expect(h.ollama.chatRequests().at(-1)!.model).toBe(h.config.modelNames[1]);
   });
 
   it("shows a typing indicator while the model works", async () => {
@@ -86,7 +86,7 @@ describe("chat path", () => {
       expect(h.ollama.chatRequests().at(-1)!.messages.map((m) => m.content)).toEqual(["after"]);
       const { session } = await h.sessions.getActive(user);
       expect(session!.sessionId).not.toBe(gone);
-      expect(session!.modelName).toBe(h.config.ollamaModels[0]);
+      expect(session!.modelName).toBe(h.config.modelNames[0]);
       expect((await h.sessions.allMessages(user, session!.sessionId)).map((m) => [m.seq, m.content])).toEqual([
         [1, "after"],
         [2, "You said: after"],

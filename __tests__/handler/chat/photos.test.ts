@@ -16,7 +16,7 @@ const variants = (...sizes: [number, number, number][]): PhotoVariant[] =>
 /** Pictures through the handler: to Ollama as `images` for a model that can see, a plain refusal otherwise. */
 describe("photos (through the handler)", () => {
   const models = [TEXT_MODEL, VISION_MODEL];
-  const h = useHarness({ config: { ollamaModels: models }, ollama: { models, capabilities: { [VISION_MODEL]: ["completion", "vision"] } } });
+  const h = useHarness({ config: { modelNames: models }, ollama: { models, capabilities: { [VISION_MODEL]: ["completion", "vision"] } } });
   let user = TEST_USER_ID + 90_000;
   const last = () => h.repliesTo(user).at(-1) ?? "";
   const chats = () => h.ollama.chatRequests();
@@ -37,7 +37,7 @@ describe("photos (through the handler)", () => {
   });
 
   it("to a text-only model when no configured model can see: says that none can", async () => {
-    const handler = h.createBotHandler({ ollamaModels: [TEXT_MODEL] });
+    const handler = h.createBotHandler({ modelNames: [TEXT_MODEL] });
     await sendPhoto(variants([90, 500, 1]), undefined, { handler: { handler } });
     expect(last()).toContain("None of the models here can; the admin can add one (for example qwen2.5vl:3b or gemma3:4b).");
   });

@@ -50,7 +50,7 @@ describe("retrying an answer", () => {
 
   it("/retry <n> answers again with another model; the next message's context has the new answer only", async () => {
     await h.sendText("question", { userId: user });
-    const other = h.config.ollamaModels[1]!;
+    const other = h.config.modelNames[1]!;
     await h.sendText("/retry 2", { userId: user });
     expect(h.ollama.chatRequests().at(-1)!.model).toBe(other);
     const stored = await h.conversationOf(user);

@@ -14,7 +14,7 @@ describe("reasoning models (through the handler)", () => {
 
   beforeAll(async () => {
     h = await startHarness({
-      config: { ollamaModels: models },
+      config: { modelNames: models },
       ollama: { models, capabilities: { [REASONING_MODEL]: ["completion", "thinking"] }, thinking: () => "The user asks about <the sky> & light." },
     });
   });

@@ -38,7 +38,7 @@ describe("archive commands", () => {
     expect(archive).toEqual({
       user_id: user,
       session_id: first!.sessionId,
-      model_name: h.config.ollamaModels[0],
+      model_name: h.config.modelNames[0],
       conversation: [
         { role: "user", content: "first question", ts: expect.any(Number) },
         { role: "assistant", content: "You said: first question", ts: expect.any(Number) },
@@ -220,7 +220,7 @@ describe("archive commands", () => {
     await h.sendText("/archive 1", { userId: user });
     await h.sendText("/export 1", { userId: user });
     const [document] = h.telegram.documentsIn(user);
-    const model = h.config.ollamaModels[0]!.replace(/[^A-Za-z0-9._-]/g, "_");
+    const model = h.config.modelNames[0]!.replace(/[^A-Za-z0-9._-]/g, "_");
     expect(document?.filename).toBe(`archive_${session!.sessionId.slice(0, 8)}_${model}.json`);
     expect(document?.caption).toContain(`Archive ${session!.sessionId.slice(0, 8)}`);
     const stored = await h.archives.get(archiveKey(user, session!.sessionId));

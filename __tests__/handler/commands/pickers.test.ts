@@ -34,13 +34,13 @@ describe("pickers", () => {
   it("/newsession shows the models as buttons, and a press starts the session and edits the picker", async () => {
     await h.sendText("/newsession", { userId: user });
     const picker = lastMessage();
-    expect(labels(picker)).toEqual(h.config.ollamaModels.map((m, i) => `${i + 1}. ${m}`));
+    expect(labels(picker)).toEqual(h.config.modelNames.map((m, i) => `${i + 1}. ${m} (Ollama)`));
     for (const b of picker.buttons.flat()) expect(Buffer.byteLength(b.data)).toBeLessThanOrEqual(64);
 
-    const model = h.config.ollamaModels[1]!;
+    const model = h.config.modelNames[1]!;
     const update = await press(picker.messageId, model);
     const edited = h.telegram.messagesIn(user).find((m) => m.messageId === picker.messageId)!;
-    expect(edited.text).toContain(`with ${model} is now active`);
+    expect(edited.text).toContain(`with ${model} (Ollama) is now active`);
     expect(edited.buttons).toEqual([]);
     expect((await h.sessions.getActive(user)).session?.modelName).toBe(model);
     const queryId = (update.callback_query as { id: string }).id;
@@ -165,7 +165,7 @@ describe("pickers", () => {
 
   it("typed positions keep working alongside the buttons", async () => {
     await h.sendText("/newsession 2", { userId: user });
-    expect(lastMessage().text).toContain(`with ${h.config.ollamaModels[1]} is now active`);
+    expect(lastMessage().text).toContain(`with ${h.config.modelNames[1]} (Ollama) is now active`);
     await h.send(textUpdate("/switch 9", { userId: user }));
     expect(lastMessage().text).toContain("Usage: /switch <number>");
     expect(lastMessage().buttons.flat()).toHaveLength(1);

@@ -15,9 +15,9 @@ describe("session commands", () => {
     const result = await h.sendText("/start", { userId: user, firstName: "Ada" });
     expect(result.statusCode).toBe(200);
     expect(last()).toContain("Hello, Ada!");
-    expect(last()).toContain(h.config.ollamaModels[0]);
+    expect(last()).toContain(h.config.modelNames[0]);
     const { session } = await h.sessions.getActive(user);
-    expect(session?.modelName).toBe(h.config.ollamaModels[0]);
+    expect(session?.modelName).toBe(h.config.modelNames[0]);
   });
 
   it("/hello keeps the existing active session", async () => {
@@ -38,19 +38,19 @@ describe("session commands", () => {
 
   it("/newsession without a number shows the numbered model list", async () => {
     await h.sendText("/newsession", { userId: user });
-    expect(last()).toContain(`1. ${h.config.ollamaModels[0]}`);
-    expect(last()).toContain(`2. ${h.config.ollamaModels[1]}`);
+    expect(last()).toContain(`1. ${h.config.modelNames[0]}`);
+    expect(last()).toContain(`2. ${h.config.modelNames[1]}`);
   });
 
   it("/newsession <n> creates a session with model n and makes it the only active one", async () => {
     await h.sendText("/start", { userId: user });
     await h.sendText("/newsession 2", { userId: user });
-    expect(last()).toContain(`with ${h.config.ollamaModels[1]} is now active`);
+    expect(last()).toContain(`with ${h.config.modelNames[1]} (Ollama) is now active`);
     const sessions = await h.sessions.listSessions(user);
     const { activeSessionId } = await h.sessions.getActive(user);
     expect(sessions).toHaveLength(2);
     expect(sessions.filter((s) => s.isActive).map((s) => s.sessionId)).toEqual([activeSessionId]);
-    expect(sessions.find((s) => s.sessionId === activeSessionId)?.modelName).toBe(h.config.ollamaModels[1]);
+    expect(sessions.find((s) => s.sessionId === activeSessionId)?.modelName).toBe(h.config.modelNames[1]);
   });
 
   it.each(["0", "3", "abc", "-1"])("/newsession %s answers with the usage and the list", async (arg) => {
@@ -66,8 +66,8 @@ describe("session commands", () => {
     await h.sendText("/newsession 2", { userId: user });
     await h.sendText("/listsessions", { userId: user });
     const [first, second] = await h.sessions.listSessions(user);
-    expect(last()).toContain(`1. ${first!.sessionId.slice(0, 8)} · ${h.config.ollamaModels[0]} · 2 messages · last `);
-    expect(last()).toContain(`2. ▶ ${second!.sessionId.slice(0, 8)} · ${h.config.ollamaModels[1]} · 0 messages`);
+    expect(last()).toContain(`1. ${first!.sessionId.slice(0, 8)} · ${h.config.modelNames[0]} · 2 messages · last `);
+    expect(last()).toContain(`2. ▶ ${second!.sessionId.slice(0, 8)} · ${h.config.modelNames[1]} · 0 messages`);
     expect(last()).toMatch(/2\. .*\(active\)/);
   });
 
@@ -118,18 +118,18 @@ describe("session commands", () => {
   });
 
   it("/status reports the bot, Ollama's models and the active session", async () => {
-    h.ollama.setModels([h.config.ollamaModels[0]!]);
+    h.ollama.setModels([h.config.modelNames[0]!]);
     try {
       await h.sendText("/start", { userId: user });
       await h.sendText("/status", { userId: user });
     } finally {
-      h.ollama.setModels(h.config.ollamaModels);
+      h.ollama.setModels(h.config.modelNames);
     }
     const text = last();
     expect(text).toContain("Bot: up.");
     expect(text).toContain("AI server: reachable");
-    expect(text).toContain(`✓ ${h.config.ollamaModels[0]}`);
-    expect(text).toContain(`✗ ${h.config.ollamaModels[1]} (not installed)`);
+    expect(text).toContain(`✓ ${h.config.modelNames[0]}`);
+    expect(text).toContain(`✗ ${h.config.modelNames[1]} (Ollama) (not installed)`);
     expect(text).toContain(`Active session: `);
   });
 
@@ -141,7 +141,7 @@ describe("session commands", () => {
 
   it("a session whose model is no longer configured gets a warning and the hint to start a new one", async () => {
     await h.sendText("/newsession 2", { userId: user });
-    const handler = h.createBotHandler({ ollamaModels: [h.config.ollamaModels[0]!] });
+    const handler = h.createBotHandler({ modelNames: [h.config.modelNames[0]!] });
     const chatsBefore = h.ollama.chatRequests().length;
     await h.sendText("are you there?", { userId: user, handler });
     expect(last()).toContain("no longer available");

@@ -55,7 +55,7 @@ describe("per-user limits in the handler", () => {
     const archive = JSON.stringify({
       user_id: user,
       session_id: "0123456789abcdef",
-      model_name: h.config.ollamaModels[0],
+      model_name: h.config.modelNames[0],
       conversation: [{ role: "user", content: "hi", ts: 10 }],
       last_message_ts: 10,
       archived_at: "2026-12-01T10:00:00.000Z",

@@ -14,7 +14,7 @@ describe("queue delivery (delivery/sqs.ts)", () => {
 
   it("reads the body, the group and the receive count of a record", () => {
     const record = queueRecordOf(sqsRecord(update(7, -100123), { receiveCount: 3, messageId: "m-1" }));
-    expect(record).toEqual({ messageId: "m-1", body: update(7, -100123), groupId: "-100123", receiveCount: 3 });
+    expect(record).toEqual({ messageId: "m-1", body: update(7, -100123), groupId: "-100123", receiveCount: 3, receiptHandle: expect.any(String), sentAt: expect.any(Number) });
     expect(queueRecordOf({ ...sqsRecord("{}"), attributes: { ...sqsRecord("{}").attributes, ApproximateReceiveCount: "junk" } }).receiveCount).toBe(1);
   });
 

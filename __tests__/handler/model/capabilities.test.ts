@@ -13,7 +13,7 @@ function fakeApi(answers: Record<string, readonly string[] | "fail">): ModelApi 
       : Promise.resolve({ capabilities: answer });
   };
   const unused = () => Promise.reject(new Error("not used"));
-  return { asked, showModel, chatStream: unused, listModels: unused, version: unused };
+  return { provider: "ollama", asked, showModel, chatStream: unused, health: () => Promise.resolve({ reachable: true }) };
 }
 
 describe("model capabilities", () => {

@@ -52,9 +52,9 @@ describe("Ollama over TLS with the pinned certificate (real nginx)", () => {
   it("the bot built from its environment pins OLLAMA_CA_CERT", async () => {
     const config = loadConfig({ OLLAMA_URL: proxy.url, OLLAMA_API_KEY: API_KEY, OLLAMA_CA_CERT: proxy.tls.certificate, TELEGRAM_TOKEN: "1:x", S3_BUCKET_NAME: "b" });
     expect(config.problems).toEqual([]);
-    await expect(buildDeps(config).ollama!.listModels()).resolves.toEqual(["llama3.2:1b"]);
+    await expect(buildDeps(config).ollama!.health()).resolves.toMatchObject({ reachable: true, models: ["llama3.2:1b"] });
     const impostor = configWith({ ollamaUrl: proxy.url, ollamaApiKey: API_KEY, ollamaCaCert: testCertificate({ name: "impostor" }).certificate });
-    await expect(buildDeps(impostor).ollama!.listModels()).rejects.toMatchObject({ certificateRefused: true });
+    await expect(buildDeps(impostor).ollama!.health()).resolves.toMatchObject({ reachable: false, reason: expect.stringContaining("OLLAMA_CA_CERT") });
   });
 
   it("reports an OLLAMA_CA_CERT that is no certificate, or one next to a plain http:// URL", () => {
