@@ -1,13 +1,16 @@
 /**
- * `npm run test-observability`: proves the alarm path end to end. It invokes the function
- * directly with the observability test payload (it writes exactly one ERROR log line), then
- * polls CloudWatch Logs for that line, the error metric for its datapoint and the alarm for its
- * state, printing each step and a verdict: the path works, or what is missing.
+ * `npm run test-observability`: proves the alarm path and the metric path end to end. It
+ * invokes the function directly with the observability test payload (it writes exactly one
+ * ERROR log line and one Embedded Metric Format line), then polls CloudWatch Logs for that
+ * line, the error metric for its datapoint, the handler's ObservabilityTest metric for its
+ * datapoint and the alarm for its state, printing each step and a verdict: the paths work, or
+ * what is missing.
  */
 import { randomBytes } from "node:crypto";
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { METRICS_NAMESPACE_OUTPUT, OBSERVABILITY_TEST_METRIC, metricsNamespaceFor } from "../config/metrics";
 import { awsCall, stackRegion } from "./lib/aws";
 import { CliError, EXIT_FAILURE, EXIT_OK, parseCli, printer, processIo, runCommand, runMain, UsageError, type CliIo } from "./lib/cli";
 import {
@@ -27,9 +30,10 @@ export const POLL_INTERVAL_MS = 10_000;
 /** Help text. */
 export const HELP = `Usage: npm run test-observability [-- options]
 
-Invokes the bot function with {"observabilityTest": true, ...}: it logs exactly one ERROR line.
-Then waits for that line in CloudWatch Logs, for the datapoint of the error metric and for the
-error alarm to fire, and says whether the alarm path works.
+Invokes the bot function with {"observabilityTest": true, ...}: it logs exactly one ERROR line
+and one metric line. Then waits for that line in CloudWatch Logs, for the datapoint of the error
+metric, for the datapoint of the ${OBSERVABILITY_TEST_METRIC} metric and for the error alarm to
+fire, and says whether the alarm path and the metric path work.
 
 Options:
   --wait <seconds>        how long to wait for all three, in total (default ${DEFAULT_WAIT_SECONDS})
@@ -37,7 +41,7 @@ Options:
   --stack <name>          stack whose outputs are read (default: the only one)
   -h, --help              show this help
 
-Exit code 0 when the log line, the metric and the alarm were all seen.
+Exit code 0 when the log line, both metrics and the alarm were all seen.
 `;
 
 type Sender<C extends { send: unknown }> = Pick<C, "send">;
@@ -77,24 +81,47 @@ const defaults = (): TestObservabilityDeps => ({
 export interface ObservabilityResult {
   readonly logLine: boolean;
   readonly metric: boolean;
+  /** The handler's own (EMF) test metric had a datapoint. */
+  readonly emfMetric: boolean;
   readonly alarm: boolean;
   /** The alarm's last state, when it exists. */
   readonly alarmState: string | undefined;
   readonly alarmExists: boolean;
 }
 
+/** The names a run looks for. */
+export interface ObservabilityNames {
+  readonly logGroup: string;
+  readonly metric: string;
+  readonly alarm: string;
+  /** Namespace of the handler's metrics, where ObservabilityTest goes. */
+  readonly metricsNamespace: string;
+}
+
+/** True when every stage was seen. */
+const allSeen = (r: ObservabilityResult): boolean => r.logLine && r.metric && r.emfMetric && r.alarm;
+
 /** The verdict lines. Pure. */
-export function verdict(result: ObservabilityResult, names: { logGroup: string; metric: string; alarm: string }): string[] {
-  if (result.logLine && result.metric && result.alarm) {
-    return ["verdict: the alarm path works (ERROR log line -> metric filter -> metric -> alarm)"];
+export function verdict(result: ObservabilityResult, names: ObservabilityNames): string[] {
+  if (allSeen(result)) {
+    return [
+      "verdict: the alarm path works (ERROR log line -> metric filter -> metric -> alarm)",
+      `  and metric lines reach CloudWatch (EMF line -> ${names.metricsNamespace}/${OBSERVABILITY_TEST_METRIC})`,
+    ];
   }
-  const lines = ["verdict: the alarm path is incomplete:"];
+  const alarmPathWorks = result.logLine && result.metric && result.alarm;
+  const lines = [alarmPathWorks ? "verdict: the alarm path works, but the metric path is incomplete:" : "verdict: the alarm path is incomplete:"];
   if (!result.logLine) lines.push(`  - no ERROR line in ${names.logGroup}: is the deployed handler current (npm run synth, then npx cdktf deploy)?`);
   if (!result.metric) {
     lines.push(
       result.logLine
         ? `  - the line was logged but ${ERROR_METRIC_NAMESPACE}/${names.metric} has no datapoint: check the log metric filter { $.level = "ERROR" } on ${names.logGroup} (metrics can lag a few minutes; try a longer --wait)`
         : `  - so no datapoint in ${ERROR_METRIC_NAMESPACE}/${names.metric} either`,
+    );
+  }
+  if (!result.emfMetric) {
+    lines.push(
+      `  - no datapoint in ${names.metricsNamespace}/${OBSERVABILITY_TEST_METRIC}: the function's EMF line did not become a metric (is ${names.metricsNamespace} its METRICS_NAMESPACE? is the deployed handler current? metrics can lag a few minutes; try a longer --wait)`,
     );
   }
   if (!result.alarmExists) lines.push(`  - the alarm ${names.alarm} does not exist: deploy the Monitoring construct`);
@@ -109,7 +136,7 @@ interface RunContext {
   readonly deps: TestObservabilityDeps;
   readonly out: (line: string) => void;
   readonly region: string;
-  readonly names: { readonly logGroup: string; readonly metric: string; readonly alarm: string };
+  readonly names: ObservabilityNames;
   /** The marker that finds this run's log line. */
   readonly requestedBy: string;
   readonly invokedAt: number;
@@ -147,7 +174,12 @@ export async function main(argv: readonly string[], given: Partial<TestObservabi
       deps,
       out,
       region,
-      names: { logGroup, metric: errorMetricName(functionName), alarm: errorAlarmName(functionName) },
+      names: {
+        logGroup,
+        metric: errorMetricName(functionName),
+        alarm: errorAlarmName(functionName),
+        metricsNamespace: outputs.get(METRICS_NAMESPACE_OUTPUT) ?? metricsNamespaceFor(outputs.stackName),
+      },
       requestedBy,
       invokedAt,
       pollUntil: async (check) => {
@@ -161,13 +193,15 @@ export async function main(argv: readonly string[], given: Partial<TestObservabi
 
     await invokeWithTestPayload(context, functionName);
     const logFound = await findLogLine(context);
-    const metricFound = logFound && (await waitForDatapoint(context));
+    const metricFound = logFound && (await waitForDatapoint(context, 3, ERROR_METRIC_NAMESPACE, context.names.metric));
     if (!logFound) out(`3. waiting for a datapoint of ${ERROR_METRIC_NAMESPACE}/${context.names.metric}\n   skipped (no log line)`);
+    // The metric line is written whatever became of the log line, so it is looked for anyway.
+    const emfFound = await waitForDatapoint(context, 4, context.names.metricsNamespace, OBSERVABILITY_TEST_METRIC);
     const alarm = await checkAlarm(context, metricFound);
-    const result: ObservabilityResult = { logLine: logFound, metric: metricFound, alarm: alarm.fired, alarmState: alarm.state, alarmExists: alarm.exists };
+    const result: ObservabilityResult = { logLine: logFound, metric: metricFound, emfMetric: emfFound, alarm: alarm.fired, alarmState: alarm.state, alarmExists: alarm.exists };
     for (const l of verdict(result, context.names)) out(l);
     if (alarm.fired) out(`   (the alarm returns to OK by itself: missing data is not breaching)`);
-    return result.logLine && result.metric && result.alarm ? EXIT_OK : EXIT_FAILURE;
+    return allSeen(result) ? EXIT_OK : EXIT_FAILURE;
   });
 }
 
@@ -224,10 +258,13 @@ async function findLogLine(context: RunContext): Promise<boolean> {
   return found;
 }
 
-/** 3. The metric datapoint the log metric filter makes of the line. */
-async function waitForDatapoint(context: RunContext): Promise<boolean> {
-  const { deps, out, names } = context;
-  out(`3. waiting for a datapoint of ${ERROR_METRIC_NAMESPACE}/${names.metric}`);
+/**
+ * 3. The metric datapoint the log metric filter makes of the line; 4. the one CloudWatch makes
+ * of the function's EMF line. Both are metrics without dimensions.
+ */
+async function waitForDatapoint(context: RunContext, step: number, namespace: string, metricName: string): Promise<boolean> {
+  const { deps, out } = context;
+  out(`${step}. waiting for a datapoint of ${namespace}/${metricName}`);
   const cloudwatch = deps.cloudwatch(context.region);
   const fromMinute = Math.floor(context.invokedAt / 60_000) * 60_000;
   let sum = 0;
@@ -235,8 +272,8 @@ async function waitForDatapoint(context: RunContext): Promise<boolean> {
     const stats = await awsCall("cloudwatch GetMetricStatistics", () =>
       cloudwatch.send(
         new GetMetricStatisticsCommand({
-          Namespace: ERROR_METRIC_NAMESPACE,
-          MetricName: names.metric,
+          Namespace: namespace,
+          MetricName: metricName,
           StartTime: new Date(fromMinute),
           EndTime: new Date(deps.now() + 60_000),
           Period: 60,
@@ -251,10 +288,10 @@ async function waitForDatapoint(context: RunContext): Promise<boolean> {
   return found;
 }
 
-/** 4. The alarm: polled until ALARM when the datapoint arrived, else looked at once. */
+/** 5. The alarm: polled until ALARM when the datapoint arrived, else looked at once. */
 async function checkAlarm(context: RunContext, metricFound: boolean): Promise<{ fired: boolean; state: string | undefined; exists: boolean }> {
   const { out, names } = context;
-  out(`4. checking the alarm ${names.alarm}`);
+  out(`5. checking the alarm ${names.alarm}`);
   const cloudwatch = context.deps.cloudwatch(context.region);
   let state: string | undefined;
   let exists = false;

@@ -24,14 +24,14 @@ describe("test-observability", () => {
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: encode({ ok: true }) as never });
   });
 
-  const run = (argv: string[] = []) => {
+  const run = (argv: string[] = [], extraOutputs: Record<string, string> = {}) => {
     const io = captureIo();
     let clock = 1_700_000_000_000;
     const code = main(argv, {
       io,
       env: { AWS_REGION: "eu-west-1" },
       cwd: "/nonexistent",
-      outputs: async () => new StackOutputs("ai-chatbot", "cdktf-outputs.json", { lambda_function_name: FN, lambda_log_group: `/aws/lambda/${FN}` }),
+      outputs: async () => new StackOutputs("ai-chatbot", "cdktf-outputs.json", { lambda_function_name: FN, lambda_log_group: `/aws/lambda/${FN}`, ...extraOutputs }),
       lambda: () => new LambdaClient({ region: "eu-west-1" }),
       logs: () => new CloudWatchLogsClient({ region: "eu-west-1" }),
       cloudwatch: () => new CloudWatchClient({ region: "eu-west-1" }),
@@ -46,7 +46,8 @@ describe("test-observability", () => {
 
   it("follows the ERROR line to the metric and the alarm and says the path works", async () => {
     logs.on(FilterLogEventsCommand).resolvesOnce({ events: [] }).resolves({ events: [{ message: `${errorLine}\n` }] });
-    cloudwatch.on(GetMetricStatisticsCommand).resolvesOnce({ Datapoints: [] }).resolves({ Datapoints: [{ Sum: 1 }] });
+    cloudwatch.on(GetMetricStatisticsCommand, { Namespace: "TelegramBot" }).resolvesOnce({ Datapoints: [] }).resolves({ Datapoints: [{ Sum: 1 }] });
+    cloudwatch.on(GetMetricStatisticsCommand, { Namespace: "ai-chatbot" }).resolvesOnce({ Datapoints: [] }).resolves({ Datapoints: [{ Sum: 1 }] });
     cloudwatch
       .on(DescribeAlarmsCommand)
       .resolvesOnce({ MetricAlarms: [{ StateValue: "OK", StateReason: "no errors" }] })
@@ -60,10 +61,34 @@ describe("test-observability", () => {
     expect(JSON.parse(new TextDecoder().decode(invoke.Payload as Uint8Array))).toEqual({ observabilityTest: true, requestedBy: REQUESTED_BY });
     expect(logs.commandCalls(FilterLogEventsCommand)[0]!.args[0].input).toMatchObject({ logGroupName: `/aws/lambda/${FN}`, filterPattern: `"${REQUESTED_BY}"` });
     expect(cloudwatch.commandCalls(GetMetricStatisticsCommand)[0]!.args[0].input).toMatchObject({ Namespace: "TelegramBot", MetricName: "telegram-bot-error-count", Statistics: ["Sum"] });
+    expect(cloudwatch.commandCalls(GetMetricStatisticsCommand, { Namespace: "ai-chatbot" })[0]!.args[0].input).toMatchObject({ MetricName: "ObservabilityTest", Statistics: ["Sum"], Period: 60 });
+    expect(cloudwatch.commandCalls(GetMetricStatisticsCommand, { Namespace: "ai-chatbot" })[0]!.args[0].input.Dimensions).toBeUndefined();
     expect(cloudwatch.commandCalls(DescribeAlarmsCommand)[0]!.args[0].input).toEqual({ AlarmNames: ["telegram-bot-error-alarm"] });
     expect(io.out()).toContain("found: {");
     expect(io.out()).toMatch(/state OK: no errors\n.*state ALARM/);
     expect(io.out()).toContain("verdict: the alarm path works");
+    expect(io.out()).toContain("metric lines reach CloudWatch (EMF line -> ai-chatbot/ObservabilityTest)");
+  });
+
+  it("says the metric path is incomplete when the EMF metric never arrives", async () => {
+    logs.on(FilterLogEventsCommand).resolves({ events: [{ message: errorLine }] });
+    cloudwatch.on(GetMetricStatisticsCommand, { Namespace: "TelegramBot" }).resolves({ Datapoints: [{ Sum: 1 }] });
+    cloudwatch.on(GetMetricStatisticsCommand, { Namespace: "ai-chatbot" }).resolves({ Datapoints: [] });
+    cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ StateValue: "ALARM" }] });
+    const { io, code } = run(["--wait", "30"]);
+    expect(await code).toBe(1);
+    expect(io.out()).toContain("4. waiting for a datapoint of ai-chatbot/ObservabilityTest");
+    expect(io.out()).toContain("verdict: the alarm path works, but the metric path is incomplete:");
+    expect(io.out()).toMatch(/no datapoint in ai-chatbot\/ObservabilityTest: .*METRICS_NAMESPACE/);
+  });
+
+  it("looks for the EMF metric in the namespace the stack outputs", async () => {
+    logs.on(FilterLogEventsCommand).resolves({ events: [{ message: errorLine }] });
+    cloudwatch.on(GetMetricStatisticsCommand).resolves({ Datapoints: [{ Sum: 1 }] });
+    cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ StateValue: "ALARM" }] });
+    const { code } = run([], { metrics_namespace: "prod-bot" });
+    expect(await code).toBe(0);
+    expect(cloudwatch.commandCalls(GetMetricStatisticsCommand, { Namespace: "prod-bot", MetricName: "ObservabilityTest" })).toHaveLength(1);
   });
 
   it("says what is missing when the metric never arrives within --wait", async () => {
@@ -84,7 +109,7 @@ describe("test-observability", () => {
   });
 
   it("verdict names the missing alarm", () => {
-    const lines = verdict({ logLine: true, metric: true, alarm: false, alarmState: undefined, alarmExists: false }, { logGroup: "g", metric: "m", alarm: "a" });
+    const lines = verdict({ logLine: true, metric: true, emfMetric: true, alarm: false, alarmState: undefined, alarmExists: false }, { logGroup: "g", metric: "m", alarm: "a", metricsNamespace: "n" });
     expect(lines.join("\n")).toContain("the alarm a does not exist");
   });
 
