@@ -1,8 +1,9 @@
 /**
  * Issue 12's burst simulation: `users` users each send `messagesPerUser` messages at once to a
  * model that generates at most 2 answers at a time, 3 s each (scaled by `scale`). It compares
- * - queue delivery: the local FIFO queue (local/fifo-queue.ts) and the real consumer
- *   (createBot().consume), batches of up to `batchSize`, at most 2 batches at once (the
+ * - queue delivery: the SQS FIFO queue on fauxqs (local/sqs-emulator.ts, the stack's queue
+ *   settings) consumed by the event source mapping (local/sqs-poller.ts) through the real
+ *   consumer (createBot().consume), batches of up to `batchSize`, at most 2 batches at once (the
  *   mapping's MaximumConcurrency), with queue mode's Ollama timeout;
  * - the old "Event" invocation: every update handled at once through the webhook door, each
  *   with sync mode's Ollama timeout,
@@ -10,21 +11,28 @@
  * order, and the time until the last answer.
  *
  * Scaling: the model's time, both Ollama timeouts and the queue's visibility timeout are
- * multiplied by `scale`. The handler's own fixed margins (LEASE_MARGIN_MS) are not, so the
- * queue invocation's time is chosen to keep what depends on it, the window in which a batch may
- * still start a record (remaining >= Ollama timeout + LEASE_MARGIN_MS), at `scale` times its
- * real length.
+ * multiplied by `scale` (the visibility timeout in whole seconds, as SQS takes it). The handler's
+ * own fixed times are not: its margins (LEASE_MARGIN_MS), so the queue invocation's time is
+ * chosen to keep what depends on it, the window in which a batch may still start a record
+ * (remaining >= Ollama timeout + LEASE_MARGIN_MS), at `scale` times its real length. The
+ * backoff it gives a record it hands back (ChangeMessageVisibility, in real seconds) is scaled on
+ * its way to the queue (local/scaled-visibility.ts), in whole seconds of at least 1.
+ * fauxqs hands out at most one record per chat in a receive, so a batch of 10 spans 10 chats.
  */
 import type { Update } from "@grammyjs/types";
-import type { SQSEvent } from "aws-lambda";
+import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import type { Context, SQSEvent } from "aws-lambda";
 import { ollamaTimeoutMsFor } from "../config/function-env";
-import { QUEUE_LAMBDA_TIMEOUT_SECONDS, QUEUE_MAX_RECEIVE_COUNT, SYNC_LAMBDA_TIMEOUT_SECONDS, VISIBILITY_TIMEOUT_FACTOR } from "../config/stack-config";
+import { QUEUE_LAMBDA_TIMEOUT_SECONDS, QUEUE_MAX_RECEIVE_COUNT, SYNC_LAMBDA_TIMEOUT_SECONDS } from "../config/stack-config";
+import { visibilityTimeoutSecondsFor } from "../config/update-queue-attributes";
 import { createBot, LEASE_MARGIN_MS } from "../handler/app";
 import type { BotConfig } from "../handler/config";
 import { createLogger } from "../handler/observability/log";
-import { LocalFifoQueue } from "../local/fifo-queue";
 import { lambdaContext, proxyEventFromUpdate } from "../local/lambda-event";
 import { messageGroupIdOf } from "../local/sqs-event";
+import { startSqsEmulator, type SqsEmulator } from "../local/sqs-emulator";
+import { startSqsPoller } from "../local/sqs-poller";
+import { startScaledVisibilityEndpoint } from "../local/scaled-visibility";
 import type { Harness } from "../__tests__/support/handler-harness";
 import { TEST_SECRET_TOKEN, textUpdate } from "../__tests__/support/updates";
 import { GatedOllama, type GatedOllamaStats } from "./gated-ollama";
@@ -168,40 +176,59 @@ export function botFor(harness: Harness, ollama: GatedOllama, overrides: Partial
 const modelFor = (options: BurstOptions) =>
   GatedOllama.start({ slots: options.slots, generationMs: options.generationMs * options.scale, reply: answerTo });
 
+/** Sends the updates as the request template does (group per chat, deduplicated by update_id), in order, 10 a request. */
+async function sendUpdates(sqs: SqsEmulator, updates: readonly Update[]): Promise<void> {
+  for (let i = 0; i < updates.length; i += 10) {
+    const Entries = updates.slice(i, i + 10).map((update, n) => ({
+      Id: String(n),
+      MessageBody: JSON.stringify(update),
+      MessageGroupId: messageGroupIdOf(update),
+      MessageDeduplicationId: String(update.update_id),
+    }));
+    const { Failed = [] } = await sqs.client.send(new SendMessageBatchCommand({ QueueUrl: sqs.queue.url, Entries }));
+    if (Failed.length > 0) throw new Error(`SQS refused ${Failed.length} updates: ${Failed[0]!.Message}`);
+  }
+}
+
+/** The invocation time of a queue batch, scaled: see the module comment. */
+function queueInvocationMs(ollamaTimeoutMs: number, scale: number): number {
+  // The real start window: a 120 s invocation may start a record while 105 s + the margin remain.
+  const realWindowMs = QUEUE_LAMBDA_TIMEOUT_SECONDS * 1000 - (ollamaTimeoutMsFor("queue", QUEUE_LAMBDA_TIMEOUT_SECONDS) + LEASE_MARGIN_MS);
+  return ollamaTimeoutMs + LEASE_MARGIN_MS + Math.max(0, realWindowMs) * scale;
+}
+
 /**
- * Queue delivery with batches of `batchSize`: the updates go to the local FIFO queue (one group
- * per chat, deduplicated by update_id, as the request template sends them) and the queue hands
- * them to the consumer, at most `maxConcurrency` batches at once.
+ * Queue delivery with batches of `batchSize`: the updates go to a fresh update queue on fauxqs
+ * (one group per chat, deduplicated by update_id, as the request template sends them) and the
+ * mapping hands them to the consumer, at most `maxConcurrency` batches at once. The bot has the
+ * queue's URL, as deployed, so a record it hands back gets its (scaled) backoff.
  */
 export async function queueBurst(harness: Harness, options: BurstOptions, batchSize: number): Promise<BurstRun> {
   const chats = await burstChats(harness, options);
   const ollama = await modelFor(options);
+  const visibilityTimeoutSeconds = Math.max(1, Math.round(visibilityTimeoutSecondsFor(QUEUE_LAMBDA_TIMEOUT_SECONDS) * options.scale));
+  const sqs = await startSqsEmulator({ region: harness.config.region, visibilityTimeoutSeconds, maxReceiveCount: QUEUE_MAX_RECEIVE_COUNT });
+  const scaled = await startScaledVisibilityEndpoint(sqs.endpoint, options.scale);
   try {
     const ollamaTimeoutMs = ollamaTimeoutMsFor("queue", QUEUE_LAMBDA_TIMEOUT_SECONDS) * options.scale;
-    // The real start window: a 120 s invocation may start a record while 105 s + the margin remain.
-    const realWindowMs = QUEUE_LAMBDA_TIMEOUT_SECONDS * 1000 - (ollamaTimeoutMsFor("queue", QUEUE_LAMBDA_TIMEOUT_SECONDS) + LEASE_MARGIN_MS);
-    const invocationMs = ollamaTimeoutMs + LEASE_MARGIN_MS + Math.max(0, realWindowMs) * options.scale;
-    const bot = botFor(harness, ollama, { telegramSecretToken: undefined, ollamaTimeoutMs });
+    const bot = botFor(harness, ollama, { telegramSecretToken: undefined, ollamaTimeoutMs, updateQueueUrl: sqs.queue.url, sqsEndpoint: scaled.url });
     let redeliveries = 0;
-    const consume = (event: SQSEvent) => {
+    const consume = (event: SQSEvent, context: Context) => {
       redeliveries += event.Records.filter((r) => Number(r.attributes.ApproximateReceiveCount) > 1).length;
-      return bot.consume(event, lambdaContext({ timeoutMs: invocationMs }));
+      return bot.consume(event, context);
     };
-    const queue = new LocalFifoQueue({
-      consume,
-      batchSize,
-      maxConcurrency: options.maxConcurrency,
-      visibilityTimeoutMs: QUEUE_LAMBDA_TIMEOUT_SECONDS * 1000 * VISIBILITY_TIMEOUT_FACTOR * options.scale,
-      maxReceiveCount: QUEUE_MAX_RECEIVE_COUNT,
-    });
+    const lambdaTimeoutMs = queueInvocationMs(ollamaTimeoutMs, options.scale);
+    const poller = startSqsPoller({ client: sqs.client, queue: sqs.queue, region: sqs.region, consume, batchSize, maxConcurrency: options.maxConcurrency, lambdaTimeoutMs });
     const updates = arrivalOrder(chats);
     const started = Date.now();
-    for (const update of updates) queue.send(JSON.stringify(update), messageGroupIdOf(update), String(update.update_id));
-    await queue.idle();
-    await queue.stop();
+    await sendUpdates(sqs, updates);
+    await poller.idle();
+    await poller.stop();
     const base = { delivery: `queue, batches of ${batchSize}, ${options.maxConcurrency} at once`, updates: updates.length, ollamaTimeoutMs, model: ollama.stats() };
-    return { ...judge(harness, chats, started, base, options.scale), redeliveries, deadLettered: queue.deadLettered.length };
+    return { ...judge(harness, chats, started, base, options.scale), redeliveries, deadLettered: (await sqs.deadLetters()).length };
   } finally {
+    await scaled.close();
+    await sqs.stop();
     await ollama.stop();
   }
 }

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:queue` (and the last part of `npm run bench`): issue 12's queue-delivery
  * benchmark, the consumer's cost per SQS record (bench/queue-cost.ts) and the burst
- * simulation (bench/burst.ts), on one harness of its own.
+ * simulation (bench/burst.ts), on one harness of its own; the queue is SQS FIFO on fauxqs
+ * (local/sqs-emulator.ts), a fresh one per measurement.
  *
  *   npm run bench:queue -- [--quick] [--scale <factor>] [--no-burst] [--json-only] [--out <file>]
  */

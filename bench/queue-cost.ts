@@ -1,17 +1,21 @@
 /**
  * Issue 12's cost of queue delivery per SQS record: the real consumer (createBot().consume) fed
- * events of the documented SQS shape, one record alone and batches of 10 (the mapping's
- * default), on the harness's emulators with Ollama answering at once, so the figures are the
- * bot's and not the model's. Wall time per record and DynamoDB requests per record, with the
- * webhook's chat message as the reference.
+ * the records the event source mapping would hand it, one record alone and batches of 10 (10
+ * chats), on the harness's emulators with Ollama answering at once, so the figures are the
+ * bot's and not the model's. The records are sent to and received from the update queue on
+ * fauxqs (real receipt handles and attributes); only consume() is timed, not the SQS calls
+ * around it. Wall time per record and DynamoDB requests per record, with the webhook's chat
+ * message as the reference.
  */
 import { performance } from "node:perf_hooks";
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, type Message } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
 import { QUEUE_LAMBDA_TIMEOUT_SECONDS } from "../config/stack-config";
 import { createBot, type Bot } from "../handler/app";
 import { createLogger } from "../handler/observability/log";
 import { lambdaContext } from "../local/lambda-event";
-import { sqsEvent, sqsRecord } from "../local/sqs-event";
+import { messageGroupIdOf, sqsEvent, sqsRecordFromMessage } from "../local/sqs-event";
+import { startSqsEmulator, type SqsEmulator } from "../local/sqs-emulator";
 import type { Harness } from "../__tests__/support/handler-harness";
 import { textUpdate } from "../__tests__/support/updates";
 import type { RequestCounter, RequestCounts } from "./request-counter";
@@ -54,10 +58,14 @@ export interface QueueCostResult {
   readonly webhookDynamodbPerMessage: number;
 }
 
-/** The queue consumer on the harness's stores: no webhook secret (the authorizer checked it), no logging. */
-export function queueBot(harness: Harness): Bot {
+/**
+ * The queue consumer on the harness's stores: no webhook secret (the authorizer checked it), no
+ * logging, and `sqs` as its update queue when given (as deployed: UPDATE_QUEUE_URL).
+ */
+export function queueBot(harness: Harness, sqs?: SqsEmulator): Bot {
   const quiet = createLogger({ level: "INFO", secrets: [], sink: () => undefined });
-  const config = Object.freeze({ ...harness.config, telegramSecretToken: undefined });
+  const queue = sqs ? { updateQueueUrl: sqs.queue.url, sqsEndpoint: sqs.endpoint } : {};
+  const config = Object.freeze({ ...harness.config, telegramSecretToken: undefined, ...queue });
   return createBot(config, { doc: harness.doc, s3: harness.s3, logger: quiet, credentials: harness.emulators.credentials });
 }
 
@@ -96,9 +104,27 @@ class Senders {
 const USES_PER_USER = 25;
 
 let counter = 0;
-/** One record per user, built before the timing starts. */
-const recordsFor = (users: readonly number[]): SQSRecord[] =>
-  users.map((userId) => sqsRecord(JSON.stringify(textUpdate(`${MESSAGE} #${++counter}`, { userId }))));
+
+/** Sends one message per user to the update queue and receives them as the mapping would, before the timing starts. */
+async function recordsFor(sqs: SqsEmulator, users: readonly number[]): Promise<SQSRecord[]> {
+  const Entries = users.map((userId, i) => {
+    const update = textUpdate(`${MESSAGE} #${++counter}`, { userId });
+    return { Id: String(i), MessageBody: JSON.stringify(update), MessageGroupId: messageGroupIdOf(update), MessageDeduplicationId: String(update.update_id) };
+  });
+  await sqs.client.send(new SendMessageBatchCommand({ QueueUrl: sqs.queue.url, Entries }));
+  const messages: Message[] = [];
+  while (messages.length < users.length) {
+    const receive = new ReceiveMessageCommand({ QueueUrl: sqs.queue.url, MaxNumberOfMessages: users.length - messages.length, WaitTimeSeconds: 1, MessageSystemAttributeNames: ["All"] });
+    messages.push(...((await sqs.client.send(receive)).Messages ?? []));
+  }
+  return messages.map((m) => sqsRecordFromMessage(m, { queueArn: sqs.queue.arn, region: sqs.region }));
+}
+
+/** Deletes a batch's records, as the mapping does after a batch that reported none. */
+async function deleteRecords(sqs: SqsEmulator, records: readonly SQSRecord[]): Promise<void> {
+  const Entries = records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle }));
+  await sqs.client.send(new DeleteMessageBatchCommand({ QueueUrl: sqs.queue.url, Entries }));
+}
 
 /** Consumes one batch and resolves with its wall time; throws when a record is handed back. */
 async function timedBatch(bot: Bot, records: SQSRecord[]): Promise<number> {
@@ -110,24 +136,36 @@ async function timedBatch(bot: Bot, records: SQSRecord[]): Promise<number> {
   return ms;
 }
 
+/** What one measurement needs: the bot, its senders and the queue. */
+interface Feed {
+  readonly bot: Bot;
+  readonly senders: Senders;
+  readonly sqs: SqsEmulator;
+}
+
+/** Receives a batch from the queue, consumes it (timed by `measure`) and deletes it. */
+async function batchThroughQueue<T>(feed: Feed, measure: (records: SQSRecord[]) => Promise<T>): Promise<{ records: SQSRecord[]; result: T }> {
+  const records = await recordsFor(feed.sqs, await feed.senders.next());
+  const result = await measure(records);
+  await deleteRecords(feed.sqs, records);
+  return { records, result };
+}
+
 /** Times `runs` batches of one record per sender. */
-async function timeBatches(bot: Bot, senders: Senders, runs: number): Promise<number[]> {
+async function timeBatches(feed: Feed, runs: number): Promise<number[]> {
   const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const records = recordsFor(await senders.next());
-    times.push(await timedBatch(bot, records));
-  }
+  for (let i = 0; i < runs; i++) times.push((await batchThroughQueue(feed, (records) => timedBatch(feed.bot, records))).result);
   return times;
 }
 
 /** DynamoDB requests of `runs` batches, per record, and whether every batch sent as many. */
-async function countBatches(harness: Harness, bot: Bot, requests: RequestCounter, senders: Senders, runs: number): Promise<{ perRecord: number; constant: boolean; byOperation: Record<string, number> }> {
+async function countBatches(harness: Harness, feed: Feed, requests: RequestCounter, runs: number): Promise<{ perRecord: number; constant: boolean; byOperation: Record<string, number> }> {
   const counts: RequestCounts[] = [];
   let size = 1;
   for (let i = 0; i < runs; i++) {
-    const records = recordsFor(await senders.next());
+    const { records, result } = await batchThroughQueue(feed, (batch) => requests.during(() => timedBatch(feed.bot, batch)));
     size = records.length;
-    counts.push(await requests.during(() => timedBatch(bot, records)));
+    counts.push(result);
     // A record refused (a usage limit) or unanswered would be cheaper than a chat message: fail instead.
     for (const record of records) {
       const userId = (JSON.parse(record.body) as { message: { chat: { id: number } } }).message.chat.id;
@@ -142,31 +180,37 @@ async function countBatches(harness: Harness, bot: Bot, requests: RequestCounter
 
 /**
  * Measures the queue door's cost; see the module comment. Times first, then attaches the
- * request counter (its middleware would otherwise be in the timed path) and counts.
+ * request counter (its middleware would otherwise be in the timed path) and counts. Starts and
+ * stops its own update queue on fauxqs.
  */
 export async function measureQueueCost(harness: Harness, requests: RequestCounter, options: QueueCostOptions): Promise<QueueCostResult> {
-  const bot = queueBot(harness);
-  const single = new Senders(harness, 1);
-  const batch = new Senders(harness, BATCH_SIZE);
-  await timeBatches(bot, single, options.warmup);
-  const singleMs = await timeBatches(bot, single, options.singles);
-  const batchMs = await timeBatches(bot, batch, options.batches);
+  const sqs = await startSqsEmulator({ region: harness.config.region });
+  try {
+    const bot = queueBot(harness, sqs);
+    const single: Feed = { bot, sqs, senders: new Senders(harness, 1) };
+    const batch: Feed = { bot, sqs, senders: new Senders(harness, BATCH_SIZE) };
+    await timeBatches(single, options.warmup);
+    const singleMs = await timeBatches(single, options.singles);
+    const batchMs = await timeBatches(batch, options.batches);
 
-  requests.attach(harness.doc);
-  const singleCount = await countBatches(harness, bot, requests, single, 5);
-  const batchCount = await countBatches(harness, bot, requests, batch, 3);
-  const [reference] = await new Senders(harness, 1).next();
-  const webhook = await requests.during(() => harness.handler(eventFor(MESSAGE, reference!), lambdaContext({ timeoutMs: 30_000 })));
-  if (harness.repliesTo(reference!).at(-1) !== `You said: ${MESSAGE}`) throw new Error("the reference chat message was not answered");
-  const cost = (recordsPerBatch: number, times: number[], count: typeof singleCount): RecordCost => ({
-    recordsPerBatch,
-    perRecordMs: roundSummary(summarize(times.map((t) => t / recordsPerBatch))),
-    perBatchMs: roundSummary(summarize(times)),
-    dynamodbPerRecord: count.perRecord,
-    dynamodbConstant: count.constant,
-    byOperation: count.byOperation,
-  });
-  return { single: cost(1, singleMs, singleCount), batch: cost(BATCH_SIZE, batchMs, batchCount), webhookDynamodbPerMessage: webhook.total };
+    requests.attach(harness.doc);
+    const singleCount = await countBatches(harness, single, requests, 5);
+    const batchCount = await countBatches(harness, batch, requests, 3);
+    const [reference] = await new Senders(harness, 1).next();
+    const webhook = await requests.during(() => harness.handler(eventFor(MESSAGE, reference!), lambdaContext({ timeoutMs: 30_000 })));
+    if (harness.repliesTo(reference!).at(-1) !== `You said: ${MESSAGE}`) throw new Error("the reference chat message was not answered");
+    const cost = (recordsPerBatch: number, times: number[], count: typeof singleCount): RecordCost => ({
+      recordsPerBatch,
+      perRecordMs: roundSummary(summarize(times.map((t) => t / recordsPerBatch))),
+      perBatchMs: roundSummary(summarize(times)),
+      dynamodbPerRecord: count.perRecord,
+      dynamodbConstant: count.constant,
+      byOperation: count.byOperation,
+    });
+    return { single: cost(1, singleMs, singleCount), batch: cost(BATCH_SIZE, batchMs, batchCount), webhookDynamodbPerMessage: webhook.total };
+  } finally {
+    await sqs.stop();
+  }
 }
 
 function roundSummary(s: Summary): Summary {

@@ -3,14 +3,22 @@ import { Construct } from "constructs";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { QUEUE_BATCH_SIZE, QUEUE_MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from "../config/stack-config";
+import {
+  defaultUpdateQueueName,
+  DLQ_RETENTION_SECONDS,
+  QUEUE_RETENTION_SECONDS,
+  redrivePolicyOf,
+  UPDATE_QUEUE_FIFO,
+  UPDATE_QUEUE_SSE_SQS,
+  updateQueueNames,
+  visibilityTimeoutSecondsFor,
+} from "../config/update-queue-attributes";
 import type { BotFunction } from "./bot-function";
 import type { Grantable } from "./service-role";
 import { integerRule, isToken, patternRule, validateProps } from "./validation";
 
-/** Seconds the dead-letter queue keeps an update that could not be handled: 14 days, SQS's most. */
-export const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
-/** Seconds the update queue keeps an update: a day (Telegram's own redelivery gives up sooner). */
-export const QUEUE_RETENTION_SECONDS = 24 * 60 * 60;
+/** The queues' retention, declared in config/update-queue-attributes.ts (local mode creates the same queues). */
+export { DLQ_RETENTION_SECONDS, QUEUE_RETENTION_SECONDS };
 
 /** Props of {@link UpdateQueue}. */
 export interface UpdateQueueProps {
@@ -48,7 +56,7 @@ export class UpdateQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: UpdateQueueProps) {
     super(scope, id);
-    const name = props.queueName ?? `${props.fn.functionName}-updates`;
+    const name = props.queueName ?? defaultUpdateQueueName(props.fn.functionName);
     const maximumConcurrency = props.maximumConcurrency ?? 2;
     const batchSize = props.batchSize ?? QUEUE_BATCH_SIZE;
     const maxReceiveCount = props.maxReceiveCount ?? QUEUE_MAX_RECEIVE_COUNT;
@@ -60,24 +68,24 @@ export class UpdateQueue extends Construct {
       integerRule("maxReceiveCount", maxReceiveCount, 1, 1000),
     ]);
 
+    // The settings come from config/update-queue-attributes.ts, which local mode's emulator uses too.
+    const names = updateQueueNames(name);
     this.deadLetterQueue = new SqsQueue(this, "DeadLetterQueue", {
-      name: `${name}-failed.fifo`,
-      fifoQueue: true,
+      name: names.deadLetterQueue,
+      fifoQueue: UPDATE_QUEUE_FIFO.fifoQueue,
       messageRetentionSeconds: DLQ_RETENTION_SECONDS,
-      sqsManagedSseEnabled: true,
+      sqsManagedSseEnabled: UPDATE_QUEUE_SSE_SQS,
     });
     this.queue = new SqsQueue(this, "Queue", {
-      name: `${name}.fifo`,
-      fifoQueue: true,
-      // The template sets MessageDeduplicationId to the update_id.
-      contentBasedDeduplication: false,
-      // High-throughput FIFO: deduplication and throughput per chat, not per queue.
-      deduplicationScope: "messageGroup",
-      fifoThroughputLimit: "perMessageGroupId",
+      name: names.queue,
+      fifoQueue: UPDATE_QUEUE_FIFO.fifoQueue,
+      contentBasedDeduplication: UPDATE_QUEUE_FIFO.contentBasedDeduplication,
+      deduplicationScope: UPDATE_QUEUE_FIFO.deduplicationScope,
+      fifoThroughputLimit: UPDATE_QUEUE_FIFO.fifoThroughputLimit,
       visibilityTimeoutSeconds: visibilityTimeoutOf(props.fn.timeoutSeconds),
       messageRetentionSeconds: QUEUE_RETENTION_SECONDS,
-      sqsManagedSseEnabled: true,
-      redrivePolicy: JSON.stringify({ deadLetterTargetArn: this.deadLetterQueue.arn, maxReceiveCount }),
+      sqsManagedSseEnabled: UPDATE_QUEUE_SSE_SQS,
+      redrivePolicy: redrivePolicyOf(this.deadLetterQueue.arn, maxReceiveCount),
     });
 
     props.fn.role.grant({
@@ -106,5 +114,5 @@ export class UpdateQueue extends Construct {
 export function visibilityTimeoutOf(timeoutSeconds: number): number {
   return isToken(timeoutSeconds)
     ? Token.asNumber(Op.mul(timeoutSeconds, VISIBILITY_TIMEOUT_FACTOR))
-    : timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR;
+    : visibilityTimeoutSecondsFor(timeoutSeconds);
 }

@@ -106,7 +106,8 @@ export interface WebhookServerArgs {
   /**
    * `sync`: every POST is handed to the handler as a proxy event, as API Gateway's Lambda proxy
    * integration does. `queue`: the POST goes through the authorizer and the request template
-   * into a local FIFO queue that the handler consumes as the event source mapping would.
+   * into an SQS FIFO queue on the fauxqs emulator, which the handler consumes as the event
+   * source mapping would.
    * @default "sync"
    */
   readonly delivery: "sync" | "queue";
@@ -125,8 +126,9 @@ function (same event shape, same X-Telegram-Bot-Api-Secret-Token check), for use
 tunnel. Uses the same emulators and data folder as npm start.
 
 --delivery queue plays queue mode instead: the secret is checked by the bundle's authorizer,
-the real API Gateway request template builds the SendMessage, and an in-memory SQS FIFO queue
-hands the handler batches per chat, with receive counts and failed records delivered again.
+the real API Gateway request template builds the SendMessage, and an SQS FIFO queue on the
+fauxqs emulator (on loopback, with the stack's queue settings and dead-letter queue) hands the
+handler batches per chat, with receive counts and failed records delivered again.
 
 The handler checks the secret TELEGRAM_SECRET_TOKEN (a random one is made when unset and
 never printed: --public-url registers the webhook with it). Needs TELEGRAM_TOKEN to answer.

@@ -6,16 +6,19 @@
  *   AUTHORIZER_CACHE_SECONDS) denies: 403;
  * - a body that is not `application/json`: 415 (the integration's passthrough is NEVER);
  * - the real request template (constructs/webhook-api/queue-request-template.ts), rendered by a
- *   Velocity engine, gives the SendMessage parameters; the message goes to the local FIFO queue
- *   and Telegram gets 200, or 502 when SQS would refuse it.
+ *   Velocity engine, gives the SendMessage parameters of the Query API; they go to the SQS
+ *   emulator as an SDK SendMessage (fauxqs speaks only the JSON protocol), and Telegram gets 200,
+ *   or 502 when SQS refuses the message or cannot be reached (the integration's error mapping).
+ *   A duplicate (the same MessageDeduplicationId within 5 minutes) is accepted by SQS without
+ *   being queued again, so it gets 200 too.
  */
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { TELEGRAM_SECRET_HEADER } from "../config/defaults";
 import { AUTHORIZER_CACHE_SECONDS } from "../constructs/webhook-api/queue-integration";
 import { QUEUE_REQUEST_CONTENT_TYPE, QUEUE_REQUEST_TEMPLATE } from "../constructs/webhook-api/queue-request-template";
 import type { Authorizer } from "../handler/delivery/authorizer";
 import { renderMappingTemplate } from "./api-gateway-vtl";
 import { authorizerEvent } from "./authorizer-event";
-import type { LocalFifoQueue } from "./fifo-queue";
 
 /** A webhook request as the local server received it. */
 export interface GatewayRequest {
@@ -33,7 +36,8 @@ export interface GatewayResponse {
 /** Options of {@link createQueueGateway}. */
 export interface QueueGatewayOptions {
   readonly authorize: Authorizer;
-  readonly queue: Pick<LocalFifoQueue, "send">;
+  /** Where the integration sends: a client on the SQS emulator and the update queue's URL. */
+  readonly queue: { readonly client: SQSClient; readonly url: string };
   /** Clock, epoch ms. @default Date.now */
   readonly now?: () => number;
 }
@@ -62,12 +66,24 @@ export function createQueueGateway(options: QueueGatewayOptions): (request: Gate
     const contentType = header(request.headers, "content-type")?.split(";")[0]?.trim().toLowerCase();
     if (contentType !== QUEUE_REQUEST_CONTENT_TYPE) return json(415, { message: "Unsupported Media Type" });
     const params = new URLSearchParams(renderMappingTemplate(QUEUE_REQUEST_TEMPLATE, { body: request.body }));
-    const groupId = params.get("MessageGroupId") ?? "";
-    const deduplicationId = params.get("MessageDeduplicationId") ?? "";
-    const body = params.get("MessageBody") ?? "";
-    // SQS refuses a FIFO message without these (400), which the integration maps to 502.
-    if (params.get("Action") !== "SendMessage" || !groupId || !deduplicationId || !body) return json(502, { message: "SendMessage failed" });
-    options.queue.send(body, groupId, deduplicationId);
-    return { status: 200, body: "" };
+    if (params.get("Action") !== "SendMessage") return json(502, { message: "SendMessage failed" });
+    const sent = await sendMessage(options.queue, params);
+    return sent ? { status: 200, body: "" } : json(502, { message: "SendMessage failed" });
   };
+}
+
+/** Sends the template's SendMessage parameters; false when SQS refused (any 4xx/5xx) or was unreachable. */
+async function sendMessage(queue: QueueGatewayOptions["queue"], params: URLSearchParams): Promise<boolean> {
+  const command = new SendMessageCommand({
+    QueueUrl: queue.url,
+    MessageBody: params.get("MessageBody") ?? undefined,
+    MessageGroupId: params.get("MessageGroupId") ?? undefined,
+    MessageDeduplicationId: params.get("MessageDeduplicationId") ?? undefined,
+  });
+  try {
+    await queue.client.send(command);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -2,8 +2,10 @@
  * The handler running locally: emulators on the data folder, the handler's config built the
  * way the stack builds the function's environment, and `handleUpdate` passing an update
  * through the real entry point as API Gateway would (proxy event with the secret header).
- * Shared by `npm start` (polling and terminal chat) and `npm run dev:webhook`.
+ * Shared by `npm start` (polling and terminal chat) and `npm run dev:webhook`; in queue mode
+ * the handler also gets the SQS emulator's endpoint and update queue URL.
  */
+import { modelsVariable } from "../config/models";
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import type { Update } from "@grammyjs/types";
@@ -16,6 +18,7 @@ import { loadConfig, type BotConfig } from "../handler/config";
 import { createLogger, type LogSink } from "../handler/observability/log";
 import type { TelegramApi } from "../handler/telegram/bot-api";
 import { startEmulators, type RunningEmulators } from "./emulators";
+import type { SqsEmulator } from "./sqs-emulator";
 import { endpointsOf, removeEndpointsFile, writeEndpointsFile } from "./endpoints-file";
 import { lambdaContext, proxyEventFromUpdate } from "./lambda-event";
 import { localPaths, type LocalPaths } from "./paths";
@@ -44,6 +47,11 @@ export interface LocalRuntimeOptions {
   readonly stackConfig?: StackConfig;
   /** Emulators already running (tests); they are not stopped by stop(). @default - started on dataDir */
   readonly emulators?: RunningEmulators;
+  /**
+   * Queue mode: the SQS emulator the handler hands records back on (its AWS_ENDPOINT_URL_SQS and
+   * UPDATE_QUEUE_URL); its owner stops it. @default - none (the handler has no update queue)
+   */
+  readonly sqs?: Pick<SqsEmulator, "env">;
   /** Write .data/local-endpoints.json while running. @default true */
   readonly writeEndpoints?: boolean;
   /** Project directory. @default process.cwd() */
@@ -99,7 +107,7 @@ export function localHandlerEnv(options: {
     [FUNCTION_ENV.telegramSecretToken]: options.secretToken,
     [FUNCTION_ENV.telegramApiUrl]: options.telegramApiUrl ?? env[FUNCTION_ENV.telegramApiUrl],
     [FUNCTION_ENV.ollamaUrl]: env[FUNCTION_ENV.ollamaUrl]?.trim() || DEFAULT_LOCAL_OLLAMA_URL,
-    [FUNCTION_ENV.ollamaModels]: stack.models.join(","),
+    [FUNCTION_ENV.models]: modelsVariable(stack.models),
     [FUNCTION_ENV.ollamaTimeoutMs]: env[FUNCTION_ENV.ollamaTimeoutMs]?.trim() || String(localOllamaTimeoutMs(stack)),
   };
 }
@@ -114,7 +122,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const secretToken = options.secretToken ?? randomBytes(32).toString("hex");
   try {
     const config = loadConfig(
-      localHandlerEnv({ env, emulatorEnv: emulators.env, stack, token: options.token, secretToken, telegramApiUrl: options.telegramApiUrl }),
+      localHandlerEnv({
+        env,
+        emulatorEnv: { ...emulators.env, ...options.sqs?.env },
+        stack,
+        token: options.token,
+        secretToken,
+        telegramApiUrl: options.telegramApiUrl,
+      }),
     );
     const credentials = { ...emulators.credentials };
     const doc = createDocumentClient(config, credentials);
@@ -169,7 +184,7 @@ export function runtimeBanner(runtime: LocalRuntime, mode: string, extra: readon
     bucketName: runtime.emulators.bucketName,
     dataDir: runtime.paths.dataDir,
     ollamaUrl: runtime.config.ollamaUrl,
-    models: runtime.config.ollamaModels,
+    models: runtime.config.modelNames,
     extra,
   });
 }

@@ -1,11 +1,13 @@
 /**
  * What Lambda's SQS event source mapping hands the function in queue mode, built locally (the
- * documented shape of an SQS FIFO record: https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html),
- * so the dev webhook server's queue, the benchmark and the tests call the real consumer.
+ * documented shape of an SQS FIFO record: https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html):
+ * from a message received from the SQS emulator (the poller, local/sqs-poller.ts), or made up
+ * from a body for tests and the benchmark that call the real consumer directly.
  * Records are grouped by config/queue-groups.ts, the API Gateway request template's rule.
  */
 import { createHash, randomUUID } from "node:crypto";
-import type { SQSEvent, SQSRecord } from "aws-lambda";
+import type { Message } from "@aws-sdk/client-sqs";
+import type { SQSEvent, SQSRecord, SQSRecordAttributes } from "aws-lambda";
 import { messageGroupIdOf } from "../config/queue-groups";
 
 export { messageGroupIdOf, NO_CHAT_GROUP } from "../config/queue-groups";
@@ -67,4 +69,39 @@ export function sqsEvent(records: readonly SQSRecord[]): SQSEvent {
 /** A batch of one record per update, each body the update's JSON. */
 export function sqsEventFromUpdates(updates: readonly unknown[], options: Omit<SqsRecordOptions, "messageId" | "deduplicationId"> = {}): SQSEvent {
   return sqsEvent(updates.map((update) => sqsRecord(JSON.stringify(update), options)));
+}
+
+/** The queue a received message came from, as a record names it. */
+export interface RecordSource {
+  readonly queueArn: string;
+  readonly region: string;
+}
+
+/**
+ * The record Lambda builds from a message it received with MessageSystemAttributeNames ["All"]:
+ * body, receipt handle and MD5 as received, the FIFO system attributes, no message attributes
+ * (the template sends none). Pure.
+ */
+export function sqsRecordFromMessage(message: Message, source: RecordSource): SQSRecord {
+  const received = message.Attributes ?? {};
+  const attributes: SQSRecordAttributes = {
+    ApproximateReceiveCount: received.ApproximateReceiveCount ?? "1",
+    SentTimestamp: received.SentTimestamp ?? "",
+    SequenceNumber: received.SequenceNumber,
+    MessageGroupId: received.MessageGroupId,
+    SenderId: received.SenderId ?? "",
+    MessageDeduplicationId: received.MessageDeduplicationId,
+    ApproximateFirstReceiveTimestamp: received.ApproximateFirstReceiveTimestamp ?? "",
+  };
+  return {
+    messageId: message.MessageId ?? "",
+    receiptHandle: message.ReceiptHandle ?? "",
+    body: message.Body ?? "",
+    attributes,
+    messageAttributes: {},
+    md5OfBody: message.MD5OfBody ?? "",
+    eventSource: "aws:sqs",
+    eventSourceARN: source.queueArn,
+    awsRegion: source.region,
+  };
 }

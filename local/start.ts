@@ -224,7 +224,7 @@ export async function main(argv: readonly string[], given: Partial<StartDeps> = 
   try {
     if (args.standInModel) {
       // The handler finds the stand-in where it would find Ollama; the banner shows its address.
-      model = await startStandInModel((deps.runtime.stackConfig ?? loadStackConfig({ env: deps.env })).models);
+      model = await startStandInModel((deps.runtime.stackConfig ?? loadStackConfig({ env: deps.env })).ollamaModels);
       deps = { ...deps, env: { ...deps.env, OLLAMA_URL: model.url, OLLAMA_API_KEY: undefined } };
       line(stdout, `stand-in model at ${model.url} (--stand-in-model): answers are a fixed note, not a language model's`);
     }

@@ -3,14 +3,14 @@
  * them to the handler exactly as API Gateway does (proxyEventFromHttp with the raw headers and
  * body, the handler's own secret-token check), answering with the handler's status code. Put a
  * tunnel in front of it and register the tunnel's URL with --public-url. With --delivery queue
- * the POST takes queue mode's path instead (local/queue-gateway.ts, then a local FIFO queue the
- * handler consumes).
+ * the POST takes queue mode's path instead (local/queue-gateway.ts into an SQS FIFO queue on the
+ * fauxqs emulator, consumed by the handler through local/sqs-poller.ts; local/queue-mode.ts).
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Writable } from "node:stream";
-import { QUEUE_BATCH_SIZE, QUEUE_MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from "../config/stack-config";
+import { loadStackConfig } from "../config/stack-config";
 import type { WebhookHandler } from "../handler/app";
 import { createAuthorizer } from "../handler/delivery/authorizer";
 import { defaultLogger } from "../handler/deps";
@@ -18,10 +18,11 @@ import { createRedactor } from "../handler/observability/log";
 import { TelegramClient } from "../handler/telegram/client";
 import { ArgumentError, parseWebhookServerArgs, WEBHOOK_SERVER_HELP } from "./args";
 import { DEFAULT_WEBHOOK_PATH, lambdaContext, proxyEventFromHttp } from "./lambda-event";
-import { LocalFifoQueue } from "./fifo-queue";
 import { HANDLED_UPDATE_TYPES } from "../handler/delivery/decode";
 import { createQueueGateway, type GatewayRequest, type GatewayResponse } from "./queue-gateway";
+import { startQueueConsumer, startQueueEmulatorFor, type LocalQueueConsumer } from "./queue-mode";
 import { runtimeBanner, startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "./runtime";
+import type { SqsEmulator } from "./sqs-emulator";
 
 /** Largest body accepted, in bytes (Telegram updates are far smaller; API Gateway allows 10 MB). */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -152,22 +153,6 @@ function rawHeaders(req: IncomingMessage): Record<string, string[]> {
   return out;
 }
 
-/**
- * The event source mapping's side of queue mode: batches of QUEUE_BATCH_SIZE records, at most the
- * stack's queueMaxConcurrency at once, failed records back after the visibility timeout (6× the
- * function's), dead-lettered after QUEUE_MAX_RECEIVE_COUNT receives.
- */
-export function localQueueFor(runtime: LocalRuntime, say: (text: string) => void): LocalFifoQueue {
-  return new LocalFifoQueue({
-    consume: (event) => runtime.consume(event, lambdaContext({ timeoutMs: runtime.lambdaTimeoutMs })),
-    visibilityTimeoutMs: runtime.lambdaTimeoutMs * VISIBILITY_TIMEOUT_FACTOR,
-    maxReceiveCount: QUEUE_MAX_RECEIVE_COUNT,
-    batchSize: QUEUE_BATCH_SIZE,
-    maxConcurrency: runtime.stack.queueMaxConcurrency,
-    onDeadLetter: (m) => say(`dead letter: update ${m.deduplicationId} of group ${m.groupId} failed ${m.receiveCount} deliveries`),
-  });
-}
-
 /** What `npm run dev:webhook` reads and writes; tests pass their own. */
 export interface WebhookServerDeps {
   readonly env: NodeJS.ProcessEnv;
@@ -176,8 +161,8 @@ export interface WebhookServerDeps {
   readonly cwd: string;
   /** Resolves when the server should stop. @default - the first SIGINT/SIGTERM */
   readonly stopped: Promise<void>;
-  /** Called once the server listens (tests send requests then). @default - nothing */
-  readonly onListening: (server: RunningWebhookServer, runtime: LocalRuntime) => void;
+  /** Called once the server listens (tests send requests then); `queue` in queue mode. @default - nothing */
+  readonly onListening: (server: RunningWebhookServer, runtime: LocalRuntime, queue?: { sqs: SqsEmulator; consumer: LocalQueueConsumer }) => void;
   /** Passed to startLocalRuntime (tests give running emulators). @default - none */
   readonly runtime: Partial<LocalRuntimeOptions>;
 }
@@ -221,13 +206,17 @@ export async function main(argv: readonly string[], given: Partial<WebhookServer
   const stopped = given.stopped ?? untilSignal();
   let runtime: LocalRuntime | undefined;
   let server: RunningWebhookServer | undefined;
-  let queue: LocalFifoQueue | undefined;
+  let sqs: SqsEmulator | undefined;
+  let consumer: LocalQueueConsumer | undefined;
   try {
-    runtime = await startLocalRuntime({ ...given.runtime, dataDir: args.dataDir, cwd, env, token, secretToken });
-    queue = args.delivery === "queue" ? localQueueFor(runtime, (text) => line(stderr, text)) : undefined;
+    const stackConfig = given.runtime?.stackConfig ?? loadStackConfig({ env });
+    sqs = args.delivery === "queue" ? await startQueueEmulatorFor(stackConfig) : undefined;
+    runtime = await startLocalRuntime({ ...given.runtime, stackConfig, sqs, dataDir: args.dataDir, cwd, env, token, secretToken });
+    consumer = sqs ? startQueueConsumer(runtime, sqs, (text) => line(stderr, text)) : undefined;
+    const authorize = createAuthorizer(runtime.secretToken, defaultLogger(runtime.config));
     server = await startWebhookServer({
       handler: runtime.handler,
-      gateway: queue ? createQueueGateway({ authorize: createAuthorizer(runtime.secretToken, defaultLogger(runtime.config)), queue }) : undefined,
+      gateway: sqs ? createQueueGateway({ authorize, queue: { client: sqs.client, url: sqs.queue.url } }) : undefined,
       port: args.port,
       host: args.host,
       lambdaTimeoutMs: runtime.lambdaTimeoutMs,
@@ -239,9 +228,10 @@ export async function main(argv: readonly string[], given: Partial<WebhookServer
       : "random for this run; set TELEGRAM_SECRET_TOKEN to choose it";
     line(
       stdout,
-      runtimeBanner(runtime, queue ? "webhook server (queue mode: authorizer, request template, FIFO queue)" : "webhook server (API Gateway event shape)", [
+      runtimeBanner(runtime, sqs ? "webhook server (queue mode: authorizer, request template, SQS FIFO queue on fauxqs)" : "webhook server (API Gateway event shape)", [
         ["webhook", `${server.webhookUrl}  (POST; give your tunnel this address)`],
         ["secret", secretNote],
+        ...(sqs ? ([["sqs", `${sqs.endpoint}  (fauxqs: ${sqs.queue.name}, dead letters in ${sqs.deadLetterQueue.name})`]] as const) : []),
       ]),
     );
     if (publicUrl && token) {
@@ -254,7 +244,7 @@ export async function main(argv: readonly string[], given: Partial<WebhookServer
       line(stdout, "to receive real updates: start a tunnel to this address, then run again with --public-url <tunnel https url>");
       line(stdout, "(it registers <PUBLIC_URL>/webhook with this run's secret; npm run setup-webhook points it back at AWS)");
     }
-    given.onListening?.(server, runtime);
+    given.onListening?.(server, runtime, sqs && consumer ? { sqs, consumer } : undefined);
     await stopped;
     return 0;
   } catch (error) {
@@ -262,8 +252,9 @@ export async function main(argv: readonly string[], given: Partial<WebhookServer
     return 1;
   } finally {
     await server?.close();
-    await queue?.stop();
+    await consumer?.stop();
     await runtime?.stop();
+    await sqs?.stop();
   }
 }
 

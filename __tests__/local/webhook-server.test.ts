@@ -1,15 +1,23 @@
+import { PassThrough } from "node:stream";
 import { request } from "undici";
 import { startEmulators, type RunningEmulators } from "../../local/emulators";
-import { createAuthorizer } from "../../handler/delivery/authorizer";
-import { LocalFifoQueue } from "../../local/fifo-queue";
-import { createQueueGateway } from "../../local/queue-gateway";
 import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
-import { localQueueFor, startWebhookServer, type RunningWebhookServer } from "../../local/webhook-server";
-import { lambdaContext } from "../../local/lambda-event";
-import { createLogger } from "../../handler/observability/log";
+import type { SqsEmulator } from "../../local/sqs-emulator";
+import type { SqsPoller } from "../../local/sqs-poller";
+import { main, startWebhookServer, type RunningWebhookServer } from "../../local/webhook-server";
 import { OllamaStandIn } from "../../local/stand-ins/ollama";
 import { TelegramStandIn } from "../../local/stand-ins/telegram/server";
 import { TEST_OLLAMA_API_KEY, TEST_SECRET_TOKEN, TEST_TOKEN, TEST_USER_ID, textUpdate } from "../support/updates";
+import { waitFor } from "../support/wait-for";
+
+/** Collects what is written. */
+class Collector extends PassThrough {
+  text = "";
+  constructor() {
+    super();
+    this.on("data", (chunk: Buffer) => (this.text += chunk.toString("utf8")));
+  }
+}
 
 describe("dev webhook server", () => {
   let emulators: RunningEmulators;
@@ -97,35 +105,49 @@ describe("dev webhook server", () => {
     await slow.stop();
   });
 
-  describe("with --delivery queue", () => {
-    let queue: LocalFifoQueue;
-    let queued: RunningWebhookServer;
-    const deadLetters: string[] = [];
-    const receiveCounts: string[] = [];
+  describe("npm run dev:webhook -- --delivery queue (on fauxqs)", () => {
+    let release: () => void;
+    let exited: Promise<number>;
+    let queued: { server: RunningWebhookServer; runtime: LocalRuntime; sqs: SqsEmulator; poller: SqsPoller };
+    const stdout = new Collector();
+    const stderr = new Collector();
     beforeAll(async () => {
-      // The mapping's contract with a short visibility timeout, so a retried record comes back at once.
-      queue = new LocalFifoQueue({
-        consume: (event) => {
-          receiveCounts.push(...event.Records.map((r) => `${r.body.includes("persisted") ? "persisted" : "other"}:${r.attributes.ApproximateReceiveCount}`));
-          return runtime.consume(event, lambdaContext({ timeoutMs: runtime.lambdaTimeoutMs }));
-        },
-        visibilityTimeoutMs: 50,
-        batchSize: 10,
-        maxConcurrency: 2,
-        onDeadLetter: (m) => deadLetters.push(m.deduplicationId),
+      const stopped = new Promise<void>((resolve) => (release = resolve));
+      queued = await new Promise((resolve, reject) => {
+        exited = main(["--delivery", "queue", "--port", "0"], {
+          env: { TELEGRAM_TOKEN: TEST_TOKEN, TELEGRAM_SECRET_TOKEN: TEST_SECRET_TOKEN, OLLAMA_URL: ollama.url, OLLAMA_API_KEY: TEST_OLLAMA_API_KEY },
+          stdout,
+          stderr,
+          cwd: process.cwd(),
+          stopped,
+          onListening: (server, listening, queue) => resolve({ server, runtime: listening, sqs: queue!.sqs, poller: queue!.consumer.poller }),
+          runtime: { emulators, writeEndpoints: false, telegramApiUrl: telegram.url, logSink: (line) => lines.push(line) },
+        });
+        void exited.then((code) => reject(new Error(`dev:webhook exited with ${code}: ${stderr.text}`)));
       });
-      const authorize = createAuthorizer(TEST_SECRET_TOKEN, createLogger({ level: "ERROR", sink: () => undefined }));
-      queued = await startWebhookServer({ handler: runtime.handler, gateway: createQueueGateway({ authorize, queue }), port: 0 });
     });
     afterAll(async () => {
-      await queued.close();
-      await queue.stop();
+      release();
+      expect(await exited).toBe(0);
     });
     const postQueued = async (body: string, headers: Record<string, string>, path = "/webhook") => {
-      const response = await request(`${queued.url}${path}`, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
+      const response = await request(`${queued.server.url}${path}`, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
       return { status: response.statusCode, body: await response.body.text() };
     };
     const secret = { "X-Telegram-Bot-Api-Secret-Token": TEST_SECRET_TOKEN };
+
+    it("creates the stack's queues: 6 times the function's timeout, dead letters after 5 receives", async () => {
+      const attributes = await queued.sqs.attributes();
+      expect([queued.sqs.queue.name, queued.sqs.deadLetterQueue.name]).toEqual(["telegram-bot-updates.fifo", "telegram-bot-updates-failed.fifo"]);
+      expect(attributes.VisibilityTimeout).toBe(String(queued.runtime.stack.lambdaTimeoutSeconds * 6));
+      expect(JSON.parse(attributes.RedrivePolicy!)).toEqual({ deadLetterTargetArn: queued.sqs.deadLetterQueue.arn, maxReceiveCount: 5 });
+      expect(stdout.text).toContain(queued.sqs.endpoint);
+    });
+
+    it("gives the handler fauxqs as its SQS: the update queue's URL and the endpoint", () => {
+      expect(queued.runtime.config.updateQueueUrl).toBe(queued.sqs.queue.url);
+      expect(queued.runtime.config.sqsEndpoint).toBe(queued.sqs.endpoint);
+    });
 
     it("refuses like API Gateway before anything is queued: 401 without the header, 403 with a wrong secret, 415 for another type, 403 elsewhere", async () => {
       const before = telegram.calls.length;
@@ -133,8 +155,7 @@ describe("dev webhook server", () => {
       expect((await postQueued(JSON.stringify(textUpdate("/help")), { "X-Telegram-Bot-Api-Secret-Token": "wrong" })).status).toBe(403);
       expect((await postQueued(JSON.stringify(textUpdate("/help")), { ...secret, "content-type": "text/plain" })).status).toBe(415);
       expect((await postQueued(JSON.stringify(textUpdate("/help")), secret, "/other")).status).toBe(403);
-      expect(queue.depth).toBe(0);
-      await queue.idle();
+      expect(await queued.sqs.messages()).toEqual([]);
       expect(telegram.calls.length).toBe(before);
     });
 
@@ -144,26 +165,24 @@ describe("dev webhook server", () => {
       for (const update of [first, textUpdate("/echo two", { userId }), textUpdate("/echo three", { userId }), first]) {
         expect(await postQueued(JSON.stringify(update), secret)).toEqual({ status: 200, body: "" });
       }
-      await queue.idle();
+      await queued.poller.idle({ timeoutMs: 20_000 });
       expect(telegram.messagesIn(userId).map((m) => m.plainText)).toEqual(["one", "two", "three"]);
     });
 
-    it("delivers a record again after a failure, with a higher receive count, and answers once", async () => {
+    it("shortens a failed record's visibility through the handler's own SQS call, then answers it once", async () => {
       const userId = TEST_USER_ID + 21;
-      telegram.failNext("sendMessage", { errorCode: 500, description: "Internal Server Error", times: 4 });
-      expect((await postQueued(JSON.stringify(textUpdate("/echo persisted", { userId })), secret)).status).toBe(200);
-      await queue.idle();
+      telegram.failNext("sendMessage", { errorCode: 500, description: "Internal Server Error" });
+      const update = textUpdate("/echo persisted", { userId });
+      expect((await postQueued(JSON.stringify(update), secret)).status).toBe(200);
+      const handedBack = async () => {
+        const m = await queued.sqs.message(update.update_id);
+        return m?.state === "in-flight" && m.receiveCount === 1 && m.visibleAt! < Date.now() + 60_000;
+      };
+      await waitFor(handedBack, 20_000);
+      await queued.poller.idle({ timeoutMs: 30_000 });
       expect(telegram.messagesIn(userId).map((m) => m.plainText)).toEqual(["persisted"]);
-      expect(receiveCounts.filter((c) => c.startsWith("persisted")).length).toBeGreaterThan(1);
-      expect(receiveCounts.filter((c) => c.startsWith("persisted")).at(-1)).not.toBe("persisted:1");
-      expect(deadLetters).toEqual([]);
-    });
-
-    it("sizes the real mapping from the stack: 6× the timeout, the stack's concurrency", () => {
-      const local = localQueueFor(runtime, () => undefined);
-      expect(local).toBeInstanceOf(LocalFifoQueue);
-      void local.stop();
-    });
+      expect(await queued.sqs.deadLetters()).toEqual([]);
+    }, 40_000);
   });
 
   it("listens on loopback and serves /webhook", () => {
