@@ -24,6 +24,7 @@ import { SessionStore } from "./store/sessions";
 import { StopRequests } from "./store/stop-requests";
 import { UpdateMarks } from "./store/update-marks";
 import { UsageLimits } from "./store/usage-limits";
+import { ChatUsage } from "./store/chat-usage";
 
 /**
  * The composition root: the update pipeline, authenticate → decode → address → authorise →
@@ -79,6 +80,7 @@ interface Pipeline {
   readonly sessions: SessionStore;
   readonly marks: UpdateMarks;
   readonly usage: UsageLimits;
+  readonly chatUsage: ChatUsage;
   readonly stops: StopRequests;
   readonly archives: ArchiveStore | undefined;
   readonly allowed: AllowList;
@@ -103,6 +105,7 @@ export function createBot(config: BotConfig, given: Partial<BotDeps> = {}): Bot 
     sessions: new SessionStore({ doc: deps.doc, tableName: config.tableName, now: deps.now, newId: deps.newId }),
     marks: new UpdateMarks({ doc: deps.doc, tableName: config.tableName, now: deps.now, ttlDays: config.updateMarkTtlDays }),
     usage: new UsageLimits({ doc: deps.doc, tableName: config.tableName, now: deps.now }),
+    chatUsage: new ChatUsage({ doc: deps.doc, tableName: config.tableName, now: deps.now }),
     stops: new StopRequests({ doc: deps.doc, tableName: config.tableName, now: deps.now }),
     archives: config.bucketName ? new ArchiveStore({ s3: deps.s3, bucket: config.bucketName }) : undefined,
     allowed: allowListOf(config.allowedUserIds),
@@ -277,6 +280,7 @@ async function handleMessage(p: Pipeline, incoming: IncomingMessage, log: Logger
     reply: replierFor(p.deps.bot, message, journal),
     notify,
     ...(claim.activeSessionId ? { activeSessionId: claim.activeSessionId } : {}),
+    ...(claim.usage ? { usageRead: claim.usage } : {}),
   });
   return routeAndComplete(p, ctx, kind, policy);
 }
@@ -294,11 +298,12 @@ function claimFor(p: Pipeline, incoming: IncomingUpdate, userId: number, kind: M
     log,
     reply,
     retryOnFailure: policy.retryStorage,
+    usage: { now: p.deps.now(), withBot: p.config.tokenBudgets.botTokensPerDay > 0 },
   });
 }
 
 /** The parts of an UpdateContext that differ between a message and a press. */
-type ContextParts = Pick<UpdateContext, "reply" | "press" | "activeSessionId"> & { readonly notify: (text: string) => Promise<void> };
+type ContextParts = Pick<UpdateContext, "reply" | "press" | "activeSessionId" | "usageRead"> & { readonly notify: (text: string) => Promise<void> };
 
 /** The UpdateContext of a claimed update. */
 function contextFor(p: Pipeline, incoming: IncomingUpdate, message: SentMessage, journal: UpdateJournal, log: Logger, parts: ContextParts): UpdateContext {
@@ -313,6 +318,7 @@ function contextFor(p: Pipeline, incoming: IncomingUpdate, message: SentMessage,
     chatId: message.chat.id,
     sessions: p.sessions,
     usage: p.usage,
+    chatUsage: p.chatUsage,
     stops: p.stops,
     archives: p.archives,
     bot: p.deps.bot,

@@ -1,4 +1,5 @@
-import { DEFAULT_OLLAMA_MODELS, SYNC_OLLAMA_TIMEOUT_MS, TELEGRAM_GET_FILE_LIMIT_BYTES, USER_LIMIT_DEFAULTS, type UserLimits } from "../config/defaults";
+import { DEFAULT_OLLAMA_MODELS, SYNC_OLLAMA_TIMEOUT_MS, TELEGRAM_GET_FILE_LIMIT_BYTES, TOKEN_BUDGET_DEFAULTS, USER_LIMIT_DEFAULTS, type TokenBudgets, type UserLimits } from "../config/defaults";
+import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_PATTERN } from "../config/metrics";
 import { SYSTEM_PROMPT_MAX_CHARS } from "../config/stack-config";
 import { FUNCTION_ENV } from "../config/function-env";
 import { readModelList, type ModelEntry } from "../config/models";
@@ -101,6 +102,14 @@ export interface BotConfig {
    * @default USER_LIMIT_DEFAULTS (config/defaults.ts): 30, 200 and 10
    */
   readonly userLimits: UserLimits;
+  /**
+   * Token budgets per UTC day, 0 meaning none: one user's (USER_TOKENS_PER_DAY) and the whole
+   * bot's (BOT_TOKENS_PER_DAY), input and output tokens together, as the providers counted them.
+   * @default TOKEN_BUDGET_DEFAULTS (config/defaults.ts): 0 and 0
+   */
+  readonly tokenBudgets: TokenBudgets;
+  /** CloudWatch namespace of the handler's metrics (METRICS_NAMESPACE). @default DEFAULT_METRICS_NAMESPACE */
+  readonly metricsNamespace: string;
   /**
    * Whether an answer ends with the model's speed ("12.3 tokens/s", from Ollama's eval_count and
    * eval_duration) (SHOW_MODEL_SPEED=true). /status shows the last measured speed either way.
@@ -240,6 +249,11 @@ export function loadConfig(env: Env): BotConfig {
       messagesPerDay: positiveInt(FUNCTION_ENV.messagesPerDay, USER_LIMIT_DEFAULTS.messagesPerDay, 0),
       importsPerDay: positiveInt(FUNCTION_ENV.importsPerDay, USER_LIMIT_DEFAULTS.importsPerDay, 0),
     }),
+    tokenBudgets: Object.freeze({
+      userTokensPerDay: positiveInt(FUNCTION_ENV.userTokensPerDay, TOKEN_BUDGET_DEFAULTS.userTokensPerDay, 0),
+      botTokensPerDay: positiveInt(FUNCTION_ENV.botTokensPerDay, TOKEN_BUDGET_DEFAULTS.botTokensPerDay, 0),
+    }),
+    metricsNamespace: readMetricsNamespace(env, problem),
     updateMarkTtlDays: CONFIG_DEFAULTS.updateMarkTtlDays,
     showModelSpeed,
     defaultSystemPrompt,
@@ -357,6 +371,14 @@ function readMaxPhotoBytes(positiveInt: (name: string, fallback: number, min?: n
   if (bytes <= TELEGRAM_GET_FILE_LIMIT_BYTES) return bytes;
   problem(FUNCTION_ENV.maxPhotoBytes, `PHOTO_MAX_BYTES may be at most ${TELEGRAM_GET_FILE_LIMIT_BYTES} (Telegram's getFile limit), got ${bytes}; using that`);
   return TELEGRAM_GET_FILE_LIMIT_BYTES;
+}
+
+/** METRICS_NAMESPACE, or the default (a bad one is reported and not used). */
+function readMetricsNamespace(env: Env, problem: Problem): string {
+  const raw = trimmed(env, FUNCTION_ENV.metricsNamespace);
+  if (raw === undefined || METRICS_NAMESPACE_PATTERN.test(raw)) return raw ?? DEFAULT_METRICS_NAMESPACE;
+  problem(FUNCTION_ENV.metricsNamespace, `METRICS_NAMESPACE must be 1 to 255 of A-Z a-z 0-9 . _ # : / - and not start with AWS/, got ${quoted(raw)}; using ${DEFAULT_METRICS_NAMESPACE}`);
+  return DEFAULT_METRICS_NAMESPACE;
 }
 
 /** LOG_LEVEL, accepting WARN for WARNING. */

@@ -1,4 +1,5 @@
 import { notDelivered } from "../conversation/journal";
+import type { ChatAllowance } from "../conversation/usage-gate";
 import type { UpdateContext } from "../conversation/update-context";
 import { EMPTY_ANSWER } from "../format/answer";
 import { unavailableModelWarning } from "../format/views";
@@ -138,6 +139,7 @@ export async function askModel(
   live: LiveReply,
   window: ContextWindow,
   saved: boolean,
+  allowance?: ChatAllowance,
 ): Promise<AskedAnswer | undefined> {
   live.start();
   const started = Date.now();
@@ -148,7 +150,8 @@ export async function askModel(
   try {
     const think = (await capabilitiesWithin(ctx.models, route, CAPABILITY_WAIT_MS))?.includes(CAPABILITY.thinking) === true;
     // Reasoning sent apart (Bedrock, OpenAI-compatible) is shown as such whether or not the model was asked to think.
-    const options = { ...(think ? { think } : {}), onThinking: (delta: string) => live.pushThinking(delta) };
+    const limit = allowance?.maxTokens !== undefined ? { maxTokens: allowance.maxTokens } : {};
+    const options = { ...(think ? { think } : {}), ...limit, onThinking: (delta: string) => live.pushThinking(delta) };
     const onDelta = (delta: string) => live.push(delta);
     answer = watch.stopped
       ? NOTHING_YET
@@ -174,6 +177,10 @@ export async function askModel(
     return undefined;
   }
   await watch.close();
+  if (allowance && answer.usage) {
+    allowance.tokens = answer.usage;
+    allowance.costUsd = estimatedCost(answer.usage, entry.price);
+  }
   // A stop that came after the model's last word changes nothing.
   if (watch.stopped && !answer.completed) return stoppedAnswer(ctx, model, started);
   const speed = speedOf(answer);
@@ -193,6 +200,12 @@ export async function askModel(
     elapsed_ms: Date.now() - started,
   });
   return { answer, speed, started, stopped: false };
+}
+
+/** USD of `usage` at the entry's list prices (per million tokens); undefined without prices. Pure. */
+export function estimatedCost(usage: { readonly inputTokens: number; readonly outputTokens: number }, price: ModelEntry["price"]): number | undefined {
+  if (!price) return undefined;
+  return (usage.inputTokens * price.inputPerMillion + usage.outputTokens * price.outputPerMillion) / 1e6;
 }
 
 /** A route whose provider is configured. */

@@ -1,5 +1,6 @@
 import type { PhotoSize } from "@grammyjs/types";
 import { answerReachedChat } from "../conversation/journal";
+import type { ChatAllowance } from "../conversation/usage-gate";
 import type { UpdateContext } from "../conversation/update-context";
 import { NOTE_CONTEXT_TRIMMED } from "../format/answer";
 import type { MarkJournal } from "../store/update-marks";
@@ -47,7 +48,7 @@ export const NOTE_REST_LOST =
  * The recent context is read while the user's message is stored ({@link storeUserMessage}); the
  * typing indicator is not awaited; the model is asked only after the user's message is stored.
  */
-export async function handleChat(ctx: UpdateContext, text: string, photo?: readonly PhotoSize[]): Promise<void> {
+export async function handleChat(ctx: UpdateContext, text: string, photo?: readonly PhotoSize[], allowance?: ChatAllowance): Promise<void> {
   const activeSessionId = await (ctx.activeSessionId ?? ctx.sessions.getActiveSessionId(ctx.userId));
   const recorded = ctx.journal.recorded.answer;
   if (recorded && recorded.partsBegun > 0 && (answerReachedChat(recorded) || (await answerStoredBefore(ctx, activeSessionId)))) {
@@ -73,7 +74,7 @@ export async function handleChat(ctx: UpdateContext, text: string, photo?: reado
   const system = effectiveSystemPrompt(session, ctx.config).text;
   const window = withImage(selectContext(recent, ctx.config.contextCharBudget, session.messageCount, system), picture?.base64);
   const sayTrimmed = window.omitted && !session.contextNoteShown;
-  const asked = await askModel(ctx, route, reply.live, window, true);
+  const asked = await askModel(ctx, route, reply.live, window, true, allowance);
   if (!asked) return;
   const { answer, speed, started } = asked;
   const result: LiveReplyResult = {

@@ -1,4 +1,5 @@
 import { answerReachedChat } from "../conversation/journal";
+import type { ChatAllowance } from "../conversation/usage-gate";
 import type { UpdateContext } from "../conversation/update-context";
 import type { StoredMessage } from "../store/session-items";
 import { askModel, journaledReply, logDelivered, readyRoute, takeBackLiveMessages } from "./answer";
@@ -14,7 +15,12 @@ const quotedBlock = (text: string) => text.split("\n").map((line) => `> ${line}`
  * and no private session's history can surface in the group. The first configured model answers.
  * As in private chats, a rerun of the update never shows a second answer (see answer.ts).
  */
-export async function handleGroupChat(ctx: UpdateContext, text: string, quoted?: { readonly role: "assistant" | "user"; readonly text: string }): Promise<void> {
+export async function handleGroupChat(
+  ctx: UpdateContext,
+  text: string,
+  quoted?: { readonly role: "assistant" | "user"; readonly text: string },
+  allowance?: ChatAllowance,
+): Promise<void> {
   const route = await readyRoute(ctx, ctx.config.modelNames[0]!);
   if (!route) return;
   const recorded = ctx.journal.recorded.answer;
@@ -32,7 +38,7 @@ export async function handleGroupChat(ctx: UpdateContext, text: string, quoted?:
       : [{ seq: 1, role: "user", content: quoted ? `${quotedBlock(quoted.text)}\n\n${text}` : text, ts: 0 }];
   // A session's own system prompt is private; the stack's default is not.
   const window = selectContext(thread, ctx.config.contextCharBudget, thread.length, ctx.config.defaultSystemPrompt);
-  const asked = await askModel(ctx, route, reply.live, window, false);
+  const asked = await askModel(ctx, route, reply.live, window, false, allowance);
   if (!asked) return;
   const delivered = await reply.finish({ complete: asked.answer.completed, stopped: asked.stopped, speed: ctx.config.showModelSpeed ? asked.speed : undefined });
   logDelivered(ctx, delivered, asked.started);

@@ -1,6 +1,6 @@
 import { answerReachedChat } from "../conversation/journal";
 import type { UpdateContext } from "../conversation/update-context";
-import { withinUsageLimit } from "../conversation/usage-gate";
+import { withinChatAllowance } from "../conversation/usage-gate";
 import { renderAnswer } from "../format/answer";
 import { unavailableModelWarning } from "../format/views";
 import type { SessionFacts, StoredMessage } from "../store/session-items";
@@ -66,43 +66,44 @@ export async function retryAnswer(ctx: UpdateContext, request: RetryRequest): Pr
   await request.proceeding?.();
   // Replies of a press go as new messages: the pressed message is the old answer, edited only at the end.
   const rctx: UpdateContext = { ...ctx, reply: (text, options) => ctx.reply(text, { ...options, newMessage: true }) };
-  if (!(await withinUsageLimit(rctx, "chat"))) return;
-  const route = await readyRoute(rctx, model);
-  if (!route) return;
+  await withinChatAllowance(rctx, async (allowance) => {
+    const route = await readyRoute(rctx, model);
+    if (!route) return;
 
-  const target: RetryTarget = { sessionId: session.sessionId, questionSeq: plan.question.seq };
-  const store = (shown: string, facts: SessionFacts) =>
-    plan.replaced
-      ? ctx.sessions.replaceAnswer(ctx.userId, session.sessionId, plan.replaced.seq, storedAnswer(shown), facts)
-      : ctx.sessions.appendMessage(ctx.userId, session.sessionId, "assistant", storedAnswer(shown), facts, `${ctx.updateId}:assistant`);
-  const recorded = ctx.journal.recorded.answer;
-  if (recorded && answerReachedChat(recorded)) return void (await store(recorded.text, {}));
-  if (ctx.journal.rerun) await takeBackLiveMessages(rctx);
-  const reply = journaledReply(rctx);
-  const keyboard = retryKeyboard(ctx.userId, target);
-  let delivered;
-  let facts: SessionFacts = {};
-  if (recorded) {
-    delivered = await reply.finish({ complete: true, keyboard }, recorded.text);
-  } else {
-    // A photo question goes with its picture again, fetched by the file_id its message kept.
-    const fileId = plan.question.photoFileId;
-    const image = fileId === undefined ? undefined : await pictureForRetry(rctx, route, fileId);
-    if (fileId !== undefined && image === undefined) return; // the user was told why
-    const system = effectiveSystemPrompt(session, ctx.config).text;
-    const window = withImage(selectContext(plan.context, ctx.config.contextCharBudget, plan.question.seq, system), image);
-    const asked = await askModel(rctx, route, reply.live, window, false);
-    if (!asked) return;
-    const speed = ctx.config.showModelSpeed ? asked.speed : undefined;
-    delivered = await reply.finish({ complete: asked.answer.completed, stopped: asked.stopped, speed, keyboard });
-    logDelivered(ctx, delivered, asked.started);
-    if (asked.stopped && !delivered.shownText.trim()) return; // nothing new: the old answer stays
-    facts = asked.speed ? { speed: asked.speed } : {};
-  }
-  const answerMessageId = delivered.messageIds.at(-1);
-  await store(delivered.shownText, { ...facts, ...(answerMessageId !== undefined ? { answerMessageId } : {}) });
-  const old = request.answerMessageId ?? session.lastAnswerMessageId;
-  if (plan.replaced && old !== undefined && !delivered.messageIds.includes(old)) await markReplaced(ctx, old, plan.replaced.content);
+    const target: RetryTarget = { sessionId: session.sessionId, questionSeq: plan.question.seq };
+    const store = (shown: string, facts: SessionFacts) =>
+      plan.replaced
+        ? ctx.sessions.replaceAnswer(ctx.userId, session.sessionId, plan.replaced.seq, storedAnswer(shown), facts)
+        : ctx.sessions.appendMessage(ctx.userId, session.sessionId, "assistant", storedAnswer(shown), facts, `${ctx.updateId}:assistant`);
+    const recorded = ctx.journal.recorded.answer;
+    if (recorded && answerReachedChat(recorded)) return void (await store(recorded.text, {}));
+    if (ctx.journal.rerun) await takeBackLiveMessages(rctx);
+    const reply = journaledReply(rctx);
+    const keyboard = retryKeyboard(ctx.userId, target);
+    let delivered;
+    let facts: SessionFacts = {};
+    if (recorded) {
+      delivered = await reply.finish({ complete: true, keyboard }, recorded.text);
+    } else {
+      // A photo question goes with its picture again, fetched by the file_id its message kept.
+      const fileId = plan.question.photoFileId;
+      const image = fileId === undefined ? undefined : await pictureForRetry(rctx, route, fileId);
+      if (fileId !== undefined && image === undefined) return; // the user was told why
+      const system = effectiveSystemPrompt(session, ctx.config).text;
+      const window = withImage(selectContext(plan.context, ctx.config.contextCharBudget, plan.question.seq, system), image);
+      const asked = await askModel(rctx, route, reply.live, window, false, allowance);
+      if (!asked) return;
+      const speed = ctx.config.showModelSpeed ? asked.speed : undefined;
+      delivered = await reply.finish({ complete: asked.answer.completed, stopped: asked.stopped, speed, keyboard });
+      logDelivered(ctx, delivered, asked.started);
+      if (asked.stopped && !delivered.shownText.trim()) return; // nothing new: the old answer stays
+      facts = asked.speed ? { speed: asked.speed } : {};
+    }
+    const answerMessageId = delivered.messageIds.at(-1);
+    await store(delivered.shownText, { ...facts, ...(answerMessageId !== undefined ? { answerMessageId } : {}) });
+    const old = request.answerMessageId ?? session.lastAnswerMessageId;
+    if (plan.replaced && old !== undefined && !delivered.messageIds.includes(old)) await markReplaced(ctx, old, plan.replaced.content);
+  });
 }
 
 /**

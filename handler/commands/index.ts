@@ -8,6 +8,7 @@ import { retryCommand } from "./retry";
 import { statusCommand } from "./status";
 import { stopCommand } from "./stop";
 import { systemCommand } from "./system";
+import { usageCommand } from "./usage";
 
 const list: Command[] = [
   startCommand,
@@ -23,6 +24,7 @@ const list: Command[] = [
   listArchivesCommand,
   exportCommand,
   statusCommand,
+  usageCommand,
   echoCommand,
 ];
 

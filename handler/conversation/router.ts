@@ -7,7 +7,7 @@ import type { Command } from "../commands/command";
 import { handleImport } from "../commands/import";
 import { STALE_BUTTON_TEXT, type ButtonData } from "./buttons";
 import type { UpdateContext } from "./update-context";
-import { withinUsageLimit } from "./usage-gate";
+import { withinChatAllowance, withinUsageLimit } from "./usage-gate";
 
 /** What a group gets instead of anything that would show, or act on, someone's private sessions. */
 export const PRIVATE_ONLY_TEXT = "That is private: send this to me in a private chat.";
@@ -102,10 +102,10 @@ export async function routeMessage(ctx: UpdateContext, kind: MessageKind): Promi
       return;
     }
     case "chat":
-      if (await withinUsageLimit(ctx, "chat")) await handleChat(ctx, kind.text, kind.photo);
+      await withinChatAllowance(ctx, (allowance) => handleChat(ctx, kind.text, kind.photo, allowance));
       return;
     case "group_chat":
-      if (await withinUsageLimit(ctx, "chat")) await handleGroupChat(ctx, kind.text, kind.quoted);
+      await withinChatAllowance(ctx, (allowance) => handleGroupChat(ctx, kind.text, kind.quoted, allowance));
       return;
     case "private_only":
       await ctx.reply(PRIVATE_ONLY_TEXT);

@@ -7,6 +7,7 @@ import type { Logger } from "../observability/log";
 import type { SessionStore } from "../store/sessions";
 import type { StopRequests } from "../store/stop-requests";
 import type { UsageLimits } from "../store/usage-limits";
+import type { ChatUsage, UsageSnapshot } from "../store/chat-usage";
 import type { UpdateJournal } from "./journal";
 
 /** How a reply is sent. */
@@ -55,6 +56,10 @@ export interface UpdateContext {
   readonly sessions: SessionStore;
   /** Counts chat messages and imports against the per-user limits (config.userLimits). */
   readonly usage: UsageLimits;
+  /** Chat messages' usage: messages and tokens per hour and day (store/chat-usage.ts). */
+  readonly chatUsage: ChatUsage;
+  /** The day's usage, read with the profile when the update was claimed (chat messages). @default - read when needed */
+  readonly usageRead?: Promise<UsageSnapshot>;
   /** Stop requests for streaming answers (the answering record, the stop flag on a mark). */
   readonly stops: StopRequests;
   /** Undefined when S3_BUCKET_NAME is not set. */

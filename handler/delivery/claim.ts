@@ -1,5 +1,6 @@
 import type { MessageKind } from "../conversation/router";
 import type { Logger } from "../observability/log";
+import { snapshotOf, usageKeys, type UsageSnapshot } from "../store/chat-usage";
 import type { SessionStore } from "../store/sessions";
 import type { MarkJournal, UpdateMarks } from "../store/update-marks";
 import { storeErrorText, WILL_RETRY_TEXT } from "./complete";
@@ -13,8 +14,11 @@ import { isPassingStorageFailure } from "./route";
 
 /** What the claim step decided. */
 export type ClaimStep =
-  /** This invocation owns the update; `activeSessionId` is the profile read made meanwhile (chat messages). */
-  | { readonly kind: "claimed"; readonly journal: MarkJournal; readonly activeSessionId?: Promise<string | undefined> }
+  /**
+   * This invocation owns the update; `activeSessionId` is the profile read made meanwhile (chat
+   * messages), and `usage` the day's usage read with it.
+   */
+  | { readonly kind: "claimed"; readonly journal: MarkJournal; readonly activeSessionId?: Promise<string | undefined>; readonly usage?: Promise<UsageSnapshot> }
   /** An earlier delivery finished it: nothing to do. */
   | { readonly kind: "completed" }
   /** Another delivery holds its lease: it may finish, or it died; ask for a later delivery. */
@@ -45,6 +49,8 @@ export interface ClaimInput {
    * will be answered, not asked to send it again (and only on its first delivery). @default false
    */
   readonly retryOnFailure?: boolean;
+  /** Chat messages: the usage counters read with the profile (store/chat-usage.ts). @default - the profile alone */
+  readonly usage?: { readonly now: number; readonly withBot: boolean };
 }
 
 /**
@@ -53,7 +59,11 @@ export interface ClaimInput {
  */
 export async function claimUpdate(input: ClaimInput): Promise<ClaimStep> {
   const { marks, log } = input;
-  const activeSessionId = input.kind.kind === "chat" ? input.sessions.getActiveSessionId(input.userId) : undefined;
+  const first = input.kind.kind === "chat" ? firstRead(input) : undefined;
+  const activeSessionId = first?.then((f) => f.activeSessionId);
+  const usage = first?.then((f) => f.usage);
+  // Observed at once like the profile read: the chat path awaits it and sees its error.
+  usage?.catch(() => undefined);
   // Observed at once (no unhandled rejection); the chat path awaits it and sees its error.
   const readSettled = activeSessionId?.then(
     () => undefined,
@@ -77,5 +87,14 @@ export async function claimUpdate(input: ClaimInput): Promise<ClaimStep> {
   if (claimed.journal.attempts > 1) {
     log.info("update handled again after an earlier attempt", { action: "claim_update", outcome: "success", attempts: claimed.journal.attempts });
   }
-  return { kind: "claimed", journal: claimed.journal, ...(activeSessionId ? { activeSessionId } : {}) };
+  return { kind: "claimed", journal: claimed.journal, ...(activeSessionId ? { activeSessionId } : {}), ...(usage && input.usage ? { usage: usage as Promise<UsageSnapshot> } : {}) };
+}
+
+/** A chat message's first read: the profile, and the day's usage with it in one request. */
+async function firstRead(input: ClaimInput): Promise<{ activeSessionId: string | undefined; usage: UsageSnapshot | undefined }> {
+  const { userId, updateId } = input;
+  if (!input.usage) return { activeSessionId: await input.sessions.getActiveSessionId(userId), usage: undefined };
+  const { now, withBot } = input.usage;
+  const read = await input.sessions.getActiveSessionIdWith(userId, usageKeys(userId, now, withBot));
+  return { activeSessionId: read.activeSessionId, usage: snapshotOf(read.others, userId, updateId, now, withBot) };
 }

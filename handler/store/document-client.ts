@@ -1,4 +1,5 @@
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   DeleteItemCommand,
   GetItemCommand,
@@ -100,6 +101,22 @@ export class DocumentClient {
         return removed;
       },
     };
+  }
+
+  /**
+   * BatchGetItem of up to 100 keys of one table, strongly consistent, in no particular order;
+   * keys DynamoDB leaves unprocessed (throttling) are asked again, up to three times in all.
+   */
+  async batchGet(table: string, keys: readonly Item[]): Promise<Item[]> {
+    const items: Item[] = [];
+    let pending: Record<string, AttributeValue>[] = keys.map(toAttributes);
+    for (let round = 0; round < 3 && pending.length > 0; round++) {
+      const output = await this.client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }));
+      items.push(...(output.Responses?.[table] ?? []).map((item) => unmarshall(item) as Item));
+      pending = output.UnprocessedKeys?.[table]?.Keys ?? [];
+    }
+    if (pending.length > 0) throw Object.assign(new Error("BatchGetItem left keys unprocessed"), { name: "ProvisionedThroughputExceededException" });
+    return items;
   }
 
   async get(input: GetInput): Promise<{ Item?: Item }> {

@@ -71,6 +71,17 @@ export class SessionStore {
     return typeof id === "string" && id.length > 0 ? id : undefined;
   }
 
+  /**
+   * The active session id, read in one BatchGetItem with `others` (the day's usage counters:
+   * store/chat-usage.ts), so the profile read of a chat message carries them at no extra request.
+   */
+  async getActiveSessionIdWith(userId: number, others: readonly Item[]): Promise<{ readonly activeSessionId: string | undefined; readonly others: Item[] }> {
+    const items = await this.doc.batchGet(this.table, [{ pk: userId, sk: PROFILE_SK }, ...others]);
+    const profile = items.find((i) => i.sk === PROFILE_SK && Number(i.pk) === userId);
+    const id = profile?.active_session_id;
+    return { activeSessionId: typeof id === "string" && id.length > 0 ? id : undefined, others: items.filter((i) => i !== profile) };
+  }
+
   /** One session, or undefined. */
   async getSession(userId: number, sessionId: string): Promise<Session | undefined> {
     const result = await this.doc.get({ TableName: this.table, Key: { pk: userId, sk: sessionSk(sessionId) }, ConsistentRead: true });

@@ -68,13 +68,14 @@ describe("chat path", () => {
   });
 
   describe("overlapped storage", () => {
-    it("costs one profile read, the usage count, two writes per stored message, one context query and the mark's claim and completion", async () => {
+    it("costs one read of the profile with the day's usage, two writes per stored message, one context query, the usage count with the tokens and the mark's claim and completion", async () => {
       await h.sendText("first", { userId: user });
       h.awsRequests.reset();
       await h.sendText("second", { userId: user });
-      // Claim, usage count, user message (counter + item), the answer's delivery in the journal, the answer (counter + item), completion;
-      // the answering record for /stop (put, never deleted: the mark says the answer ended; a quick answer is never polled for a stop).
-      expect(h.awsRequests.byCommand()).toEqual({ GetItemCommand: 1, PutItemCommand: 3, UpdateItemCommand: 6, QueryCommand: 1 });
+      // Claim, user message (counter + item), the answer's delivery in the journal, the answer (counter + item), the usage count
+      // with the answer's tokens, completion; the profile and the day's usage in one BatchGetItem; the answering record for /stop
+      // (put, never deleted: the mark says the answer ended; a quick answer is never polled for a stop).
+      expect(h.awsRequests.byCommand()).toEqual({ BatchGetItemCommand: 1, PutItemCommand: 3, UpdateItemCommand: 6, QueryCommand: 1 });
     });
 
     it("starts a new session when the profile names one that is gone, with the message as its first", async () => {

@@ -1,6 +1,7 @@
 import type { ModelEntry } from "../../../config/models";
 import type { WebhookHandler } from "../../../handler/app";
 import { NOTE_STOPPED } from "../../../handler/format/answer";
+import { usageSk } from "../../../handler/store/table-layout";
 import { BEDROCK_FAILURES, startBedrockStandIn, type BedrockStandIn } from "../../../local/stand-ins/bedrock";
 import { startOpenAiStandIn, type OpenAiStandIn } from "../../../local/stand-ins/openai";
 import { addPhoto } from "../../../local/stand-ins/telegram/photos";
@@ -77,6 +78,16 @@ describe.each(["bedrock", "openai"] as const)("answers from %s through the entry
     expect(h.repliesTo(user).at(-1)).toBe(expected);
     expect(await h.conversationOf(user)).toEqual(["user:hello", `assistant:${expected}`]);
     expect(JSON.stringify(modelRequests().at(-1))).toContain("hello");
+  });
+
+  it("counts the tokens the provider itself reported", async () => {
+    await say("count my tokens");
+    const generation = provider === "bedrock" ? bedrock.generations.at(-1)! : openai.generations.at(-1)!;
+    const sent = "deltas" in generation ? generation.deltas : generation.chunks;
+    const day = new Date().toISOString().slice(0, 10);
+    const item = (await h.doc.get({ TableName: h.config.tableName, Key: { pk: user, sk: usageSk("chat", day) } })).Item;
+    expect(item).toEqual(expect.objectContaining({ day_count: 1, day_out: sent }));
+    expect(Number(item?.day_in)).toBeGreaterThan(0);
   });
 
   it("keeps a reasoning model's thinking out of the stored answer", async () => {

@@ -70,10 +70,10 @@ describe("per-user limits in the handler", () => {
     expect((await h.archives.list(user)).length).toBe(1);
   });
 
-  it("limits nothing with limits of 0", async () => {
+  it("limits nothing with limits of 0, and still counts the messages and their tokens (for /usage)", async () => {
     const handler = h.createBotHandler({ userLimits: { messagesPerHour: 0, messagesPerDay: 0, importsPerDay: 0 } });
     for (const text of ["a", "b", "c", "d"]) await h.sendText(text, { userId: user, handler });
     expect(last()).toBe("You said: d");
-    expect(await usage("chat")).toBeUndefined();
+    expect(await usage("chat")).toEqual(expect.objectContaining({ day_count: 4, day_in: expect.any(Number), day_out: expect.any(Number) }));
   });
 });
