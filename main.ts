@@ -7,8 +7,12 @@ import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { LOG_RETENTION_DAYS, lambdaTimeoutBounds, loadStackConfig, type StackConfig } from "./config/stack-config";
 import { FUNCTION_ENV } from "./config/function-env";
+import { METRICS_NAMESPACE_OUTPUT, metricsNamespaceFor } from "./config/metrics";
+import { MODEL_PROVIDERS_OUTPUT, providersOf, usesProvider } from "./config/models";
 import { ArchiveBucket } from "./constructs/archive-bucket";
+import { BedrockAccess } from "./constructs/bedrock-access";
 import { BotFunction } from "./constructs/bot-function";
+import { Dashboard } from "./constructs/dashboard";
 import { Monitoring } from "./constructs/monitoring";
 import { OllamaServer } from "./constructs/ollama-server";
 import { SessionsTable } from "./constructs/sessions-table";
@@ -39,47 +43,40 @@ export interface ChatbotStackProps {
 }
 
 /**
- * The whole chatbot: archive bucket, sessions table, bot function, webhook API, monitoring,
- * the Ollama server and its secrets. Only wiring lives here; each concern is a construct.
+ * The whole chatbot: archive bucket, sessions table, bot function, webhook API, monitoring and
+ * dashboard, Bedrock access for Bedrock models, and the Ollama server and its secrets only when
+ * a model uses Ollama. Only wiring lives here; each concern is a construct.
  */
 export class ChatbotStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: ChatbotStackProps) {
     super(scope, id);
     const { config } = props;
 
+    const usesOllama = usesProvider(config.models, "ollama");
+
     if (config.stateBackend) new StateBackend(this, config.stateBackend);
     if (config.allowedUserIds === "") Annotations.of(this).addWarning(OPEN_BOT_WARNING);
-    if (config.ollamaSha256 === "") Annotations.of(this).addWarning(unpinnedOllamaWarning(config.ollamaVersion));
+    if (usesOllama && config.ollamaSha256 === "") Annotations.of(this).addWarning(unpinnedOllamaWarning(config.ollamaVersion));
 
-    const { telegramToken, environment, logRetention, memorySize, timeout, allowedUserIds, instanceType } = declareDeployInputs(this, config);
+    const { telegramToken, environment, logRetention, memorySize, timeout, allowedUserIds } = declareDeployInputs(this, config);
+    const { instanceType, openaiApiKey } = declareProviderInputs(this, config);
 
     new AwsProvider(this, "aws", {
       region: config.region,
       defaultTags: [{ tags: { Project: config.projectName, Environment: environment.stringValue, ManagedBy: "cdktf" } }],
     });
     new RandomProvider(this, "random");
-    new TlsProvider(this, "tls");
+    if (usesOllama) new TlsProvider(this, "tls");
 
-    const ollamaApiKey = new Password(this, "OllamaApiKey", { length: 32, special: false });
+    const ollamaApiKey = usesOllama ? new Password(this, "OllamaApiKey", { length: 32, special: false }) : undefined;
     // Telegram allows A-Z, a-z, 0-9, _ and - in a secret token.
     const webhookSecret = new Password(this, "WebhookSecret", { length: 32, special: false });
     const caller = new DataAwsCallerIdentity(this, "current");
 
     const bucket = new ArchiveBucket(this, "ArchiveBucket", { bucketName: `${config.bucketNamePrefix}-${caller.accountId}` });
     const table = new SessionsTable(this, "SessionsTable", { tableName: config.tableName });
-    const ollama = new OllamaServer(this, "OllamaServer", {
-      instanceType: instanceType.stringValue,
-      volumeSizeGb: config.ollamaVolumeSizeGb,
-      models: config.models,
-      bucket,
-      apiKey: ollamaApiKey.result,
-      sshAllowedCidr: config.sshAllowedCidr,
-      labInstanceProfileName: config.labRoleArn ? config.labInstanceProfileName : undefined,
-      numParallel: config.ollamaNumParallel,
-      ollamaVersion: config.ollamaVersion,
-      ollamaSha256: config.ollamaSha256,
-      ...(config.deliveryMode === "queue" ? { maxQueue: config.queueMaxConcurrency } : {}),
-    });
+    const ollama = ollamaApiKey && instanceType ? ollamaServer(this, config, { bucket, apiKey: ollamaApiKey.result, instanceType }) : undefined;
+    const metricsNamespace = metricsNamespaceFor(config.projectName);
     const fn = new BotFunction(this, "BotFunction", {
       functionName: config.functionName,
       bundleDir: props.bundleDir,
@@ -91,19 +88,22 @@ export class ChatbotStack extends TerraformStack {
       logRetentionDays: logRetention.numberValue,
       table,
       bucket,
-      ollamaUrl: ollama.url,
-      ollamaCaCert: ollama.certificatePem,
       models: config.models,
+      ...(ollama && ollamaApiKey ? { ollamaUrl: ollama.url, ollamaCaCert: ollama.certificatePem, ollamaApiKey: ollamaApiKey.result } : {}),
+      openaiApiKey: openaiApiKey?.stringValue,
       telegramToken: telegramToken.stringValue,
       webhookSecret: webhookSecret.result,
-      ollamaApiKey: ollamaApiKey.result,
       allowedUserIds: allowedUserIds.stringValue,
       userLimits: { messagesPerHour: config.userMessagesPerHour, messagesPerDay: config.userMessagesPerDay, importsPerDay: config.userImportsPerDay },
+      tokenBudgets: { userTokensPerDay: config.userTokensPerDay, botTokensPerDay: config.botTokensPerDay },
       defaultSystemPrompt: config.defaultSystemPrompt,
+      metricsNamespace,
       logLevel: config.logLevel,
       environment: environment.stringValue,
       labRoleArn: config.labRoleArn,
     });
+    // No Bedrock entry, no statement.
+    new BedrockAccess(this, "BedrockAccess", { models: config.models, region: config.region, accountId: caller.accountId }).grantInvoke(fn.role);
     const { queue, authorizer } = queueDelivery(this, config, fn, webhookSecret.result, logRetention.numberValue);
     const api = new WebhookApi(this, "WebhookApi", {
       fn,
@@ -116,10 +116,53 @@ export class ChatbotStack extends TerraformStack {
       labRoleArn: config.labRoleArn,
       stageName: Token.asString(Fn.conditional(Op.eq(environment.stringValue, "prod"), "prod", "dev")),
     });
-    new Monitoring(this, "Monitoring", { fn, deadLetterQueue: queue?.deadLetterQueue, alarmEmail: config.alarmEmail });
+    const dashboard = observe(this, config, { fn, queue, authorizer, ollama, metricsNamespace });
 
-    declareOutputs(this, { api, bucket, table, fn, queue, ollama, ollamaApiKey, webhookSecret });
+    declareOutputs(this, { config, api, bucket, table, fn, queue, ollama, ollamaApiKey, webhookSecret, dashboard, metricsNamespace });
   }
+}
+
+/** Alarms and the dashboard: the function(s), the queues, the models and the Ollama instance when there is one. */
+function observe(
+  scope: Construct,
+  config: StackConfig,
+  parts: { fn: BotFunction; queue?: UpdateQueue; authorizer?: WebhookAuthorizer; ollama?: OllamaServer; metricsNamespace: string },
+): Dashboard {
+  const { fn, queue, authorizer, ollama, metricsNamespace } = parts;
+  new Monitoring(scope, "Monitoring", {
+    fn,
+    deadLetterQueue: queue?.deadLetterQueue,
+    updateQueue: queue?.queue,
+    metricsNamespace,
+    botTokensPerDay: config.botTokensPerDay,
+    alarmEmail: config.alarmEmail,
+  });
+  return new Dashboard(scope, "Dashboard", {
+    namespace: metricsNamespace,
+    models: config.models.map((e) => ({ name: e.name, provider: e.provider })),
+    functionNames: [fn.functionName, ...(authorizer ? [authorizer.function.functionName] : [])],
+    updateQueue: queue?.queue,
+    deadLetterQueue: queue?.deadLetterQueue,
+    ollamaInstanceId: ollama?.instance.id,
+    region: config.region,
+  });
+}
+
+/** The Ollama instance, for the Ollama models of the list only (the others need no server). */
+function ollamaServer(scope: Construct, config: StackConfig, parts: { bucket: ArchiveBucket; apiKey: string; instanceType: TerraformVariable }): OllamaServer {
+  return new OllamaServer(scope, "OllamaServer", {
+    instanceType: parts.instanceType.stringValue,
+    volumeSizeGb: config.ollamaVolumeSizeGb,
+    models: config.ollamaModels,
+    bucket: parts.bucket,
+    apiKey: parts.apiKey,
+    sshAllowedCidr: config.sshAllowedCidr,
+    labInstanceProfileName: config.labRoleArn ? config.labInstanceProfileName : undefined,
+    numParallel: config.ollamaNumParallel,
+    ollamaVersion: config.ollamaVersion,
+    ollamaSha256: config.ollamaSha256,
+    ...(config.deliveryMode === "queue" ? { maxQueue: config.queueMaxConcurrency } : {}),
+  });
 }
 
 /** Queue mode's parts: the FIFO queue the function consumes and the authorizer that guards it. */
@@ -180,35 +223,75 @@ function declareDeployInputs(scope: Construct, config: StackConfig) {
     description: "Comma-separated Telegram user ids allowed to use the bot; empty allows everyone.",
   });
   allowedUserIds.addValidation({ condition: Fn.can(Fn.regex("^(-?[0-9]+(,-?[0-9]+)*)?$", allowedUserIds.stringValue)), errorMessage: "allowed_user_ids must be comma-separated numeric Telegram user ids, or empty." });
-  const instanceType = new TerraformVariable(scope, "ollama_instance_type", {
-    type: "string",
-    default: config.ollamaInstanceType,
-    description: "EC2 instance type of the Ollama server.",
-  });
-  instanceType.addValidation({ condition: Fn.can(Fn.regex("^[a-z][a-z0-9-]*[.][a-z0-9]+$", instanceType.stringValue)), errorMessage: "ollama_instance_type must be an EC2 instance type such as t3.large." });
-  return { telegramToken, environment, logRetention, memorySize, timeout, allowedUserIds, instanceType };
+  return { telegramToken, environment, logRetention, memorySize, timeout, allowedUserIds };
+}
+
+/**
+ * The inputs of the model providers in use: the Ollama instance's type when an entry uses
+ * Ollama, the OpenAI-compatible servers' key (sensitive, never in the synthesized output) when
+ * an entry uses one.
+ */
+function declareProviderInputs(scope: Construct, config: StackConfig) {
+  let instanceType: TerraformVariable | undefined;
+  if (usesProvider(config.models, "ollama")) {
+    instanceType = new TerraformVariable(scope, "ollama_instance_type", {
+      type: "string",
+      default: config.ollamaInstanceType,
+      description: "EC2 instance type of the Ollama server.",
+    });
+    instanceType.addValidation({ condition: Fn.can(Fn.regex("^[a-z][a-z0-9-]*[.][a-z0-9]+$", instanceType.stringValue)), errorMessage: "ollama_instance_type must be an EC2 instance type such as t3.large." });
+  }
+  const openaiApiKey = usesProvider(config.models, "openai")
+    ? new TerraformVariable(scope, "openai_api_key", {
+        type: "string",
+        default: "",
+        sensitive: true,
+        nullable: false,
+        description: "Bearer key of the OpenAI-compatible servers in models (set TF_VAR_openai_api_key); empty for servers that need none.",
+      })
+    : undefined;
+  return { instanceType, openaiApiKey };
 }
 
 /** The stack's outputs, which the scripts read from cdktf-outputs.json. */
 function declareOutputs(
   scope: Construct,
   parts: {
+    readonly config: StackConfig;
     readonly api: WebhookApi;
     readonly bucket: ArchiveBucket;
     readonly table: SessionsTable;
     readonly fn: BotFunction;
     readonly queue: UpdateQueue | undefined;
-    readonly ollama: OllamaServer;
-    readonly ollamaApiKey: Password;
+    readonly ollama: OllamaServer | undefined;
+    readonly ollamaApiKey: Password | undefined;
     readonly webhookSecret: Password;
+    readonly dashboard: Dashboard;
+    readonly metricsNamespace: string;
   },
 ): void {
-  const { api, bucket, table, fn, queue, ollama, ollamaApiKey, webhookSecret } = parts;
+  const { config, api, bucket, table, fn, queue, ollama, ollamaApiKey, webhookSecret, dashboard, metricsNamespace } = parts;
   new TerraformOutput(scope, "api_gateway_url", { value: api.url, description: "Webhook URL to register with Telegram" });
   new TerraformOutput(scope, "s3_bucket_name", { value: bucket.bucketName });
   new TerraformOutput(scope, "dynamodb_table_name", { value: table.tableName });
   new TerraformOutput(scope, "lambda_function_name", { value: fn.function.functionName });
   new TerraformOutput(scope, "lambda_log_group", { value: fn.logGroup.name });
+  new TerraformOutput(scope, MODEL_PROVIDERS_OUTPUT, {
+    value: providersOf(config.models).join(","),
+    description: "Providers of the model list; without ollama the stack has no Ollama instance and no ollama_* outputs",
+  });
+  if (ollama && ollamaApiKey) declareOllamaOutputs(scope, ollama, ollamaApiKey);
+  if (queue) {
+    new TerraformOutput(scope, "update_queue_url", { value: queue.queue.url, description: "SQS FIFO queue of Telegram updates" });
+    new TerraformOutput(scope, "dead_letter_queue_url", { value: queue.deadLetterQueue.url, description: "Updates that failed every delivery" });
+  }
+  new TerraformOutput(scope, "dashboard_url", { value: dashboard.dashboardUrl, description: "The bot's CloudWatch dashboard" });
+  new TerraformOutput(scope, METRICS_NAMESPACE_OUTPUT, { value: metricsNamespace, description: "CloudWatch namespace of the bot's own metrics" });
+  new TerraformOutput(scope, "webhook_secret", { value: webhookSecret.result, sensitive: true });
+}
+
+/** The Ollama instance's outputs (manage-ollama reads them). */
+function declareOllamaOutputs(scope: Construct, ollama: OllamaServer, apiKey: Password): void {
   new TerraformOutput(scope, "ollama_url", { value: ollama.url });
   new TerraformOutput(scope, "ollama_instance_id", { value: ollama.instance.id });
   new TerraformOutput(scope, "ollama_public_ip", { value: ollama.eip.publicIp });
@@ -216,12 +299,7 @@ function declareOutputs(
     value: ollama.certificatePem,
     description: "The Ollama proxy's self-signed TLS certificate: the only CA the bot function (and manage-ollama) trusts for ollama_url",
   });
-  if (queue) {
-    new TerraformOutput(scope, "update_queue_url", { value: queue.queue.url, description: "SQS FIFO queue of Telegram updates" });
-    new TerraformOutput(scope, "dead_letter_queue_url", { value: queue.deadLetterQueue.url, description: "Updates that failed every delivery" });
-  }
-  new TerraformOutput(scope, "ollama_api_key", { value: ollamaApiKey.result, sensitive: true });
-  new TerraformOutput(scope, "webhook_secret", { value: webhookSecret.result, sensitive: true });
+  new TerraformOutput(scope, "ollama_api_key", { value: apiKey.result, sensitive: true });
 }
 
 /** Synthesizes the stack named after the project with the configuration from file and environment. */

@@ -22,6 +22,37 @@ function functionOf(tf: TerraformJson, handler: string): Record<string, unknown>
   return found[0];
 }
 const botFunctionOf = (tf: TerraformJson) => functionOf(tf, "index.handler");
+const botEnvOf = (tf: TerraformJson) => (botFunctionOf(tf).environment as { variables: Record<string, string> }).variables;
+
+/** The statements of the bot function's least-privilege policy. */
+function botStatementsOf(tf: TerraformJson): Array<{ Sid: string; Action: string[]; Resource: string[]; Condition?: unknown }> {
+  const policy = Object.values(resourcesOf(tf, "aws_iam_role_policy")).find((p) => p.name === "telegram-bot-role-least-privilege");
+  return policy ? JSON.parse(policy.policy as string).Statement : [];
+}
+
+const HAIKU_3 = { name: "claude-haiku-3", provider: "bedrock", model: "anthropic.claude-3-haiku-20240307-v1:0" } as const;
+const HAIKU_35 = { name: "claude-haiku", provider: "bedrock", model: "us.anthropic.claude-3-5-haiku-20241022-v1:0" } as const;
+const VLLM = { name: "qwen-gpu", provider: "openai", model: "Qwen/Qwen2.5-7B-Instruct", baseUrl: "https://gpu.example.com/v1" } as const;
+/** Resource types that exist only for the Ollama instance. */
+const OLLAMA_ONLY_TYPES = ["aws_instance", "aws_eip", "aws_eip_association", "aws_security_group", "aws_vpc_security_group_ingress_rule", "aws_ssm_parameter", "aws_iam_instance_profile"];
+
+/** Synthesizes the stack into a directory with TF_VAR_* set, and returns every JSON file's text. */
+function synthesizedFiles(settings: Parameters<typeof testConfig>[0], env: Record<string, string>): string[] {
+  const previous = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    const outdir = mkdtempSync(join(tmpdir(), "cdktf-out-"));
+    const app = new App({ outdir, skipValidation: true });
+    new ChatbotStack(app, "secrets", { config: testConfig(settings), bundleDir: FIXTURE_BUNDLE_DIR });
+    app.synth();
+    return filesUnder(outdir).filter((f) => f.endsWith(".json")).map((f) => readFileSync(f, "utf8"));
+  } finally {
+    for (const [k, v] of Object.entries(previous)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
 
 describe("ChatbotStack (main.ts)", () => {
   const { json, tf } = synthChatbot();
@@ -31,20 +62,9 @@ describe("ChatbotStack (main.ts)", () => {
   });
 
   it("puts no secret value anywhere in the synthesized output", () => {
-    const previous = process.env.TF_VAR_telegram_token;
-    process.env.TF_VAR_telegram_token = TEST_TELEGRAM_TOKEN;
-    try {
-      const outdir = mkdtempSync(join(tmpdir(), "cdktf-out-"));
-      const app = new App({ outdir, skipValidation: true });
-      new ChatbotStack(app, "secrets", { config: testConfig(), bundleDir: FIXTURE_BUNDLE_DIR });
-      app.synth();
-      const files = filesUnder(outdir).filter((f) => f.endsWith(".json"));
-      expect(files.length).toBeGreaterThan(0);
-      for (const file of files) expect(readFileSync(file, "utf8")).not.toContain(TEST_TELEGRAM_TOKEN);
-    } finally {
-      if (previous === undefined) delete process.env.TF_VAR_telegram_token;
-      else process.env.TF_VAR_telegram_token = previous;
-    }
+    const files = synthesizedFiles({}, { TF_VAR_telegram_token: TEST_TELEGRAM_TOKEN });
+    expect(files.length).toBeGreaterThan(0);
+    for (const text of files) expect(text).not.toContain(TEST_TELEGRAM_TOKEN);
     const fn = botFunctionOf(tf);
     const env = (fn.environment as { variables: Record<string, string> }).variables;
     expect(env.TELEGRAM_TOKEN).toBe("${var.telegram_token}");
@@ -85,6 +105,92 @@ describe("ChatbotStack (main.ts)", () => {
     const env = (botFunctionOf(custom).environment as { variables: Record<string, string> }).variables;
     expect(env.OLLAMA_MODELS).toBe("llama3.2:1b,phi3:mini");
     expect(onlyResource(custom, "aws_instance").user_data).toContain('MODELS=("llama3.2:1b" "phi3:mini")');
+  });
+
+  it("gives the function the model list, the token budgets and the metrics namespace, and outputs the dashboard", () => {
+    expect(botEnvOf(tf)).toMatchObject({
+      MODELS: '["llama3.2:1b","qwen2.5:1.5b-instruct-q4_K_M"]',
+      OLLAMA_MODELS: "llama3.2:1b,qwen2.5:1.5b-instruct-q4_K_M",
+      USER_TOKENS_PER_DAY: "0",
+      BOT_TOKENS_PER_DAY: "0",
+      METRICS_NAMESPACE: "ai-chatbot",
+    });
+    expect(tf.output?.metrics_namespace?.value).toBe("ai-chatbot");
+    expect(tf.output?.model_providers?.value).toBe("ollama");
+    expect(tf.output?.dashboard_url?.value).toBe("https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/ai-chatbot");
+    expect(onlyResource(tf, "aws_cloudwatch_dashboard").dashboard_body).toContain('"InstanceId","${aws_instance.');
+    expect(botStatementsOf(tf).map((s) => s.Sid)).not.toContain("InvokeBedrockModels");
+  });
+
+  describe("with Bedrock models only", () => {
+    const { tf: bedrockOnly } = synthChatbot({ models: [HAIKU_3, HAIKU_35] });
+
+    it("creates no Ollama server, secret, certificate or output", () => {
+      for (const type of OLLAMA_ONLY_TYPES) expect(resourcesOf(bedrockOnly, type)).toEqual({});
+      expect(Object.keys(bedrockOnly.resource ?? {}).filter((t) => t.startsWith("tls_"))).toEqual([]);
+      expect(Object.keys(resourcesOf(bedrockOnly, "random_password"))).toEqual([expect.stringMatching(/^WebhookSecret/)]);
+      expect(Object.keys(bedrockOnly.output ?? {}).filter((o) => o.startsWith("ollama_"))).toEqual([]);
+      expect(bedrockOnly.output?.model_providers?.value).toBe("bedrock");
+      expect(bedrockOnly.variable?.ollama_instance_type).toBeUndefined();
+      expect(bedrockOnly.provider?.tls).toBeUndefined();
+      expect(unresolvedReferences(bedrockOnly).problems).toEqual([]);
+    });
+
+    it("sets no OLLAMA_* variable but the model timeout", () => {
+      const env = botEnvOf(bedrockOnly);
+      expect(Object.keys(env).filter((k) => k.startsWith("OLLAMA_"))).toEqual(["OLLAMA_TIMEOUT_MS"]);
+      expect(JSON.parse(env.MODELS!)).toEqual([HAIKU_3, HAIKU_35]);
+    });
+
+    it("lets the function invoke exactly the configured models and profile", () => {
+      const account = "${data.aws_caller_identity.current.account_id}";
+      const profile = `arn:aws:bedrock:us-east-1:${account}:inference-profile/us.anthropic.claude-3-5-haiku-20241022-v1:0`;
+      const statements = botStatementsOf(bedrockOnly).filter((s) => s.Sid.startsWith("InvokeBedrock"));
+      expect(statements.map((s) => [s.Sid, s.Action, s.Resource, s.Condition])).toEqual([
+        ["InvokeBedrockModels", ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"], ["arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0", profile], undefined],
+        [
+          "InvokeBedrockModelsThroughProfiles",
+          ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+          ["us-east-1", "us-east-2", "us-west-1", "us-west-2"].map((r) => `arn:aws:bedrock:${r}::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0`),
+          { ArnLike: { "bedrock:InferenceProfileArn": [profile] } },
+        ],
+      ]);
+    });
+
+    it("lets the queue run 10 functions at once, and graphs no instance", () => {
+      expect(onlyResource(bedrockOnly, "aws_lambda_event_source_mapping").scaling_config).toEqual({ maximum_concurrency: 10 });
+      expect(onlyResource(bedrockOnly, "aws_cloudwatch_dashboard").dashboard_body).not.toContain("AWS/EC2");
+    });
+
+    it("creates no Bedrock policy with a lab role", () => {
+      const { tf: lab } = synthChatbot({ models: [HAIKU_35], labRoleArn: "arn:aws:iam::123456789012:role/LabRole" });
+      expect(resourcesOf(lab, "aws_iam_role_policy")).toEqual({});
+    });
+  });
+
+  it("keeps the instance of a mixed list for its Ollama models only, beside the Bedrock grant", () => {
+    const { tf: mixed } = synthChatbot({ models: ["llama3.2:1b", HAIKU_35, { name: "llama-think", model: "llama3.2:1b", thinking: true }] });
+    expect(onlyResource(mixed, "aws_instance").user_data).toContain('MODELS=("llama3.2:1b")');
+    expect(botEnvOf(mixed).OLLAMA_MODELS).toBe("llama3.2:1b");
+    expect(botStatementsOf(mixed).map((s) => s.Sid)).toEqual(expect.arrayContaining(["InvokeBedrockModels", "InvokeBedrockModelsThroughProfiles"]));
+    expect(mixed.output?.model_providers?.value).toBe("ollama,bedrock");
+    expect(onlyResource(mixed, "aws_lambda_event_source_mapping").scaling_config).toEqual({ maximum_concurrency: 2 });
+  });
+
+  it("passes the OpenAI-compatible key from a sensitive variable, never its value", () => {
+    const key = "sk-never-in-synth-output-0123456789";
+    const { tf: vllm } = synthChatbot({ models: [VLLM] });
+    expect(vllm.variable?.openai_api_key).toMatchObject({ type: "string", default: "", sensitive: true, nullable: false });
+    expect(botEnvOf(vllm).OPENAI_API_KEY).toBe("${var.openai_api_key}");
+    expect(tf.variable?.openai_api_key).toBeUndefined();
+    expect(botEnvOf(tf).OPENAI_API_KEY).toBeUndefined();
+    const files = synthesizedFiles({ models: [VLLM] }, { TF_VAR_openai_api_key: key });
+    expect(files.length).toBeGreaterThan(0);
+    for (const text of files) expect(text).not.toContain(key);
+  });
+
+  it("fails to synthesize naming the bad field of the model list", () => {
+    expect(() => synthChatbot({ models: [{ ...VLLM, baseUrl: "http://gpu.example.com/v1" }] })).toThrow(/invalid models\[0\]\.baseUrl: must be https:\/\//);
   });
 
   it("sizes Ollama's parallelism and queue from ollamaNumParallel and the queue's concurrency", () => {

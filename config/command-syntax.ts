@@ -17,4 +17,5 @@
 export const isJavaSpace = (code: number): boolean => code <= 0x20;
 
 /** A command: `/name`, `@bot` up to a separator, then a separator and the arguments. */
+// eslint-disable-next-line no-control-regex -- the separators are exactly the characters up to U+0020
 export const COMMAND_PATTERN = /^\/([A-Za-z0-9_]{1,64})(?:@([^\x00-\x20]*))?(?:[\x00-\x20]([\s\S]*))?$/;

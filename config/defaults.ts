@@ -48,6 +48,19 @@ export interface UserLimits {
 }
 
 /**
+ * Token budgets per UTC day (input plus output tokens, as the providers count them; 0: none):
+ * one user's, and the whole bot's. The stack's defaults, and the handler's when its
+ * USER_TOKENS_PER_DAY / BOT_TOKENS_PER_DAY are unset.
+ */
+export const TOKEN_BUDGET_DEFAULTS: TokenBudgets = Object.freeze({ userTokensPerDay: 0, botTokensPerDay: 0 });
+
+/** Token budgets per UTC day; 0 means none. */
+export interface TokenBudgets {
+  readonly userTokensPerDay: number;
+  readonly botTokensPerDay: number;
+}
+
+/**
  * The Ollama release the instance installs by default, from
  * https://github.com/ollama/ollama/releases. Bump it (and `ollamaSha256`) deliberately: the
  * instance is replaced when its user data changes.

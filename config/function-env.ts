@@ -4,6 +4,7 @@
  * name each, plus the values derived from the stack's settings. Pure.
  */
 import { SYNC_OLLAMA_TIMEOUT_MS } from "./defaults";
+import { METRICS_NAMESPACE_ENV } from "./metrics";
 import { QUEUE_REPLY_MARGIN_SECONDS, type DeliveryMode } from "./stack-config";
 
 /** The variables, by what they hold. */
@@ -18,11 +19,24 @@ export const FUNCTION_ENV = Object.freeze({
   ollamaApiKey: "OLLAMA_API_KEY",
   ollamaCaCert: "OLLAMA_CA_CERT",
   ollamaModels: "OLLAMA_MODELS",
+  /** The model list as JSON (config/models.ts); OLLAMA_MODELS is read when it is unset. */
+  models: "MODELS",
+  /** Bearer key of the OpenAI-compatible servers. */
+  openaiApiKey: "OPENAI_API_KEY",
+  /** Bedrock endpoint override, the SDK's standard variable (local mode, tests). */
+  bedrockEndpoint: "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+  /** Timeout of one model call, for every provider (the name is from when Ollama was the only one). */
   ollamaTimeoutMs: "OLLAMA_TIMEOUT_MS",
   allowedUserIds: "ALLOWED_USER_IDS",
   messagesPerHour: "USER_MESSAGES_PER_HOUR",
   messagesPerDay: "USER_MESSAGES_PER_DAY",
   importsPerDay: "USER_IMPORTS_PER_DAY",
+  /** Tokens one user may use per UTC day; 0: no budget. */
+  userTokensPerDay: "USER_TOKENS_PER_DAY",
+  /** Tokens the whole bot may use per UTC day; 0: no budget. */
+  botTokensPerDay: "BOT_TOKENS_PER_DAY",
+  /** CloudWatch namespace of the handler's metrics (config/metrics.ts). */
+  metricsNamespace: METRICS_NAMESPACE_ENV,
   defaultSystemPrompt: "DEFAULT_SYSTEM_PROMPT",
   logLevel: "LOG_LEVEL",
   environment: "ENVIRONMENT",

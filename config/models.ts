@@ -15,6 +15,12 @@ export const PROVIDERS = ["ollama", "bedrock", "openai"] as const;
 /** A provider an entry may name. */
 export type Provider = (typeof PROVIDERS)[number];
 
+/**
+ * The stack output listing the providers the model list uses, comma-separated ("ollama,bedrock"):
+ * main.ts writes it, the scripts read it (no `ollama` in it: the stack has no Ollama instance).
+ */
+export const MODEL_PROVIDERS_OUTPUT = "model_providers";
+
 /** USD per million tokens, for the estimated cost shown beside tokens. */
 export interface ModelPrice {
   readonly inputPerMillion: number;
@@ -43,6 +49,11 @@ export interface ModelEntry {
 /** An entry as written in chatbot.config.json or MODELS: a string is an Ollama model. */
 export type ModelEntryInput = string | Partial<Record<keyof ModelEntry, unknown>>;
 
+/**
+ * The Ollama models an instance can pull: name[:tag], lowercase, optionally namespaced; safe in
+ * the shell script of its user data (config/stack-config.ts PATTERNS.model is this one).
+ */
+export const OLLAMA_PULL_PATTERN = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*(:[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
 /** Ollama model names such as llama3.2:1b or hf.co/org/model:Q4_K_M. */
 export const OLLAMA_MODEL_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._:/-]{0,127}$/;
 /** Names users see: short, no spaces at the ends, nothing a button or a log would mangle. */
@@ -166,6 +177,57 @@ export function readModelList(raw: unknown, field = "models"): ModelList {
     entries.push(entry);
   });
   return { entries, problems };
+}
+
+/** A value as a message shows it. Pure. */
+const shown = (value: unknown): string => (value === undefined ? "undefined" : (JSON.stringify(value) ?? String(value)));
+
+/** The value a problem's field names (`models[1].provider`); a string entry is its own name and model. Pure. */
+function valueAt(raw: unknown, field: string): unknown {
+  const m = /^[A-Za-z]+(?:\[(\d+)\](?:\.(\w+))?)?$/.exec(field);
+  if (!m) return undefined;
+  const item: unknown = m[1] === undefined ? raw : (raw as unknown[])[Number(m[1])];
+  return m[2] === undefined || typeof item === "string" ? item : (item as Record<string, unknown> | undefined)?.[m[2]];
+}
+
+/** Ollama ids an instance could not pull (see OLLAMA_PULL_PATTERN), as problems. Pure. */
+function unpullable(raw: readonly unknown[], field: string): ModelListProblem[] {
+  const message = "must be an ollama model name such as llama3.2:1b (the instance pulls it in a shell script)";
+  return raw.flatMap((item, i): ModelListProblem[] => {
+    if (typeof item === "string") return OLLAMA_PULL_PATTERN.test(item) ? [] : [{ field: `${field}[${i}]`, message }];
+    const entry = item as { provider?: unknown; model?: unknown };
+    if ((entry.provider ?? "ollama") !== "ollama" || OLLAMA_PULL_PATTERN.test(String(entry.model))) return [];
+    return [{ field: `${field}[${i}].model`, message }];
+  });
+}
+
+/**
+ * A model list as a deployment's setting: {@link readModelList}, and every Ollama id one an
+ * instance can pull; each problem as a message naming its field and the value received (never a
+ * base URL: it may carry a key), e.g. `invalid models[1].provider: got "gemini"; must be one of
+ * ollama, bedrock, openai`. The entries are frozen. Pure.
+ */
+export function readModelSetting(raw: unknown, field = "models"): { entries: readonly ModelEntry[]; messages: readonly string[] } {
+  const list = readModelList(raw, field);
+  const named = new Set(list.problems.map((p) => p.field));
+  const pull = Array.isArray(raw) ? unpullable(raw, field).filter((p) => !named.has(p.field)) : [];
+  const problems = [...list.problems, ...pull];
+  const messages = problems.map((p) => `invalid ${p.field}:${p.field.endsWith(".baseUrl") ? "" : ` got ${shown(valueAt(raw, p.field))};`} ${p.message}`);
+  return { entries: Object.freeze(list.entries.map((entry) => Object.freeze({ ...entry }))), messages };
+}
+
+/**
+ * The model list of a deployment's environment override: OLLAMA_MODELS is a comma-separated
+ * list of Ollama models, MODELS the list as JSON. Throws naming the variable when MODELS is not
+ * JSON. Pure.
+ */
+export function modelListFromEnv(variable: string, raw: string): unknown {
+  if (variable !== "MODELS") return raw.split(",").map((m) => m.trim()).filter((m) => m.length > 0);
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw new Error(`invalid MODELS: got ${shown(raw)}; allowed: json, e.g. ["llama3.2:1b", {"name": "claude-haiku", "provider": "bedrock", "model": "..."}]`);
+  }
 }
 
 /** An entry as the function's MODELS variable carries it: a plain Ollama entry as its string. Pure. */

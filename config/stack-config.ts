@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { DEFAULT_OLLAMA_MODELS, OLLAMA_RELEASE, SYNC_OLLAMA_TIMEOUT_MS, USER_LIMIT_DEFAULTS } from "./defaults";
+import { DEFAULT_OLLAMA_MODELS, OLLAMA_RELEASE, SYNC_OLLAMA_TIMEOUT_MS, TOKEN_BUDGET_DEFAULTS, USER_LIMIT_DEFAULTS } from "./defaults";
+import { modelListFromEnv, OLLAMA_PULL_PATTERN, ollamaModelIds, readModelSetting, usesProvider, type ModelEntry, type ModelEntryInput } from "./models";
 import { DEFAULT_TABLE_NAME } from "./table-schema";
 
 /**
@@ -9,8 +10,8 @@ import { DEFAULT_TABLE_NAME } from "./table-schema";
  * Read by the CDKTF app (main.ts) and by local mode (for the model list), so this file must
  * not import cdktf. Settings come from, in order of precedence: environment overrides, the
  * optional JSON file `chatbot.config.json` in the repository root, and the defaults below.
- * Secrets (bot token, Ollama API key, webhook secret) are never part of it: they are
- * Terraform values at deploy time.
+ * Secrets (bot token, Ollama API key, OpenAI-compatible key, webhook secret) are never part of
+ * it: they are Terraform values at deploy time.
  */
 
 /**
@@ -53,8 +54,10 @@ export interface StackConfig {
   readonly environment: EnvironmentName;
   /** Delivery mode (shapes the API integration, so it is fixed at synth time). @default "queue" */
   readonly deliveryMode: DeliveryMode;
-  /** The models the instance pulls and the bot offers, in order. @default DEFAULT_OLLAMA_MODELS */
-  readonly models: readonly string[];
+  /** The models offered, in order (config/models.ts); an Ollama instance only if one uses Ollama. @default DEFAULT_OLLAMA_MODELS */
+  readonly models: readonly ModelEntry[];
+  /** Derived, not a setting: the Ollama model ids of {@link models}, each once (the instance pulls them). */
+  readonly ollamaModels: readonly string[];
   /** LabRole ARN on AWS Academy (no IAM role is created when set). @default - the stack creates least-privilege roles */
   readonly labRoleArn: string | undefined;
   /** Instance profile used with labRoleArn. @default "LabInstanceProfile" */
@@ -98,7 +101,8 @@ export interface StackConfig {
   /**
    * Queue mode: most function instances the queue's event source mapping runs at once
    * (ScalingConfig.MaximumConcurrency, at least 2); the rest of the updates wait in the queue.
-   * Ollama's own queue (OLLAMA_MAX_QUEUE) is sized from it. @default max(2, ollamaNumParallel)
+   * Ollama's own queue (OLLAMA_MAX_QUEUE) is sized from it. With Ollama the instance's CPU is the
+   * bound; without, the queue bounds a burst's cost. @default max(2, ollamaNumParallel) with Ollama, else 10
    */
   readonly queueMaxConcurrency: number;
   /**
@@ -117,15 +121,19 @@ export interface StackConfig {
   readonly userMessagesPerDay: number;
   /** Archive imports one user may make per UTC day; 0 for no limit. @default 10 */
   readonly userImportsPerDay: number;
+  /** Tokens (input plus output) one user may use per UTC day; 0 for no budget. @default 0 */
+  readonly userTokensPerDay: number;
+  /** Tokens the whole bot may use per UTC day (an alarm fires at 80%); 0 for no budget. @default 0 */
+  readonly botTokensPerDay: number;
   /** System prompt of a session that has none of its own (/system); "" for none. @default "" */
   readonly defaultSystemPrompt: string;
   /** Remote state; set STATE_BUCKET (or stateBackend.bucket) to switch it on. @default - local state */
   readonly stateBackend: StateBackendConfig | undefined;
 }
 
-/** The configuration as a JSON file (or any caller) may give it: every field optional. */
+/** The configuration as a JSON file (or any caller) may give it: every setting optional, models as written. */
 export type StackConfigInput = {
-  readonly [K in keyof StackConfig]?: K extends "stateBackend" ? Partial<StateBackendConfig> : StackConfig[K];
+  readonly [K in Exclude<keyof StackConfig, "ollamaModels">]?: K extends "stateBackend" ? Partial<StateBackendConfig> : K extends "models" ? readonly ModelEntryInput[] : StackConfig[K];
 };
 
 /** Seconds the function keeps after the Ollama call in queue mode, to answer the user. */
@@ -145,6 +153,10 @@ export const QUEUE_MAX_RECEIVE_COUNT = 5;
  * 18 of 100 answers that way with batches of 10). Parallelism comes from MaximumConcurrency.
  */
 export const QUEUE_BATCH_SIZE = 1;
+/** Default queueMaxConcurrency when no entry uses Ollama: the queue bounds what a burst costs. */
+export const QUEUE_MAX_CONCURRENCY_WITHOUT_OLLAMA = 10;
+/** Largest token budget per day (a user's or the bot's). */
+export const MAX_TOKENS_PER_DAY = 1_000_000_000_000;
 /** Longest system prompt, in characters (it is sent with every request). */
 export const SYSTEM_PROMPT_MAX_CHARS = 4000;
 
@@ -176,6 +188,8 @@ export const STACK_DEFAULTS = Object.freeze({
   userMessagesPerHour: USER_LIMIT_DEFAULTS.messagesPerHour,
   userMessagesPerDay: USER_LIMIT_DEFAULTS.messagesPerDay,
   userImportsPerDay: USER_LIMIT_DEFAULTS.importsPerDay,
+  userTokensPerDay: TOKEN_BUDGET_DEFAULTS.userTokensPerDay,
+  botTokensPerDay: TOKEN_BUDGET_DEFAULTS.botTokensPerDay,
   defaultSystemPrompt: "",
   stateKey: "ai-chatbot/terraform.tfstate",
   stateLocking: "dynamodb" as StateLocking,
@@ -192,7 +206,7 @@ export const PATTERNS = Object.freeze({
   /** The seed's validation of lab_role_arn. */
   labRoleArn: /^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/,
   /** An Ollama model reference: name[:tag], optionally namespaced. Safe inside a shell script. */
-  model: /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*(:[A-Za-z0-9][A-Za-z0-9._-]*)?$/,
+  model: OLLAMA_PULL_PATTERN,
   /** An Ollama release number, as its GitHub tag has it after the "v". */
   ollamaVersion: /^\d{1,3}\.\d{1,3}\.\d{1,3}$/,
   cidr: /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/,
@@ -262,6 +276,13 @@ function validateStateBackend(backend: StackConfigInput["stateBackend"], region:
   });
 }
 
+/** The model list (config/models.ts); every problem of every entry named by its field, in one message. */
+function validateModels(raw: unknown): readonly ModelEntry[] {
+  const { entries, messages } = readModelSetting(raw, "models");
+  if (messages.length > 0) throw new Error(messages.join("; "));
+  return entries;
+}
+
 /** The Ollama release settings, validated (they go into the instance's script). */
 function validateOllamaRelease(input: StackConfigInput): Pick<StackConfig, "ollamaVersion" | "ollamaSha256"> {
   return {
@@ -281,25 +302,19 @@ export function validateStackConfig(input: StackConfigInput): StackConfig {
     "lambdaRuntime", "lambdaMemorySize", "lambdaTimeoutSeconds", "logRetentionDays", "logLevel",
     "ollamaInstanceType", "ollamaVolumeSizeGb", "ollamaNumParallel", "queueMaxConcurrency", "reservedConcurrency",
     "apiThrottleRateLimit", "apiThrottleBurstLimit", "userMessagesPerHour", "userMessagesPerDay", "userImportsPerDay",
-    "defaultSystemPrompt", "stateBackend", "ollamaVersion", "ollamaSha256",
+    "userTokensPerDay", "botTokensPerDay", "defaultSystemPrompt", "stateBackend", "ollamaVersion", "ollamaSha256",
   ]);
-  for (const key of Object.keys(input)) {
-    if (!known.has(key)) fail("setting name", key, [...known].join(", "));
-  }
-
+  for (const key of Object.keys(input)) if (!known.has(key)) fail("setting name", key, [...known].join(", "));
   // The async mode of earlier versions is gone: say what replaced it.
   if ((input.deliveryMode as string) === "async") fail("deliveryMode", "async", "queue, sync (async was replaced by queue: see CHANGELOG.md)");
   const deliveryMode = oneOf<DeliveryMode>("deliveryMode", input.deliveryMode ?? STACK_DEFAULTS.deliveryMode, ["queue", "sync"]);
   const region = matching("region", input.region ?? STACK_DEFAULTS.region, PATTERNS.region, "an aws region such as us-east-1");
 
-  const models = input.models ?? DEFAULT_OLLAMA_MODELS;
-  if (!Array.isArray(models) || models.length === 0) fail("models", models, "a non-empty list of ollama model names");
-  for (const model of models) matching("models", model, PATTERNS.model, "ollama model names such as llama3.2:1b");
-  if (new Set(models).size !== models.length) fail("models", models, "each model once");
-
+  const models = validateModels(input.models ?? DEFAULT_OLLAMA_MODELS);
   const bounds = lambdaTimeoutBounds(deliveryMode);
   const defaultTimeout = deliveryMode === "sync" ? SYNC_LAMBDA_TIMEOUT_SECONDS : QUEUE_LAMBDA_TIMEOUT_SECONDS;
   const ollamaNumParallel = integer("ollamaNumParallel", input.ollamaNumParallel ?? STACK_DEFAULTS.ollamaNumParallel, 1, 32);
+  const defaultConcurrency = usesProvider(models, "ollama") ? Math.max(2, ollamaNumParallel) : QUEUE_MAX_CONCURRENCY_WITHOUT_OLLAMA;
   const systemPrompt = input.defaultSystemPrompt ?? STACK_DEFAULTS.defaultSystemPrompt;
   if (typeof systemPrompt !== "string" || systemPrompt.length > SYSTEM_PROMPT_MAX_CHARS) {
     fail("defaultSystemPrompt", systemPrompt, `text of at most ${SYSTEM_PROMPT_MAX_CHARS} characters`);
@@ -307,7 +322,6 @@ export function validateStackConfig(input: StackConfigInput): StackConfig {
 
   const retention = input.logRetentionDays ?? STACK_DEFAULTS.logRetentionDays;
   if (!LOG_RETENTION_DAYS.includes(retention)) fail("logRetentionDays", retention, LOG_RETENTION_DAYS.join(", "));
-
   const stateBackend = validateStateBackend(input.stateBackend, region);
 
   return Object.freeze({
@@ -315,7 +329,8 @@ export function validateStackConfig(input: StackConfigInput): StackConfig {
     region,
     environment: oneOf<EnvironmentName>("environment", input.environment ?? STACK_DEFAULTS.environment, ["dev", "staging", "prod"]),
     deliveryMode,
-    models: Object.freeze([...models]),
+    models,
+    ollamaModels: Object.freeze(ollamaModelIds(models)),
     labRoleArn: optional(input.labRoleArn, (v) => matching("labRoleArn", v, PATTERNS.labRoleArn, "an iam role arn starting with arn:aws:iam::")),
     labInstanceProfileName: matching("labInstanceProfileName", input.labInstanceProfileName ?? STACK_DEFAULTS.labInstanceProfileName, PATTERNS.name, "an instance profile name"),
     sshAllowedCidr: optional(input.sshAllowedCidr, (v) => {
@@ -337,13 +352,15 @@ export function validateStackConfig(input: StackConfigInput): StackConfig {
     ollamaVolumeSizeGb: integer("ollamaVolumeSizeGb", input.ollamaVolumeSizeGb ?? STACK_DEFAULTS.ollamaVolumeSizeGb, 16, 1024),
     ollamaNumParallel,
     ...validateOllamaRelease(input),
-    queueMaxConcurrency: integer("queueMaxConcurrency", input.queueMaxConcurrency ?? Math.max(2, ollamaNumParallel), 2, 1000),
+    queueMaxConcurrency: integer("queueMaxConcurrency", input.queueMaxConcurrency ?? defaultConcurrency, 2, 1000),
     reservedConcurrency: optional(input.reservedConcurrency, (v) => integer("reservedConcurrency", v, 1, 1000)),
     apiThrottleRateLimit: integer("apiThrottleRateLimit", input.apiThrottleRateLimit ?? STACK_DEFAULTS.apiThrottleRateLimit, 1, 10_000),
     apiThrottleBurstLimit: integer("apiThrottleBurstLimit", input.apiThrottleBurstLimit ?? STACK_DEFAULTS.apiThrottleBurstLimit, 1, 5_000),
     userMessagesPerHour: integer("userMessagesPerHour", input.userMessagesPerHour ?? STACK_DEFAULTS.userMessagesPerHour, 0, 100_000),
     userMessagesPerDay: integer("userMessagesPerDay", input.userMessagesPerDay ?? STACK_DEFAULTS.userMessagesPerDay, 0, 1_000_000),
     userImportsPerDay: integer("userImportsPerDay", input.userImportsPerDay ?? STACK_DEFAULTS.userImportsPerDay, 0, 10_000),
+    userTokensPerDay: integer("userTokensPerDay", input.userTokensPerDay ?? STACK_DEFAULTS.userTokensPerDay, 0, MAX_TOKENS_PER_DAY),
+    botTokensPerDay: integer("botTokensPerDay", input.botTokensPerDay ?? STACK_DEFAULTS.botTokensPerDay, 0, MAX_TOKENS_PER_DAY),
     defaultSystemPrompt: systemPrompt,
     stateBackend,
   });
@@ -352,12 +369,14 @@ export function validateStackConfig(input: StackConfigInput): StackConfig {
 /**
  * Environment variables that override the file, and the setting each one sets (a dotted
  * path for nested settings). `fromEnv` is driven by this table, so it is the whole list.
- * `AWS_REGION` falls back to `AWS_DEFAULT_REGION`; `OLLAMA_MODELS` is comma-separated.
+ * `AWS_REGION` falls back to `AWS_DEFAULT_REGION`; `OLLAMA_MODELS` is comma-separated; `MODELS` is
+ * the model list as JSON and wins over `OLLAMA_MODELS` (config/models.ts modelListFromEnv).
  */
 export const ENV_OVERRIDES = Object.freeze({
   AWS_REGION: "region",
   DELIVERY_MODE: "deliveryMode",
   OLLAMA_MODELS: "models",
+  MODELS: "models",
   LAB_ROLE_ARN: "labRoleArn",
   SSH_ALLOWED_CIDR: "sshAllowedCidr",
   ALARM_EMAIL: "alarmEmail",
@@ -369,12 +388,7 @@ export const ENV_OVERRIDES = Object.freeze({
 } as const);
 
 /** Variables read when the one named in ENV_OVERRIDES is unset. */
-const ENV_FALLBACKS: Readonly<Partial<Record<keyof typeof ENV_OVERRIDES, string>>> = Object.freeze({
-  AWS_REGION: "AWS_DEFAULT_REGION",
-});
-
-/** Settings whose environment form is a comma-separated list. */
-const LIST_SETTINGS: ReadonlySet<string> = new Set(["models"]);
+const ENV_FALLBACKS: Readonly<Partial<Record<keyof typeof ENV_OVERRIDES, string>>> = Object.freeze({ AWS_REGION: "AWS_DEFAULT_REGION" });
 
 function fromEnv(env: NodeJS.ProcessEnv): StackConfigInput {
   const get = (name: string | undefined): string | undefined => {
@@ -385,7 +399,7 @@ function fromEnv(env: NodeJS.ProcessEnv): StackConfigInput {
   for (const [name, setting] of Object.entries(ENV_OVERRIDES) as [keyof typeof ENV_OVERRIDES, string][]) {
     const raw = get(name) ?? get(ENV_FALLBACKS[name]);
     if (raw === undefined) continue;
-    const value = LIST_SETTINGS.has(setting) ? raw.split(",").map((m) => m.trim()).filter((m) => m.length > 0) : raw;
+    const value = setting === "models" ? modelListFromEnv(name, raw) : raw;
     const path = setting.split(".");
     let target = out;
     for (const key of path.slice(0, -1)) {

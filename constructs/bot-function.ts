@@ -4,8 +4,10 @@ import { AssetType, Op, TerraformAsset, Token } from "cdktf";
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
-import { SYNC_OLLAMA_TIMEOUT_MS, type UserLimits } from "../config/defaults";
+import { SYNC_OLLAMA_TIMEOUT_MS, type TokenBudgets, type UserLimits } from "../config/defaults";
 import { FUNCTION_ENV, ollamaTimeoutMsFor } from "../config/function-env";
+import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_PATTERN } from "../config/metrics";
+import { modelsVariable, ollamaModelIds, readModelList, usesProvider, type ModelEntry } from "../config/models";
 import { PATTERNS, QUEUE_LAMBDA_TIMEOUT_SECONDS, QUEUE_REPLY_MARGIN_SECONDS, lambdaTimeoutBounds, type DeliveryMode } from "../config/stack-config";
 import type { ArchiveBucket } from "./archive-bucket";
 import { assertEnvironmentFits, environmentFitsPrecondition } from "./function-environment-size";
@@ -16,8 +18,8 @@ import { integerRule, isToken, oneOfRule, patternRule, validateProps, type PropR
 /** Where `npm run build` (tsup) writes the handler bundle. */
 export const DEFAULT_BUNDLE_DIR = resolve(__dirname, "..", "dist", "handler");
 
-/** Per-user limits the handler enforces (0: no limit), declared in config/defaults.ts. */
-export type { UserLimits };
+/** Per-user limits and token budgets the handler enforces (0: none), declared in config/defaults.ts. */
+export type { TokenBudgets, UserLimits };
 
 /** Props of {@link BotFunction}. */
 export interface BotFunctionProps {
@@ -39,22 +41,34 @@ export interface BotFunctionProps {
   readonly logRetentionDays?: number;
   readonly table: SessionsTable;
   readonly bucket: ArchiveBucket;
-  /** Base URL of the Ollama proxy, e.g. https://<elastic ip>:11434. */
-  readonly ollamaUrl: string;
+  /**
+   * The model list (MODELS, config/models.ts), in order; a string is an Ollama model, as in
+   * chatbot.config.json. The OLLAMA_* variables are set only when an entry uses Ollama.
+   */
+  readonly models: readonly (string | ModelEntry)[];
+  /** Base URL of the Ollama proxy, e.g. https://<elastic ip>:11434. Required when an entry uses Ollama. @default - none */
+  readonly ollamaUrl?: string;
   /** PEM of the proxy's certificate, the only CA the function trusts for it (OLLAMA_CA_CERT). @default - the system CAs */
   readonly ollamaCaCert?: string;
-  /** Models offered by the bot (OLLAMA_MODELS), in order. */
-  readonly models: readonly string[];
+  /** Terraform reference to the Ollama API key. Required when an entry uses Ollama. @default - none */
+  readonly ollamaApiKey?: string;
+  /**
+   * Terraform reference to the key of the OpenAI-compatible servers (OPENAI_API_KEY), set only
+   * when an entry uses provider openai. @default - no key (servers that need none)
+   */
+  readonly openaiApiKey?: string;
   /** Terraform reference to the bot token (a sensitive variable). */
   readonly telegramToken: string;
   /** Terraform reference to the webhook secret token. */
   readonly webhookSecret: string;
-  /** Terraform reference to the Ollama API key. */
-  readonly ollamaApiKey: string;
   /** Comma-separated Telegram user ids allowed to talk to the bot. @default "" (everyone) */
   readonly allowedUserIds?: string;
   /** Per-user limits. @default - the handler's defaults */
   readonly userLimits?: UserLimits;
+  /** Token budgets per day of a user and of the bot (USER_TOKENS_PER_DAY, BOT_TOKENS_PER_DAY). @default - the handler's defaults (none) */
+  readonly tokenBudgets?: TokenBudgets;
+  /** Namespace of the handler's metrics (METRICS_NAMESPACE). @default DEFAULT_METRICS_NAMESPACE ("ai-chatbot") */
+  readonly metricsNamespace?: string;
   /** System prompt of sessions without their own (DEFAULT_SYSTEM_PROMPT). @default "" (none) */
   readonly defaultSystemPrompt?: string;
   /** LOG_LEVEL. @default "INFO" */
@@ -93,6 +107,8 @@ export class BotFunction extends Construct {
     const memorySize = props.memorySize ?? 256;
     const runtime = props.runtime ?? "nodejs24.x";
     const retention = props.logRetentionDays ?? 14;
+    const metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    const models = readModelList(props.models, "models");
     const rules: PropRule[] = [
       patternRule("functionName", functionName, /^[a-zA-Z0-9_-]{1,64}$/, "1 to 64 letters, digits, '-' and '_'"),
       oneOfRule("deliveryMode", deliveryMode, ["queue", "sync"]),
@@ -101,12 +117,8 @@ export class BotFunction extends Construct {
       integerRule(`timeoutSeconds (${deliveryMode} mode)`, timeout, bounds.min, bounds.max),
       integerRule("logRetentionDays", retention, 1, 3653),
       ...(props.reservedConcurrency === undefined ? [] : [integerRule("reservedConcurrency", props.reservedConcurrency, 1, 1000)]),
-      {
-        setting: "models",
-        value: props.models,
-        ok: props.models.length > 0 && props.models.every((m) => PATTERNS.model.test(m)),
-        allowed: "a non-empty list of ollama model names",
-      },
+      ...modelRules(props, models),
+      patternRule("metricsNamespace", metricsNamespace, METRICS_NAMESPACE_PATTERN, "a cloudwatch namespace (letters, digits, . _ - # : /), not starting with AWS/"),
       {
         setting: "bundleDir",
         value: bundleDir,
@@ -139,22 +151,7 @@ export class BotFunction extends Construct {
     const bundle = new TerraformAsset(this, "Bundle", { path: bundleDir, type: AssetType.ARCHIVE });
     this.bundle = bundle;
 
-    this.env = Object.freeze({
-      [FUNCTION_ENV.telegramToken]: props.telegramToken,
-      [FUNCTION_ENV.telegramSecretToken]: props.webhookSecret,
-      [FUNCTION_ENV.tableName]: props.table.tableName,
-      [FUNCTION_ENV.bucketName]: props.bucket.bucketName,
-      [FUNCTION_ENV.ollamaUrl]: props.ollamaUrl,
-      [FUNCTION_ENV.ollamaApiKey]: props.ollamaApiKey,
-      [FUNCTION_ENV.ollamaModels]: props.models.join(","),
-      ...(props.ollamaCaCert ? { [FUNCTION_ENV.ollamaCaCert]: props.ollamaCaCert } : {}),
-      [FUNCTION_ENV.ollamaTimeoutMs]: ollamaTimeoutMs(deliveryMode, timeout),
-      [FUNCTION_ENV.allowedUserIds]: props.allowedUserIds ?? "",
-      ...(props.userLimits ? userLimitsEnv(props.userLimits) : {}),
-      ...(props.defaultSystemPrompt ? { [FUNCTION_ENV.defaultSystemPrompt]: props.defaultSystemPrompt } : {}),
-      [FUNCTION_ENV.logLevel]: props.logLevel ?? "INFO",
-      [FUNCTION_ENV.environment]: props.environment ?? "dev",
-    });
+    this.env = Object.freeze(functionEnvironment(props, models.entries, ollamaTimeoutMs(deliveryMode, timeout), metricsNamespace));
 
     assertEnvironmentFits(this.env);
     this.function = new LambdaFunction(this, "Function", {
@@ -201,6 +198,67 @@ export function ollamaTimeoutMs(mode: DeliveryMode, timeoutSeconds: number): str
     return Token.asString(Op.mul(Op.sub(timeoutSeconds, QUEUE_REPLY_MARGIN_SECONDS), 1000));
   }
   return String(ollamaTimeoutMsFor(mode, timeoutSeconds));
+}
+
+/** The rules on the model list and on what its providers need. */
+function modelRules(props: BotFunctionProps, models: ReturnType<typeof readModelList>): PropRule[] {
+  const ollama = usesProvider(models.entries, "ollama");
+  const needed = "a value: an entry of models uses provider ollama";
+  return [
+    {
+      setting: "models",
+      value: props.models,
+      ok: models.problems.length === 0,
+      allowed: models.problems.length === 0 ? "" : models.problems.map((p) => `${p.field} ${p.message}`).join("; "),
+    },
+    { setting: "ollamaUrl", value: props.ollamaUrl, ok: !ollama || Boolean(props.ollamaUrl), allowed: needed },
+    { setting: "ollamaApiKey", value: props.ollamaApiKey, ok: !ollama || Boolean(props.ollamaApiKey), allowed: needed },
+  ];
+}
+
+/**
+ * The function's environment: MODELS always, the OLLAMA_* variables only when an entry uses
+ * Ollama (OLLAMA_TIMEOUT_MS always: it is every provider's model timeout), OPENAI_API_KEY only
+ * when an entry uses an OpenAI-compatible server. Pure.
+ */
+function functionEnvironment(props: BotFunctionProps, entries: readonly ModelEntry[], modelTimeoutMs: string, metricsNamespace: string): Record<string, string> {
+  const ollama = usesProvider(entries, "ollama");
+  const openai = usesProvider(entries, "openai");
+  return {
+    [FUNCTION_ENV.telegramToken]: props.telegramToken,
+    [FUNCTION_ENV.telegramSecretToken]: props.webhookSecret,
+    [FUNCTION_ENV.tableName]: props.table.tableName,
+    [FUNCTION_ENV.bucketName]: props.bucket.bucketName,
+    ...(ollama ? ollamaEnv(props, entries) : {}),
+    [FUNCTION_ENV.models]: modelsVariable(entries),
+    ...(openai && props.openaiApiKey !== undefined ? { [FUNCTION_ENV.openaiApiKey]: props.openaiApiKey } : {}),
+    [FUNCTION_ENV.ollamaTimeoutMs]: modelTimeoutMs,
+    [FUNCTION_ENV.allowedUserIds]: props.allowedUserIds ?? "",
+    ...(props.userLimits ? userLimitsEnv(props.userLimits) : {}),
+    ...(props.tokenBudgets ? tokenBudgetsEnv(props.tokenBudgets) : {}),
+    ...(props.defaultSystemPrompt ? { [FUNCTION_ENV.defaultSystemPrompt]: props.defaultSystemPrompt } : {}),
+    [FUNCTION_ENV.logLevel]: props.logLevel ?? "INFO",
+    [FUNCTION_ENV.environment]: props.environment ?? "dev",
+    [FUNCTION_ENV.metricsNamespace]: metricsNamespace,
+  };
+}
+
+/** The Ollama proxy's address, key, certificate and models (validated present by modelRules). Pure. */
+function ollamaEnv(props: BotFunctionProps, entries: readonly ModelEntry[]): Record<string, string> {
+  return {
+    [FUNCTION_ENV.ollamaUrl]: props.ollamaUrl!,
+    [FUNCTION_ENV.ollamaApiKey]: props.ollamaApiKey!,
+    [FUNCTION_ENV.ollamaModels]: ollamaModelIds(entries).join(","),
+    ...(props.ollamaCaCert ? { [FUNCTION_ENV.ollamaCaCert]: props.ollamaCaCert } : {}),
+  };
+}
+
+/** The handler's environment variables of the token budgets. Pure. */
+export function tokenBudgetsEnv(budgets: TokenBudgets): Record<string, string> {
+  return {
+    [FUNCTION_ENV.userTokensPerDay]: String(budgets.userTokensPerDay),
+    [FUNCTION_ENV.botTokensPerDay]: String(budgets.botTokensPerDay),
+  };
 }
 
 /** The handler's environment variables of the per-user limits. Pure. */

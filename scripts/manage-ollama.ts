@@ -3,7 +3,8 @@
  * start waits until /api/version answers through the nginx proxy (with the API key), showing
  * progress; stop stops the instance (its models sync to S3 on shutdown); status shows the
  * instance, the API's health and the models present versus configured; ssh prints (or runs)
- * the ssh command.
+ * the ssh command. A stack whose model list has no Ollama model has no instance: status says so
+ * and exits 0, the other commands fail saying so.
  */
 import { spawn } from "node:child_process";
 import { DescribeInstancesCommand, EC2Client, StartInstancesCommand, StopInstancesCommand } from "@aws-sdk/client-ec2";
@@ -16,7 +17,7 @@ import { awsCall, stackRegion } from "./lib/aws";
 import { CliError, EXIT_FAILURE, EXIT_OK, parseCli, printer, processIo, runCommand, runMain, UsageError, type CliIo, type TextSink } from "./lib/cli";
 import { compareModels, formatModelComparison, probeOllama, type OllamaProbeApi } from "./lib/ollama-status";
 import { startProgress } from "./lib/progress";
-import { loadStackOutputs, OUTPUT_NAMES, type LoadStackOutputsOptions, type StackOutputs } from "./lib/stack-outputs";
+import { hasOllamaInstance, loadStackOutputs, OUTPUT_NAMES, type LoadStackOutputsOptions, type StackOutputs } from "./lib/stack-outputs";
 
 /** The login user of the instance's AMI (Amazon Linux 2023, constructs/ollama-server.ts). */
 export const DEFAULT_SSH_USER = "ec2-user";
@@ -24,6 +25,8 @@ export const DEFAULT_SSH_USER = "ec2-user";
 export const DEFAULT_START_TIMEOUT_SECONDS = 600;
 /** Pause between two polls, in ms. */
 export const POLL_INTERVAL_MS = 5000;
+/** What every command says of a stack whose model list has no Ollama model (status exits 0, the others 1). */
+export const NO_OLLAMA_INSTANCE = "This stack has no Ollama instance (no model in `models` uses provider ollama)";
 
 /** Help text. */
 export const HELP = `Usage: npm run manage-ollama -- <command> [options]
@@ -60,7 +63,7 @@ export interface ManageOllamaDeps {
   readonly ec2: (region: string) => Ec2Api;
   /** @default - the handler's OllamaClient with the API key, trusting only the proxy's certificate when given */
   readonly ollama: (baseUrl: string, apiKey: string | undefined, caCert: string | undefined) => OllamaProbeApi;
-  /** The models configured (the stack's). @default loadStackConfig().models */
+  /** The Ollama models configured (the stack's). @default loadStackConfig().ollamaModels */
   readonly configuredModels: () => readonly string[];
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
@@ -82,7 +85,7 @@ const defaults = (): ManageOllamaDeps => ({
   outputs: loadStackOutputs,
   ec2: (region) => new EC2Client({ region }),
   ollama: ollamaProbeClient,
-  configuredModels: () => loadStackConfig().models,
+  configuredModels: () => loadStackConfig().ollamaModels,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   now: Date.now,
   runSsh: (args) =>
@@ -192,6 +195,11 @@ export async function main(argv: readonly string[], given: Partial<ManageOllamaD
         return EXIT_OK;
       }
       const outputs = await deps.outputs({ cwd: deps.cwd, env: deps.env, file: options.outputsFile, stackName: options.stack });
+      if (!hasOllamaInstance(outputs)) {
+        if (options.command !== "status") throw new CliError(`${NO_OLLAMA_INSTANCE}: nothing to ${options.command}`);
+        out(NO_OLLAMA_INSTANCE);
+        return EXIT_OK;
+      }
       const context: CommandContext = {
         deps,
         options,

@@ -4,6 +4,10 @@ import { join } from "node:path";
 import { DEFAULT_OLLAMA_MODELS } from "../../config/defaults";
 import { ENV_OVERRIDES, loadStackConfig, validateStackConfig } from "../../config/stack-config";
 
+const HAIKU = { name: "claude-haiku", provider: "bedrock", model: "us.anthropic.claude-3-5-haiku-20241022-v1:0" } as const;
+const VLLM = { name: "qwen-gpu", provider: "openai", model: "Qwen/Qwen2.5-7B-Instruct", baseUrl: "https://gpu.example.com/v1" } as const;
+const ROOT = join(__dirname, "..", "..");
+
 function configFile(content: unknown): string {
   const file = join(mkdtempSync(join(tmpdir(), "stack-config-")), "chatbot.config.json");
   writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
@@ -23,8 +27,11 @@ describe("config/stack-config", () => {
       userMessagesPerHour: 30,
       userMessagesPerDay: 200,
       userImportsPerDay: 10,
+      userTokensPerDay: 0,
+      botTokensPerDay: 0,
       defaultSystemPrompt: "",
-      models: DEFAULT_OLLAMA_MODELS,
+      models: DEFAULT_OLLAMA_MODELS.map((m) => ({ name: m, provider: "ollama", model: m })),
+      ollamaModels: DEFAULT_OLLAMA_MODELS,
       lambdaTimeoutSeconds: 120,
       lambdaMemorySize: 256,
       lambdaRuntime: "nodejs24.x",
@@ -44,6 +51,24 @@ describe("config/stack-config", () => {
     expect(validateStackConfig({ ollamaNumParallel: 4, queueMaxConcurrency: 3 }).queueMaxConcurrency).toBe(3);
   });
 
+  it("bounds the queue's concurrency at 10 by default when no model uses Ollama (the queue then bounds the cost)", () => {
+    expect(validateStackConfig({ models: [HAIKU, VLLM] }).queueMaxConcurrency).toBe(10);
+    expect(validateStackConfig({ models: [HAIKU, "llama3.2:1b"] }).queueMaxConcurrency).toBe(2);
+    expect(validateStackConfig({ models: [HAIKU], queueMaxConcurrency: 4 }).queueMaxConcurrency).toBe(4);
+  });
+
+  it("reads strings and objects into one model list, and derives the Ollama ids the instance pulls", () => {
+    const config = validateStackConfig({ models: ["llama3.2:1b", HAIKU, { name: "llama-think", model: "llama3.2:1b", thinking: true }, VLLM] });
+    expect(config.models).toEqual([{ name: "llama3.2:1b", provider: "ollama", model: "llama3.2:1b" }, HAIKU, { name: "llama-think", provider: "ollama", model: "llama3.2:1b", thinking: true }, VLLM]);
+    expect(config.ollamaModels).toEqual(["llama3.2:1b"]);
+    expect(validateStackConfig({ models: [HAIKU] }).ollamaModels).toEqual([]);
+    expect(Object.isFrozen(config.models[0])).toBe(true);
+  });
+
+  it("takes the token budgets of a user and of the bot", () => {
+    expect(validateStackConfig({ userTokensPerDay: 50_000, botTokensPerDay: 2_000_000 })).toMatchObject({ userTokensPerDay: 50_000, botTokensPerDay: 2_000_000 });
+  });
+
   it("defaults the timeout to 30 s in sync mode", () => {
     expect(validateStackConfig({ deliveryMode: "sync" }).lambdaTimeoutSeconds).toBe(30);
   });
@@ -51,7 +76,7 @@ describe("config/stack-config", () => {
   it("reads the file, and the environment overrides it", () => {
     const file = configFile({ models: ["phi3:mini"], deliveryMode: "sync", alarmEmail: "ops@example.com" });
     const config = loadStackConfig({ file, env: { DELIVERY_MODE: "queue", STATE_BUCKET: "terraform-state-123456789012" } });
-    expect(config.models).toEqual(["phi3:mini"]);
+    expect(config.ollamaModels).toEqual(["phi3:mini"]);
     expect(config.deliveryMode).toBe("queue");
     expect(config.alarmEmail).toBe("ops@example.com");
     expect(config.stateBackend).toEqual({
@@ -64,17 +89,36 @@ describe("config/stack-config", () => {
   });
 
   it("accepts the documented example file", () => {
-    const example = join(__dirname, "..", "..", "chatbot.config.example.json");
+    const example = join(ROOT, "chatbot.config.example.json");
     expect(loadStackConfig({ file: example, env: {} })).toEqual(validateStackConfig({}));
   });
 
+  it.each([
+    ["chatbot.config.bedrock.example.json", ["bedrock"], 10],
+    ["chatbot.config.mixed.example.json", ["ollama", "bedrock"], 2],
+    ["chatbot.config.vllm.example.json", ["openai"], 10],
+  ])("loads the example file %s", (name, providers, concurrency) => {
+    const config = loadStackConfig({ file: join(ROOT, name), env: {} });
+    expect([...new Set(config.models.map((m) => m.provider))]).toEqual(providers);
+    expect(config.queueMaxConcurrency).toBe(concurrency);
+  });
+
   it("takes the model list from OLLAMA_MODELS", () => {
-    expect(loadStackConfig({ file: configFile({}), env: { OLLAMA_MODELS: "a:1, b:2" } }).models).toEqual(["a:1", "b:2"]);
+    expect(loadStackConfig({ file: configFile({}), env: { OLLAMA_MODELS: "a:1, b:2" } }).ollamaModels).toEqual(["a:1", "b:2"]);
+  });
+
+  it("takes the whole model list as JSON from MODELS, which wins over OLLAMA_MODELS", () => {
+    const config = loadStackConfig({ file: configFile({ models: ["phi3:mini"] }), env: { MODELS: JSON.stringify([HAIKU]), OLLAMA_MODELS: "a:1" } });
+    expect(config.models).toEqual([HAIKU]);
+  });
+
+  it("fails if MODELS is not JSON, naming the variable", () => {
+    expect(() => loadStackConfig({ file: configFile({}), env: { MODELS: "[llama" } })).toThrow(/invalid MODELS: got "\[llama"; allowed: json/);
   });
 
   it("applies every variable ENV_OVERRIDES lists to the setting it names", () => {
     const env = {
-      AWS_REGION: "eu-west-1", DELIVERY_MODE: "sync", OLLAMA_MODELS: "phi3:mini",
+      AWS_REGION: "eu-west-1", DELIVERY_MODE: "sync", OLLAMA_MODELS: "phi3:mini", MODELS: JSON.stringify(["phi3:mini", HAIKU]),
       LAB_ROLE_ARN: "arn:aws:iam::123456789012:role/LabRole", SSH_ALLOWED_CIDR: "203.0.113.0/24",
       ALARM_EMAIL: "ops@example.com", STATE_BUCKET: "terraform-state-123456789012", STATE_KEY: "bot/state.tfstate",
       STATE_REGION: "eu-west-1", STATE_LOCKING: "lockfile", STATE_LOCK_TABLE: "locks-table",
@@ -82,7 +126,7 @@ describe("config/stack-config", () => {
     expect(Object.keys(env).sort()).toEqual(Object.keys(ENV_OVERRIDES).sort());
     const config = loadStackConfig({ file: configFile({}), env });
     expect(config).toMatchObject({
-      region: "eu-west-1", deliveryMode: "sync", models: ["phi3:mini"],
+      region: "eu-west-1", deliveryMode: "sync", ollamaModels: ["phi3:mini"], models: [expect.objectContaining({ model: "phi3:mini" }), HAIKU],
       labRoleArn: env.LAB_ROLE_ARN, sshAllowedCidr: env.SSH_ALLOWED_CIDR, alarmEmail: env.ALARM_EMAIL,
     });
     expect(config.stateBackend).toMatchObject({
@@ -96,7 +140,7 @@ describe("config/stack-config", () => {
 
   it("accepts vision and reasoning models of Ollama's library in the model list", () => {
     const models = ["llama3.2:1b", "qwen2.5vl:3b", "gemma3:4b", "qwen3:1.7b", "deepseek-r1:1.5b"];
-    expect(validateStackConfig({ models }).models).toEqual(models);
+    expect(validateStackConfig({ models }).ollamaModels).toEqual(models);
   });
 
   it("never reads secrets from the environment", () => {
@@ -116,7 +160,17 @@ describe("config/stack-config", () => {
     [{ environment: "test" }, /invalid environment: got "test"; allowed: dev, staging, prod/],
     [{ logRetentionDays: 10 }, /invalid logRetentionDays: got 10; allowed: 1, 3, 5, 7, 14/],
     [{ models: [] }, /invalid models: got \[\]/],
-    [{ models: ["a", "a"] }, /invalid models: .*each model once/],
+    [{ models: ["a", "a"] }, /invalid models\[1\]\.name: got "a"; repeats the name a: names must be unique/],
+    [{ models: [HAIKU, { ...VLLM, name: "claude-haiku" }] }, /invalid models\[1\]\.name: got "claude-haiku"; repeats the name/],
+    [{ models: [{ ...HAIKU, provider: "gemini" }] }, /invalid models\[0\]\.provider: got "gemini"; must be one of ollama, bedrock, openai$/],
+    [{ models: [{ name: "qwen", provider: "openai", model: "qwen" }] }, /invalid models\[0\]\.baseUrl: is required for an openai entry/],
+    [{ models: ["llama3.2:1b", { ...VLLM, baseUrl: "http://gpu.example.com/v1" }] }, /invalid models\[1\]\.baseUrl: must be https:\/\/ outside this machine/],
+    [{ models: [{ ...HAIKU, region: "mars-1" }] }, /invalid models\[0\]\.region: got "mars-1"; must be an AWS region such as us-east-1/],
+    [{ models: [{ ...VLLM, region: "us-east-1" }] }, /invalid models\[0\]\.region: got "us-east-1"; is only for bedrock entries/],
+    [{ models: ["Llama3:8B"] }, /invalid models\[0\]: got "Llama3:8B"; must be an ollama model name such as llama3.2:1b \(the instance pulls it in a shell script\)/],
+    [{ models: [42] }, /invalid models\[0\]: got 42; must be an ollama model name or an object/],
+    [{ userTokensPerDay: -1 }, /invalid userTokensPerDay: got -1; allowed: a whole number from 0/],
+    [{ botTokensPerDay: 1.5 }, /invalid botTokensPerDay: got 1.5/],
     [{ sshAllowedCidr: "0.0.0.0/0" }, /invalid sshAllowedCidr: got "0.0.0.0\/0"/],
     [{ sshAllowedCidr: "300.1.1.1/32" }, /invalid sshAllowedCidr: got "300.1.1.1\/32"/],
     [{ deliveryMode: "sync", lambdaTimeoutSeconds: 60 }, /invalid lambdaTimeoutSeconds \(sync mode\): got 60; allowed: a whole number from 25 to 30/],
@@ -126,6 +180,13 @@ describe("config/stack-config", () => {
     [{ modelz: ["x"] }, /invalid setting name: got "modelz"/],
   ])("fails if a setting is invalid: %j", (settings, message) => {
     expect(() => validateStackConfig(settings as never)).toThrow(message);
+  });
+
+  it("names every bad field of the model list in one message, never repeating a base URL", () => {
+    const bad = { ...VLLM, baseUrl: "http://user:secret@gpu.example.com/v1" };
+    const attempt = () => validateStackConfig({ models: [bad, { ...HAIKU, vision: "yes" }] });
+    expect(attempt).toThrow(/invalid models\[0\]\.baseUrl: must not carry credentials.*; invalid models\[1\]\.vision: got "yes"; must be true or false/);
+    expect(attempt).not.toThrow(/secret/);
   });
 
   it("fails if the file is not JSON, naming the file", () => {

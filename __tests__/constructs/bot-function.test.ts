@@ -13,6 +13,12 @@ function synthFunction(overrides: Parameters<typeof botFunctionProps>[1] = {}): 
   });
 }
 
+const HAIKU = { name: "claude-haiku", provider: "bedrock", model: "us.anthropic.claude-3-5-haiku-20241022-v1:0" } as const;
+const VLLM = { name: "qwen-gpu", provider: "openai", model: "Qwen/Qwen2.5-7B-Instruct", baseUrl: "https://gpu.example.com/v1" } as const;
+
+const variablesOf = (tf: TerraformJson): Record<string, string> =>
+  (onlyResource(tf, "aws_lambda_function").environment as { variables: Record<string, string> }).variables;
+
 function policyOf(tf: TerraformJson): { Statement: Array<{ Sid: string; Action: string[]; Resource: string[] }> } {
   return JSON.parse(onlyResource(tf, "aws_iam_role_policy").policy as string);
 }
@@ -30,13 +36,15 @@ describe("BotFunction", () => {
     const variables = (fn.environment as { variables: Record<string, string> }).variables;
     expect(Object.keys(variables).sort()).toEqual(
       [
-        "ALLOWED_USER_IDS", "DYNAMODB_TABLE", "ENVIRONMENT", "LOG_LEVEL", "OLLAMA_API_KEY", "OLLAMA_MODELS",
+        "ALLOWED_USER_IDS", "DYNAMODB_TABLE", "ENVIRONMENT", "LOG_LEVEL", "METRICS_NAMESPACE", "MODELS", "OLLAMA_API_KEY", "OLLAMA_MODELS",
         "OLLAMA_TIMEOUT_MS", "OLLAMA_URL", "S3_BUCKET_NAME", "TELEGRAM_SECRET_TOKEN", "TELEGRAM_TOKEN",
       ].sort(),
     );
     expect(variables).toMatchObject({
       OLLAMA_URL: "http://203.0.113.10:11434",
       OLLAMA_MODELS: "llama3.2:1b",
+      MODELS: '["llama3.2:1b"]',
+      METRICS_NAMESPACE: "ai-chatbot",
       ALLOWED_USER_IDS: "1,2",
       ENVIRONMENT: "prod",
       LOG_LEVEL: "INFO",
@@ -44,6 +52,46 @@ describe("BotFunction", () => {
     });
     expect(variables.DYNAMODB_TABLE).toMatch(/^\$\{aws_dynamodb_table\..+\.name\}$/);
     expect(variables.S3_BUCKET_NAME).toMatch(/^\$\{aws_s3_bucket\..+\.bucket\}$/);
+  });
+
+  it("sets no OLLAMA_* variable but the model timeout when no model uses Ollama", () => {
+    const models = [HAIKU, { name: "nova", provider: "bedrock" as const, model: "amazon.nova-lite-v1:0", region: "us-west-2" }];
+    const variables = variablesOf(synthFunction({ models, ollamaUrl: undefined, ollamaApiKey: undefined }));
+    expect(Object.keys(variables).filter((k) => k.startsWith("OLLAMA_"))).toEqual(["OLLAMA_TIMEOUT_MS"]);
+    expect(JSON.parse(variables.MODELS!)).toEqual(models);
+    expect(variables.OPENAI_API_KEY).toBeUndefined();
+  });
+
+  it("passes each Ollama model once in OLLAMA_MODELS and the whole list in MODELS", () => {
+    const models = ["llama3.2:1b", { name: "llama-think", provider: "ollama" as const, model: "llama3.2:1b", thinking: true }, HAIKU];
+    const variables = variablesOf(synthFunction({ models }));
+    expect(variables.OLLAMA_MODELS).toBe("llama3.2:1b");
+    expect(JSON.parse(variables.MODELS!)).toEqual(["llama3.2:1b", { name: "llama-think", provider: "ollama", model: "llama3.2:1b", thinking: true }, HAIKU]);
+  });
+
+  it("sets OPENAI_API_KEY only when a model uses an OpenAI-compatible server", () => {
+    const withServer = variablesOf(synthFunction({ models: [VLLM], openaiApiKey: "${var.openai_api_key}" }));
+    expect(withServer.OPENAI_API_KEY).toBe("${var.openai_api_key}");
+    expect(variablesOf(synthFunction({ openaiApiKey: "${var.openai_api_key}" })).OPENAI_API_KEY).toBeUndefined();
+  });
+
+  it("passes the token budgets and the metrics namespace", () => {
+    const variables = variablesOf(synthFunction({ tokenBudgets: { userTokensPerDay: 50_000, botTokensPerDay: 0 }, metricsNamespace: "my-bot" }));
+    expect(variables).toMatchObject({ USER_TOKENS_PER_DAY: "50000", BOT_TOKENS_PER_DAY: "0", METRICS_NAMESPACE: "my-bot" });
+    expect(() => synthFunction({ metricsNamespace: "AWS/Lambda" })).toThrow(/invalid metricsNamespace: got "AWS\/Lambda"/);
+  });
+
+  it("counts MODELS in Lambda's 4 KB, naming it when the list alone is too long", () => {
+    const models = Array.from({ length: 60 }, (_, i) => ({ ...HAIKU, name: `claude-haiku-${i}`, price: { inputPerMillion: 0.8, outputPerMillion: 4 } }));
+    expect(() => synthFunction({ models })).toThrow(/environment is \d+ bytes before its secrets and certificate, over Lambda's 4096: shorten MODELS/);
+  });
+
+  it("fails if a model uses Ollama and there is no proxy to call", () => {
+    expect(() => synthFunction({ ollamaUrl: undefined })).toThrow(/bot function: invalid ollamaUrl: got undefined; allowed: a value: an entry of models uses provider ollama/);
+  });
+
+  it("fails if an entry of the model list is invalid, naming its field", () => {
+    expect(() => synthFunction({ models: [{ ...VLLM, baseUrl: undefined } as never] })).toThrow(/invalid models: .*models\[0\]\.baseUrl is required for an openai entry/);
   });
 
   it("gives queue mode a 120 s timeout and a 105 s Ollama timeout, and no queue of its own", () => {

@@ -3,8 +3,8 @@ import { mockClient } from "aws-sdk-client-mock";
 import { OllamaClient } from "../../handler/model/ollama";
 import { compareModels } from "../../scripts/lib/ollama-status";
 import { formatSpinnerLine } from "../../scripts/lib/progress";
-import { StackOutputs } from "../../scripts/lib/stack-outputs";
-import { main, shellQuote, sshArgs } from "../../scripts/manage-ollama";
+import { hasOllamaInstance, StackOutputs } from "../../scripts/lib/stack-outputs";
+import { main, NO_OLLAMA_INSTANCE, shellQuote, sshArgs } from "../../scripts/manage-ollama";
 import { captureIo } from "../support/cli-io";
 import { closedPortUrl } from "../support/net";
 import { OllamaStandIn } from "../../local/stand-ins/ollama";
@@ -131,6 +131,36 @@ describe("manage-ollama", () => {
     const { io, code } = run(["status"]);
     expect(await code).toBe(1);
     expect(io.err()).toMatch(/no AWS credentials found; set AWS_PROFILE/);
+  });
+
+  describe("on a stack without an Ollama instance", () => {
+    const runWithout = (command: string) => {
+      const io = captureIo();
+      const outputs = new StackOutputs("ai-chatbot", "cdktf-outputs.json", { model_providers: "bedrock,openai", lambda_function_name: "telegram-bot" });
+      const code = main([command], { io, env: {}, cwd: "/nonexistent", outputs: async () => outputs, ec2: () => new EC2Client({ region: "us-east-1" }) });
+      return { io, code };
+    };
+
+    it("status says so plainly and exits 0, calling no AWS API", async () => {
+      const { io, code } = runWithout("status");
+      expect(await code).toBe(0);
+      expect(io.out().trim()).toBe(NO_OLLAMA_INSTANCE);
+      expect(NO_OLLAMA_INSTANCE).toBe("This stack has no Ollama instance (no model in `models` uses provider ollama)");
+      expect(ec2.calls()).toHaveLength(0);
+    });
+
+    it.each(["start", "stop", "ssh"])("%s says so and fails", async (command) => {
+      const { io, code } = runWithout(command);
+      expect(await code).toBe(1);
+      expect(io.err()).toContain(`error: ${NO_OLLAMA_INSTANCE}: nothing to ${command}`);
+      expect(ec2.calls()).toHaveLength(0);
+    });
+
+    it("tells stacks by their model_providers output; one deployed before it had an instance", () => {
+      expect(hasOllamaInstance(new StackOutputs("s", "f", { model_providers: "ollama,bedrock" }))).toBe(true);
+      expect(hasOllamaInstance(new StackOutputs("s", "f", { model_providers: "bedrock" }))).toBe(false);
+      expect(hasOllamaInstance(new StackOutputs("s", "f", { ollama_instance_id: INSTANCE }))).toBe(true);
+    });
   });
 
   it("asks for one command", async () => {

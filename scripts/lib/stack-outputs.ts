@@ -9,6 +9,7 @@
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { MODEL_PROVIDERS_OUTPUT } from "../../config/models";
 import { loadStackConfig } from "../../config/stack-config";
 import { CliError } from "./cli";
 
@@ -33,6 +34,9 @@ export const OUTPUT_NAMES = Object.freeze({
   deadLetterQueueUrl: "dead_letter_queue_url",
   webhookSecret: "webhook_secret",
   region: "region",
+  /** The providers of the model list ("ollama,bedrock"). */
+  modelProviders: MODEL_PROVIDERS_OUTPUT,
+  dashboardUrl: "dashboard_url",
 } as const);
 
 /** Outputs that only an outputs file written with --outputs-file-include-sensitive-outputs carries. */
@@ -40,6 +44,15 @@ export const SENSITIVE_OUTPUTS: readonly string[] = [OUTPUT_NAMES.ollamaApiKey, 
 
 /** The command that deploys and writes the outputs file the scripts read first. */
 export const DEPLOY_COMMAND = `npx cdktf deploy --outputs-file ${DEFAULT_OUTPUTS_FILE} --outputs-file-include-sensitive-outputs`;
+
+/**
+ * Whether the deployed stack has an Ollama instance: its model_providers output names ollama.
+ * A stack deployed before that output existed always had one. Pure.
+ */
+export function hasOllamaInstance(outputs: StackOutputs): boolean {
+  const providers = outputs.get(OUTPUT_NAMES.modelProviders);
+  return providers === undefined || providers.split(",").some((p) => p.trim() === "ollama");
+}
 
 /** Lower-case with `_`, `-` and `.` removed, so `apiGatewayUrl`, `api-gateway-url` and `api_gateway_url` match. */
 function normaliseName(name: string): string {
