@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { defineConfig } from "tsup";
-import { awsSdkSchemaKeys, undiciHttp1Only, undiciLlhttpSimdOnly } from "./build/bundle-plugins";
+import { awsSdkSchemaKeys, mnemonistLruAsMap, undiciHttp1Only, undiciLlhttpSimdOnly } from "./build/bundle-plugins";
 
 /**
  * Builds the Lambda bundle: one self-contained CommonJS file, dist/handler/index.js,
@@ -31,5 +31,5 @@ export default defineConfig({
       "@aws-sdk/credential-provider-node": resolve(__dirname, "handler/net/lambda-credentials.ts"),
     };
   },
-  esbuildPlugins: [undiciLlhttpSimdOnly(), undiciHttp1Only(), awsSdkSchemaKeys()],
+  esbuildPlugins: [undiciLlhttpSimdOnly(), undiciHttp1Only(), awsSdkSchemaKeys(), mnemonistLruAsMap()],
 });

@@ -157,3 +157,56 @@ export function awsSdkSchemaKeys(): Plugin {
     },
   };
 }
+
+/**
+ * The LRU cache the DynamoDB client's endpoint-discovery cache is built on
+ * (`@aws-sdk/endpoint-cache` imports `mnemonist/lru-cache`, which brings obliterator along:
+ * about 7 KB minified). The bot never turns endpoint discovery on, so the cache is made and
+ * never filled; a Map with the same methods (get, set, has, peek, clear, a capacity with
+ * least-recently-used eviction) stands in for it.
+ */
+export const MAP_LRU_CACHE = `"use strict";
+class LRUCache {
+  constructor(capacity) { this.capacity = capacity; this.items = new Map(); }
+  get size() { return this.items.size; }
+  has(key) { return this.items.has(key); }
+  peek(key) { return this.items.get(key); }
+  get(key) {
+    if (!this.items.has(key)) return undefined;
+    const value = this.items.get(key);
+    this.items.delete(key);
+    this.items.set(key, value);
+    return value;
+  }
+  set(key, value) {
+    this.items.delete(key);
+    this.items.set(key, value);
+    if (this.items.size > this.capacity) this.items.delete(this.items.keys().next().value);
+    return this;
+  }
+  clear() { this.items.clear(); }
+}
+module.exports = LRUCache;
+module.exports.default = LRUCache;
+`;
+
+/** Bundles {@link MAP_LRU_CACHE} for `mnemonist/lru-cache`; fails when the endpoint cache stops importing it. */
+export function mnemonistLruAsMap(): Plugin {
+  return {
+    name: "mnemonist-lru-as-map",
+    setup(build) {
+      let cache = false;
+      let replaced = false;
+      build.onLoad({ filter: /@aws-sdk[/\\]endpoint-cache[/\\]/ }, () => {
+        cache = true;
+        return undefined;
+      });
+      expectAction(build, "mnemonist-lru-as-map", () => cache, () => replaced);
+      build.onResolve({ filter: /^mnemonist\/lru-cache(\.js)?$/ }, () => {
+        replaced = true;
+        return { path: "mnemonist-lru-cache", namespace: "map-lru-cache" };
+      });
+      build.onLoad({ filter: /.*/, namespace: "map-lru-cache" }, () => cjs(MAP_LRU_CACHE));
+    },
+  };
+}

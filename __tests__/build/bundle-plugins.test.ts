@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { awsSdkSchemaKeys, inlineSchemaKeys, undiciHttp1Only, undiciLlhttpSimdOnly } from "../../build/bundle-plugins";
+import { awsSdkSchemaKeys, inlineSchemaKeys, mnemonistLruAsMap, undiciHttp1Only, undiciLlhttpSimdOnly } from "../../build/bundle-plugins";
 
 describe("inlineSchemaKeys", () => {
   const source = [
@@ -92,5 +92,36 @@ describe("undici plugins", () => {
     expect(text).not.toContain("llhttp/llhttp-wasm.js");
     expect(text).not.toContain("webidl");
     expect(text).not.toContain("node:http2");
+  });
+});
+
+describe("mnemonistLruAsMap", () => {
+  it("bundles the endpoint cache on a Map, without mnemonist and obliterator, and it still caches and evicts", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lru-"));
+    try {
+      await writeFile(join(dir, "entry.js"), 'const { EndpointCache } = require("@aws-sdk/endpoint-cache"); module.exports = EndpointCache;');
+      const result = await build({
+        entryPoints: [join(dir, "entry.js")],
+        bundle: true,
+        write: false,
+        format: "cjs",
+        platform: "node",
+        nodePaths: [join(__dirname, "../../node_modules")],
+        plugins: [mnemonistLruAsMap()],
+      });
+      const text = result.outputFiles[0]!.text;
+      expect(text).not.toMatch(/obliterator|mnemonist[/\\]lru-cache\.js/);
+      const file = join(dir, "out.js");
+      await writeFile(file, text);
+      const EndpointCache = createRequire(__filename)(file) as new (capacity: number) => { set(k: string, v: { Address: string; CachePeriodInMinutes: number }[]): void; getEndpoint(k: string): string | undefined; has(k: string): boolean };
+      const cache = new EndpointCache(2);
+      cache.set("a", [{ Address: "a.example", CachePeriodInMinutes: 5 }]);
+      cache.set("b", [{ Address: "b.example", CachePeriodInMinutes: 5 }]);
+      expect(cache.getEndpoint("a")).toBe("a.example");
+      cache.set("c", [{ Address: "c.example", CachePeriodInMinutes: 5 }]);
+      expect([cache.has("a"), cache.has("b"), cache.has("c")]).toEqual([true, false, true]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
