@@ -19,6 +19,7 @@ import { backOff, sqsVisibilitySetter, type VisibilitySetter } from "./delivery/
 import { recordFailureOutcome } from "./delivery/record-failure";
 import { consumeBatch, type QueueRecord, type RecordOutcome } from "./delivery/sqs";
 import type { Logger } from "./observability/log";
+import { createMetrics, errorKindOf, type Metrics } from "./observability/metrics";
 import { ArchiveStore } from "./store/archives";
 import { SessionStore } from "./store/sessions";
 import { StopRequests } from "./store/stop-requests";
@@ -85,6 +86,8 @@ interface Pipeline {
   readonly archives: ArchiveStore | undefined;
   readonly allowed: AllowList;
   readonly ownIdentity: OwnIdentity;
+  /** A new update's metrics (EMF lines through deps.metricsSink). */
+  readonly newMetrics: () => Metrics;
   /** Shortens the visibility of a record handed back (queue mode, UPDATE_QUEUE_URL set). */
   readonly visibility: VisibilitySetter | undefined;
 }
@@ -111,6 +114,14 @@ export function createBot(config: BotConfig, given: Partial<BotDeps> = {}): Bot 
     allowed: allowListOf(config.allowedUserIds),
     ownIdentity: ownIdentityOf(deps.bot),
     visibility: visibilityOf(config, deps),
+    newMetrics: () =>
+      createMetrics({
+        namespace: config.metricsNamespace,
+        sink: deps.metricsSink,
+        now: deps.now,
+        models: config.modelNames,
+        onDrop: (problem) => deps.logger.warn("metric dropped", { action: "write_metrics", outcome: "warning", problem }),
+      }),
   };
   const webhook: WebhookHandler = async (event, context) => {
     const log = deps.logger.child({ request_id: context?.awsRequestId ?? event?.requestContext?.requestId });
@@ -199,13 +210,22 @@ async function handleRecord(p: Pipeline, record: QueueRecord, leaseMs: number, r
     recordLog.info("update ignored", { action: "decode_update", outcome: "ignored", update_id: decoded.updateId, update_type: updateType(decoded.update) });
     return "done";
   }
-  const incoming: Incoming = { ...acted, updateId: decoded.updateId, leaseMs, replyWaitMs, takeOver: record.receiveCount > 1 };
+  const metrics = p.newMetrics();
+  if (record.sentAt !== undefined) metrics.addMetric("QueueAge", Math.max(0, p.deps.now() - record.sentAt));
+  if (record.receiveCount > 1) metrics.addMetric("ReceiveCount", record.receiveCount);
+  const incoming: Incoming = { ...acted, updateId: decoded.updateId, leaseMs, replyWaitMs, takeOver: record.receiveCount > 1, metrics };
   try {
     const outcome = await handleUpdate(p, incoming, recordLog, { retryStorage: true });
     return outcome === "done" ? "done" : "retry";
   } catch (err) {
     const where = acted.press ? { press: acted.press } : { message: acted.message };
-    return recordFailureOutcome(err, where, p.deps.bot, recordLog.child({ update_id: decoded.updateId }));
+    const outcome = await recordFailureOutcome(err, where, p.deps.bot, recordLog.child({ update_id: decoded.updateId }));
+    if (outcome === "done") {
+      metrics.addDimension("ErrorKind", errorKindOf(err));
+      metrics.addMetric("Failed", 1);
+      metrics.flush();
+    }
+    return outcome;
   }
 }
 
@@ -238,14 +258,21 @@ interface IncomingUpdate {
   readonly replyWaitMs?: () => number;
   /** Take over a mark in progress whatever its lease. @default false */
   readonly takeOver?: boolean;
+  /** The update's metrics, begun by its door (queue figures). @default - new ones */
+  readonly metrics?: Metrics;
 }
 
 /** What the message's steps concluded. */
 type MessageOutcome = "done" | "in_progress" | "retry";
 
-function handleUpdate(p: Pipeline, incoming: Incoming, log: Logger, policy: RoutePolicy = {}): Promise<MessageOutcome> {
-  if (incoming.press) return handlePress(p, { ...incoming, press: incoming.press }, log, policy);
-  return handleMessage(p, { ...incoming, message: incoming.message }, log, policy);
+/** The update's own steps, its metrics written once when they end (a throw leaves them to the door's failure). */
+async function handleUpdate(p: Pipeline, given: Incoming, log: Logger, policy: RoutePolicy = {}): Promise<MessageOutcome> {
+  const incoming = { ...given, metrics: given.metrics ?? p.newMetrics() };
+  const outcome = incoming.press
+    ? await handlePress(p, { ...incoming, press: incoming.press }, log, policy)
+    : await handleMessage(p, { ...incoming, message: incoming.message }, log, policy);
+  incoming.metrics.flush();
+  return outcome;
 }
 
 /** address → authorise → claim → route → complete. */
@@ -267,6 +294,8 @@ async function handleMessage(p: Pipeline, incoming: IncomingMessage, log: Logger
   }
   if (!isAllowed(p.allowed, userId)) {
     updateLog.warn("user not allowed", { action: "check_user", outcome: "failure" });
+    incoming.metrics?.addDimension("Limit", "notAllowed");
+    incoming.metrics?.addMetric("Refused", 1);
     await notify(NOT_ALLOWED_TEXT).catch(() => undefined);
     return "done";
   }
@@ -323,6 +352,7 @@ function contextFor(p: Pipeline, incoming: IncomingUpdate, message: SentMessage,
     archives: p.archives,
     bot: p.deps.bot,
     models: p.deps.models,
+    metrics: incoming.metrics ?? p.newMetrics(),
     log,
     now: p.deps.now,
     journal,

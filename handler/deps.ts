@@ -31,6 +31,8 @@ export interface BotDeps {
   readonly newId: () => string;
   /** Structured logger. @default - JSON lines on stdout at config.logLevel, redacting the secrets */
   readonly logger: Logger;
+  /** Where the metric (EMF) lines go, whatever LOG_LEVEL is. @default - stdout, beside the log lines */
+  readonly metricsSink: (line: string) => void;
   /** Static credentials for the default AWS clients (emulators). @default - the SDK's default chain */
   readonly credentials: StaticCredentials | undefined;
 }
@@ -106,6 +108,7 @@ export function buildDeps(config: BotConfig, given: Partial<BotDeps> = {}): BotD
     now: given.now ?? Date.now,
     newId: given.newId ?? randomUUID,
     logger,
+    metricsSink: given.metricsSink ?? stdoutSink,
     credentials,
   };
 }

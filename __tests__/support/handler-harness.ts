@@ -70,6 +70,8 @@ export interface Harness {
   readonly handler: WebhookHandler;
   /** Every log line written by handlers built by this harness, as JSON strings. */
   readonly logs: string[];
+  /** Every metric (EMF) line those handlers wrote, as JSON strings (stdout beside the logs, in Lambda). */
+  readonly metricLines: string[];
   /** The DynamoDB document client the handlers use (requests counted by {@link awsRequests}). */
   readonly doc: DocumentClient;
   /** Lazy S3 client on s3rver. */
@@ -145,6 +147,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   const s3 = createS3ClientFactory(config, emulators.credentials);
   const logs: string[] = [];
+  const metricLines: string[] = [];
 
   const createBotHandler = (overrides: Partial<BotConfig> = {}, deps: Partial<BotDeps> = {}): WebhookHandler => {
     const merged = configWith({ ...config, ...overrides, ...(overrides.modelNames && !overrides.models ? { models: undefined } : {}) });
@@ -153,7 +156,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       secrets: [merged.telegramToken, merged.telegramSecretToken, merged.ollamaApiKey],
       sink: (line) => logs.push(line),
     });
-    return createHandler(merged, { doc, s3, logger, credentials: emulators.credentials, ...options.deps, ...deps });
+    return createHandler(merged, { doc, s3, logger, metricsSink: (line) => metricLines.push(line), credentials: emulators.credentials, ...options.deps, ...deps });
   };
   const handler = createBotHandler();
 
@@ -181,6 +184,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     config,
     handler,
     logs,
+    metricLines,
     doc,
     s3,
     sessions,

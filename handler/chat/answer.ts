@@ -9,6 +9,7 @@ import type { ModelRegistry, ModelRoute } from "../model/registry";
 import type { ModelEntry } from "../../config/models";
 import { FAST_FAILURE_MS, streamAnswer } from "../model/stream-answer";
 import { ConnectionError, ServiceError } from "../net/errors";
+import { errorKindOf } from "../observability/metrics";
 import type { ModelSpeed } from "../store/session-items";
 import type { ContextWindow } from "./context-window";
 import { LiveReply, type LiveReplyOutcome, type LiveReplyResult } from "./live-reply";
@@ -146,19 +147,30 @@ export async function askModel(
   const watch = StopWatch.open(ctx);
   const { api, entry } = route;
   const model = entry.name;
+  ctx.metrics.addDimensions({ Model: entry.name, Provider: entry.provider });
+  let firstAt: number | undefined;
   let answer: StreamedAnswer;
   try {
     const think = (await capabilitiesWithin(ctx.models, route, CAPABILITY_WAIT_MS))?.includes(CAPABILITY.thinking) === true;
     // Reasoning sent apart (Bedrock, OpenAI-compatible) is shown as such whether or not the model was asked to think.
     const limit = allowance?.maxTokens !== undefined ? { maxTokens: allowance.maxTokens } : {};
-    const options = { ...(think ? { think } : {}), ...limit, onThinking: (delta: string) => live.pushThinking(delta) };
-    const onDelta = (delta: string) => live.push(delta);
+    const onThinking = (delta: string) => {
+      firstAt ??= Date.now();
+      live.pushThinking(delta);
+    };
+    const onDelta = (delta: string) => {
+      firstAt ??= Date.now();
+      live.push(delta);
+    };
+    const options = { ...(think ? { think } : {}), ...limit, onThinking };
     answer = watch.stopped
       ? NOTHING_YET
       : await streamAnswer(api, entry.model, window.messages, onDelta, ctx.config.ollamaTimeoutMs, FAST_FAILURE_MS, options, watch.signal);
   } catch (err) {
     await watch.close();
     if (watch.stopped) return stoppedAnswer(ctx, model, started);
+    ctx.metrics.addDimension("ErrorKind", errorKindOf(err));
+    ctx.metrics.addMetric("Failed", 1);
     // Wait for a typing indicator in flight: it would otherwise show "typing…" under the error.
     await live.abort();
     ctx.log.warn("model call failed", {
@@ -177,10 +189,12 @@ export async function askModel(
     return undefined;
   }
   await watch.close();
+  const cost = answer.usage ? estimatedCost(answer.usage, entry.price) : undefined;
   if (allowance && answer.usage) {
     allowance.tokens = answer.usage;
-    allowance.costUsd = estimatedCost(answer.usage, entry.price);
+    allowance.costUsd = cost;
   }
+  recordAnswerMetrics(ctx, answer, { started, firstAt, cost, stopped: watch.stopped && !answer.completed });
   // A stop that came after the model's last word changes nothing.
   if (watch.stopped && !answer.completed) return stoppedAnswer(ctx, model, started);
   const speed = speedOf(answer);
@@ -244,8 +258,26 @@ export async function capabilitiesWithin(models: ModelRegistry, route: ModelRout
   }
 }
 
+/** The figures of one answer (EMF, config/metrics.ts): times, the provider's token counts, speed, cost, and its outcome. */
+function recordAnswerMetrics(ctx: UpdateContext, answer: StreamedAnswer, at: { started: number; firstAt: number | undefined; cost: number | undefined; stopped: boolean }): void {
+  const m = ctx.metrics;
+  const ended = Date.now();
+  if (at.firstAt !== undefined) m.addMetric("TimeToFirstToken", at.firstAt - at.started);
+  m.addMetric("AnswerDuration", ended - at.started);
+  if (answer.usage) {
+    m.addMetric("InputTokens", answer.usage.inputTokens);
+    m.addMetric("OutputTokens", answer.usage.outputTokens);
+  }
+  const speed = speedOf(answer);
+  if (speed) m.addMetric("OutputTokensPerSecond", speed.evalCount / (speed.evalDurationNs / 1e9));
+  if (at.cost !== undefined) m.addMetric("EstimatedCost", at.cost);
+  // A stopped answer is counted by stoppedAnswer.
+  if (!at.stopped) m.addMetric("Answered", 1);
+}
+
 /** The result of an answer the user stopped: logged with the time the stop took to end the request. */
 function stoppedAnswer(ctx: UpdateContext, model: string, started: number): AskedAnswer {
+  ctx.metrics.addMetric("Stopped", 1);
   ctx.log.info("model request stopped", { action: "ollama_chat", outcome: "ignored", model, elapsed_ms: Date.now() - started });
   return { answer: NOTHING_YET, speed: undefined, started, stopped: true };
 }

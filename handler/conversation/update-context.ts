@@ -2,6 +2,7 @@ import type { InlineKeyboardMarkup, Message } from "@grammyjs/types";
 import type { ArchiveStore } from "../store/archives";
 import type { TelegramApi } from "../telegram/bot-api";
 import type { ModelRegistry } from "../model/registry";
+import type { Metrics } from "../observability/metrics";
 import type { BotConfig } from "../config";
 import type { Logger } from "../observability/log";
 import type { SessionStore } from "../store/sessions";
@@ -65,6 +66,8 @@ export interface UpdateContext {
   /** Undefined when S3_BUCKET_NAME is not set. */
   readonly archives: ArchiveStore | undefined;
   readonly bot: TelegramApi;
+  /** This update's metrics (EMF), flushed once when it is done. */
+  readonly metrics: Metrics;
   /** The model list with the adapter of each model's provider. */
   readonly models: ModelRegistry;
   readonly log: Logger;

@@ -1,4 +1,5 @@
 import type { TokenBudgets, UserLimits } from "../../config/defaults";
+import type { LimitKind } from "../../config/metrics";
 import { usageLimitText, type LimitHit } from "../format/usage-limit";
 import type { UsageSnapshot } from "../store/chat-usage";
 import type { UsageKind } from "../store/usage-limits";
@@ -94,7 +95,16 @@ export async function withinUsageLimit(ctx: UpdateContext, kind: UsageKind): Pro
   return false;
 }
 
+/** The metrics' name of a limit that refused (config/metrics.ts LIMIT_KINDS). Pure. */
+function limitKindOf(hit: LimitHit): LimitKind {
+  if (hit.kind === "chat") return hit.window === "hour" ? "messagesPerHour" : "messagesPerDay";
+  if (hit.kind === "import") return "importsPerDay";
+  return hit.kind === "userTokens" ? "userTokensPerDay" : "botTokensPerDay";
+}
+
 async function refuse(ctx: UpdateContext, hit: LimitHit): Promise<void> {
+  ctx.metrics.addDimension("Limit", limitKindOf(hit));
+  ctx.metrics.addMetric("Refused", 1);
   ctx.log.info("usage limit reached", { action: "check_limit", outcome: "ignored", limit_kind: hit.kind, window: hit.window, limit: hit.limit });
   await ctx.reply(usageLimitText(hit, ctx.now()));
 }

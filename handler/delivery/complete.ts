@@ -1,6 +1,7 @@
 import type { UpdateContext } from "../conversation/update-context";
 import { ConnectionError, ServiceError } from "../net/errors";
 import type { Logger } from "../observability/log";
+import { errorKindOf } from "../observability/metrics";
 import { isConditionFailed, isThrottling } from "../store/dynamo";
 import type { UpdateMarks } from "../store/update-marks";
 
@@ -45,6 +46,8 @@ export function storeErrorText(err: unknown): string {
 
 /** Logs a failed update once and tells the user in plain words when Telegram is reachable. */
 export async function reportFailure(ctx: UpdateContext, err: unknown): Promise<void> {
+  ctx.metrics.addDimension("ErrorKind", errorKindOf(err));
+  ctx.metrics.addMetric("Failed", 1);
   if ((err instanceof ServiceError || err instanceof ConnectionError) && err.service === "telegram") {
     ctx.log.error("could not answer through Telegram", err, { action: "handle_update", outcome: "failure" });
     return;
