@@ -65,4 +65,4 @@ export interface TokenBudgets {
  * https://github.com/ollama/ollama/releases. Bump it (and `ollamaSha256`) deliberately: the
  * instance is replaced when its user data changes.
  */
-export const OLLAMA_RELEASE = Object.freeze({ version: "0.18.2" });
+export const OLLAMA_RELEASE = Object.freeze({ version: "0.34.2" });

@@ -133,12 +133,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     );
     const credentials = { ...emulators.credentials };
     const doc = createDocumentClient(config, credentials);
-    const logger = createLogger({
-      level: config.logLevel,
-      secrets: [config.telegramToken, config.telegramSecretToken, config.ollamaApiKey],
-      sink: options.logSink ?? ((line) => void process.stdout.write(`${line}\n`)),
-    });
-    const bot = createBot(config, { doc, logger, credentials, ...(options.bot ? { bot: options.bot } : {}) });
+    const sink = options.logSink ?? ((line: string) => void process.stdout.write(`${line}\n`));
+    const logger = createLogger({ level: config.logLevel, secrets: [config.telegramToken, config.telegramSecretToken, config.ollamaApiKey, config.openaiApiKey], sink });
+    // Metric lines go where the log lines go (the log file of the terminal chat), as in Lambda.
+    const bot = createBot(config, { doc, logger, metricsSink: sink, credentials, ...(options.bot ? { bot: options.bot } : {}) });
     const handler = bot.webhook;
     if (options.writeEndpoints ?? true) {
       await mkdir(paths.dataDir, { recursive: true });

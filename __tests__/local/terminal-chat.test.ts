@@ -126,11 +126,11 @@ describe("terminal chat (npm start without a token)", () => {
     const chat = start({ OLLAMA_URL: ollama.url, OLLAMA_API_KEY: TEST_OLLAMA_API_KEY });
     await chat.stdout.waitFor(/terminal chat/);
     chat.stdin.write("/newsession\n");
-    await chat.stdout.waitFor(/\[1\] 1\. llama3\.2:1b {2}\[2\] 2\. \S+ {3}\(type :<n> to press\)/);
+    await chat.stdout.waitFor(/\[1\] 1\. llama3\.2:1b \(Ollama\) {2}\[2\] 2\. \S+ \(Ollama\) {3}\(type :<n> to press\)/);
     chat.stdin.write(":9\n");
     await chat.stdout.waitFor(/no such choice/);
     chat.stdin.write(":2\n");
-    await chat.stdout.waitFor(/\(edited\) New session \S+ with \S+ is now active/);
+    await chat.stdout.waitFor(/\(edited\) New session \S+ with \S+ \(Ollama\) is now active/);
     chat.stdin.write(":1\n");
     await chat.stdout.waitFor(/no such choice[\s\S]*no such choice/);
     chat.stdin.write("/quit\n");

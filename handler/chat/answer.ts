@@ -198,21 +198,7 @@ export async function askModel(
   // A stop that came after the model's last word changes nothing.
   if (watch.stopped && !answer.completed) return stoppedAnswer(ctx, model, started);
   const speed = speedOf(answer);
-  ctx.log.info(answer.completed ? "model answered" : "model answer cut off", {
-    action: "ollama_chat",
-    outcome: answer.completed ? "success" : "warning",
-    model,
-    provider: entry.provider,
-    input_tokens: answer.usage?.inputTokens,
-    output_tokens: answer.usage?.outputTokens,
-    context_messages: window.messages.length,
-    context_omitted: window.omitted,
-    answer_chars: answer.content.length,
-    thinking_chars: answer.thinking ? answer.thinking.length : undefined,
-    eval_count: speed?.evalCount,
-    eval_duration_ms: speed ? Math.round(speed.evalDurationNs / 1e6) : undefined,
-    elapsed_ms: Date.now() - started,
-  });
+  logAnswered(ctx, entry, window, answer, speed, started);
   return { answer, speed, started, stopped: false };
 }
 
@@ -256,6 +242,25 @@ export async function capabilitiesWithin(models: ModelRegistry, route: ModelRout
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The log line of a model's answer: what was asked, what came back and the provider's figures. */
+function logAnswered(ctx: UpdateContext, entry: ModelEntry, window: ContextWindow, answer: StreamedAnswer, speed: ModelSpeed | undefined, started: number): void {
+  ctx.log.info(answer.completed ? "model answered" : "model answer cut off", {
+    action: "ollama_chat",
+    outcome: answer.completed ? "success" : "warning",
+    model: entry.name,
+    provider: entry.provider,
+    input_tokens: answer.usage?.inputTokens,
+    output_tokens: answer.usage?.outputTokens,
+    context_messages: window.messages.length,
+    context_omitted: window.omitted,
+    answer_chars: answer.content.length,
+    thinking_chars: answer.thinking ? answer.thinking.length : undefined,
+    eval_count: speed?.evalCount,
+    eval_duration_ms: speed ? Math.round(speed.evalDurationNs / 1e6) : undefined,
+    elapsed_ms: Date.now() - started,
+  });
 }
 
 /** The figures of one answer (EMF, config/metrics.ts): times, the provider's token counts, speed, cost, and its outcome. */
