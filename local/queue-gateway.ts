@@ -72,11 +72,26 @@ export function createQueueGateway(options: QueueGatewayOptions): (request: Gate
   };
 }
 
+/**
+ * The body with characters above U+FFFF (emoji) written as JSON `\u` escapes: fauxqs 1.9.2
+ * refuses them (its character check lacks the regex `u` flag) where real SQS takes them, and
+ * Telegram bodies are JSON, in which the escape decodes to the same update. Only local mode
+ * does this; the tests that need the raw body byte for byte render the template directly.
+ */
+export function withEscapedAstral(body: string | null): string | undefined {
+  if (body === null) return undefined;
+  return body.replace(/[\u{10000}-\u{10FFFF}]/gu, (c) => {
+    const code = c.codePointAt(0)! - 0x10000;
+    const hex = (n: number) => n.toString(16).padStart(4, "0");
+    return `\\u${hex(0xd800 + (code >> 10))}\\u${hex(0xdc00 + (code & 0x3ff))}`;
+  });
+}
+
 /** Sends the template's SendMessage parameters; false when SQS refused (any 4xx/5xx) or was unreachable. */
 async function sendMessage(queue: QueueGatewayOptions["queue"], params: URLSearchParams): Promise<boolean> {
   const command = new SendMessageCommand({
     QueueUrl: queue.url,
-    MessageBody: params.get("MessageBody") ?? undefined,
+    MessageBody: withEscapedAstral(params.get("MessageBody")),
     MessageGroupId: params.get("MessageGroupId") ?? undefined,
     MessageDeduplicationId: params.get("MessageDeduplicationId") ?? undefined,
   });
