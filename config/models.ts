@@ -81,7 +81,7 @@ export function baseUrlProblem(url: string): string | undefined {
   try {
     parsed = new URL(url);
   } catch {
-    return "must be an http(s) URL such as https://gpu.example.com/v1";
+    return "must be an http(s) URL such as https://<host>/v1";
   }
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return "must be an http(s) URL";
   if (parsed.username || parsed.password) return "must not carry credentials (use openai_api_key)";

@@ -1,4 +1,4 @@
-import { modelListFromEnv, ollamaModelIds, providersOf, readModelList, readModelSetting } from "../../config/models";
+import { baseUrlProblem, modelListFromEnv, ollamaModelIds, providersOf, readModelList, readModelSetting } from "../../config/models";
 
 const HAIKU = { name: "claude-haiku", provider: "bedrock", model: "us.anthropic.claude-3-5-haiku-20241022-v1:0" } as const;
 
@@ -35,3 +35,25 @@ describe("config/models", () => {
     expect(() => modelListFromEnv("MODELS", "{")).toThrow(/^invalid MODELS: got "\{"; allowed: json/);
   });
 });
+
+describe("baseUrlProblem", () => {
+  it.each(["https://gpu.example.com/v1", "https://api.openai.com/v1/", "http://localhost:8000/v1", "http://127.0.0.5:1234/v1", "http://[::1]:8080/v1"])(
+    "accepts %s",
+    (url) => expect(baseUrlProblem(url)).toBeUndefined(),
+  );
+
+  it.each([
+    ["not a url", /http\(s\) URL/],
+    ["ftp://gpu.example.com/v1", /http\(s\) URL/],
+    ["http://gpu.example.com/v1", /outside this machine/],
+    ["http://10.0.0.5:8000/v1", /outside this machine/],
+    ["https://user:secret-pass@gpu.example.com/v1", /credentials/],
+    ["https://gpu.example.com/v1?key=abc", /query/],
+  ])("refuses %s, without repeating it", (url, problem) => {
+    const said = baseUrlProblem(url);
+    expect(said).toMatch(problem);
+    expect(said).not.toContain("secret-pass");
+    expect(said).not.toContain("example.com");
+  });
+});
+

@@ -14,7 +14,7 @@ import { createSseDecoder, type SseEvent } from "./sse";
 
 /** Options of {@link OpenAiClient}. */
 export interface OpenAiClientOptions {
-  /** The API's base URL, e.g. https://gpu.example.com/v1 (a trailing slash is fine); see {@link openAiBaseUrlProblem}. */
+  /** The API's base URL, e.g. https://gpu.example.com/v1 (a trailing slash is fine); checked where the model list is read (config/models.ts baseUrlProblem). */
   readonly baseUrl: string;
   /** Sent as `Authorization: Bearer <key>`; never logged nor put in an error. @default - no header (a local server) */
   readonly apiKey?: string;
@@ -46,28 +46,7 @@ interface OpenAiChunk {
 const asNumber = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
 const asText = (value: unknown) => (typeof value === "string" && value.length > 0 ? value : undefined);
 const NOT_A_MODEL_LIST = "answered with something that is not a model list";
-const LOOPBACK = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/i;
 
-/**
- * Why a base URL is not one this bot will send a key and chats to, in words that do not
- * repeat the URL (it may be a secret itself), or undefined when it is fine: https only, except
- * http to this machine (localhost, 127.0.0.0/8, ::1); no credentials, query or fragment. Pure.
- */
-export function openAiBaseUrlProblem(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return "is not a URL";
-  }
-  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return "must start with https://";
-  if (parsed.protocol === "http:" && !LOOPBACK.test(parsed.hostname)) {
-    return "must use https:// unless it points at this machine (localhost, 127.0.0.1 or ::1)";
-  }
-  if (parsed.username !== "" || parsed.password !== "") return "must not contain credentials: the API key is set apart";
-  if (parsed.search !== "" || parsed.hash !== "") return "must not have a query string or fragment: paths are appended to it";
-  return undefined;
-}
 
 /** The media type of a base64 picture by its magic bytes: PNG, else JPEG (what Telegram sends). Pure. */
 export function imageMediaType(base64: string): "image/png" | "image/jpeg" {
