@@ -1,13 +1,15 @@
 /**
  * `npm run bench`: the bot's own cost, measured locally against dynalite, s3rver and the
  * stand-in Telegram and Ollama servers (Ollama answering at once). Prints Markdown tables,
- * judges the issue's targets (PASS/MISS) and writes bench/results.json. See bench/args.ts
+ * judges the issue's targets (PASS/MISS) and writes bench/results.json, and its main figures
+ * as SVG charts in bench/charts/ (bench/charts.ts). See bench/args.ts
  * for the options (--quick, --json-only, --no-cold...).
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Harness } from "../__tests__/support/handler-harness";
 import { parseBenchArgs, type BenchOptions } from "./args";
+import { writeCharts } from "./charts";
 import { measureColdStart, type ColdStartResult } from "./cold-start";
 import { machineInfo, type MachineInfo } from "./machine";
 import { DEFAULT_BURST } from "./burst";
@@ -276,6 +278,9 @@ async function main(): Promise<number> {
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, json);
     progress(`wrote ${options.output}`);
+    // The main figures as SVG beside it (bench/charts.ts rebuilds them from the file alone).
+    const charts = await writeCharts({ ...results, queueDelivery }, join(dirname(file), "charts"));
+    progress(`wrote ${charts.length} charts in ${join(dirname(options.output), "charts")}`);
   }
   process.stdout.write(options.jsonOnly ? json : `${renderReport(results)}\n\n${renderQueueReport(queueDelivery)}\n`);
   return 0;
