@@ -5,6 +5,7 @@
  * as SVG charts in bench/charts/ (bench/charts.ts). See bench/args.ts
  * for the options (--quick, --json-only, --no-cold...).
  */
+import { BENCH_PROVIDERS, providerStreaming, renderProviderStreaming, type ProviderStreamingResult } from "./provider-streaming";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Harness } from "../__tests__/support/handler-harness";
@@ -51,6 +52,8 @@ export interface BenchResults {
   readonly streaming: StreamingResult | { readonly skipped: string };
   /** Issue 14: from a stop to the end of the model request it stops, per delivery path. */
   readonly stopLatency: StopLatencyResult | { readonly skipped: string };
+  /** The streamed-answer scenario on each provider's stand-in (bench/provider-streaming.ts). */
+  readonly providerStreaming?: readonly ProviderStreamingResult[];
   readonly targets: readonly Verdict[];
   readonly durationMs: number;
 }
@@ -106,6 +109,13 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
       streaming = { skipped: err instanceof Error ? err.message : String(err) };
     }
 
+    const providers: ProviderStreamingResult[] = [];
+    for (const provider of BENCH_PROVIDERS) {
+      progress(`streamed answers on ${provider}`);
+      const r = await providerStreaming(ctx, provider, options.quick ? 2 : 5).catch(() => undefined);
+      if (r) providers.push({ ...r, firstTextAfterFirstTokenMs: roundSummary(r.firstTextAfterFirstTokenMs) });
+    }
+
     let stopLatency: BenchResults["stopLatency"];
     try {
       const s = await measureStopLatency(harness, options.stopRuns, progress);
@@ -148,6 +158,7 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
       chatRequests: scale.map((row) => row.requests.chat.total),
       worstStopMs: "skipped" in stopLatency ? undefined : stopLatency.worstStopToModelEndMs,
       unstoppedAnswers: "skipped" in stopLatency ? 0 : stopLatency.paths.reduce((sum, p) => sum + p.runs - p.stoppedRuns, 0),
+      firstTextByProvider: Object.fromEntries(providers.map((p) => [p.provider, p.firstTextAfterFirstTokenMs.p50])),
     });
     const machine = machineInfo();
     return {
@@ -159,6 +170,7 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
       requestsPerUpdate: scale,
       coldStart,
       streaming,
+      providerStreaming: providers,
       stopLatency,
       targets,
       durationMs: Date.now() - started,
@@ -259,8 +271,9 @@ export function renderReport(r: BenchResults): string {
       ),
     );
   }
+  out.push("", ...renderProviderStreaming(r.providerStreaming ?? []));
   out.push("", ...renderStopLatency(r.stopLatency));
-  out.push("", "### Targets (issues 5 and 14)");
+  out.push("", "### Targets (issues 5, 14 and 26)");
   out.push(formatTable(["target", "limit", "measured", "result"], r.targets.map((t) => [t.target, t.limit, t.actual, t.result])));
   return out.join("\n");
 }

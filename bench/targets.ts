@@ -16,6 +16,8 @@ export interface TargetInputs {
   readonly worstStopMs: number | undefined;
   /** Stopped answers that did not end as stopped (the model request not ended by the bot, or no "(stopped)"). @default 0 */
   readonly unstoppedAnswers?: number;
+  /** Per provider, the median first text after the model's first token, in ms (the slowest is a container's first answer, its connection included). @default - not measured */
+  readonly firstTextByProvider?: Readonly<Record<string, number>>;
 }
 
 /** One target's verdict. */
@@ -35,6 +37,7 @@ export const TARGETS = Object.freeze({
   bundleKilobytes: 600,
   chatP99Ms: 15,
   stopToModelEndMs: 1_500,
+  firstTextAfterFirstTokenMs: 50,
 });
 
 const verdict = (ok: boolean): "PASS" | "MISS" => (ok ? "PASS" : "MISS");
@@ -92,5 +95,9 @@ export function evaluateTargets(inputs: TargetInputs): Verdict[] {
         ? { ...stop, actual: `${unstopped} answer(s) not stopped`, result: "MISS" }
         : { ...stop, actual: `${Math.round(inputs.worstStopMs)} ms`, result: verdict(inputs.worstStopMs < TARGETS.stopToModelEndMs) },
   );
+  for (const [provider, ms] of Object.entries(inputs.firstTextByProvider ?? {})) {
+    const limit = `<= ${TARGETS.firstTextAfterFirstTokenMs} ms`;
+    out.push({ target: `first text after the first token, ${provider}, p50`, limit, actual: `${Math.round(ms)} ms`, result: verdict(ms <= TARGETS.firstTextAfterFirstTokenMs) });
+  }
   return out;
 }

@@ -6,6 +6,7 @@ import { BedrockClient } from "./model/bedrock";
 import { OllamaClient } from "./model/ollama";
 import { OpenAiClient } from "./model/openai";
 import { ModelRegistry } from "./model/registry";
+import { onOllamaOrigin, TranscriptionClient, type Transcriber } from "./model/transcription";
 import { pinnedDispatcher } from "./net/undici";
 import { createLogger, type Logger } from "./observability/log";
 import type { S3ClientFactory } from "./store/archives";
@@ -25,6 +26,8 @@ export interface BotDeps {
   readonly ollama: ModelApi | undefined;
   /** The model list with its adapters. @default - config.models on the Ollama client above, Bedrock and OpenAI-compatible clients */
   readonly models: ModelRegistry;
+  /** Speech-to-text for voice messages; undefined when TRANSCRIPTION_URL is not set. @default - a TranscriptionClient on config.voice */
+  readonly transcription: Transcriber | undefined;
   /** Clock, epoch ms. @default Date.now */
   readonly now: () => number;
   /** New session ids. @default crypto.randomUUID */
@@ -35,6 +38,11 @@ export interface BotDeps {
   readonly metricsSink: (line: string) => void;
   /** Static credentials for the default AWS clients (emulators). @default - the SDK's default chain */
   readonly credentials: StaticCredentials | undefined;
+  /**
+   * What the Bedrock client signs with, apart from the stores' (the emulators' keys must not
+   * go to a real Bedrock). @default - the function role's, read from the environment
+   */
+  readonly modelCredentials: StaticCredentials | undefined;
 }
 
 /** The stdout sink: one line per entry without console.log's prefix, so CloudWatch sees pure JSON. */
@@ -46,7 +54,7 @@ const stdoutSink = (line: string) => {
 export function defaultLogger(config: BotConfig): Logger {
   return createLogger({
     level: config.logLevel,
-    secrets: [config.telegramToken, config.telegramSecretToken, config.ollamaApiKey, config.openaiApiKey],
+    secrets: [config.telegramToken, config.telegramSecretToken, config.ollamaApiKey, config.openaiApiKey, config.voice.apiKey],
     sink: stdoutSink,
   });
 }
@@ -60,6 +68,27 @@ function defaultOllama(config: BotConfig): ModelApi | undefined {
     ...(config.ollamaCaCert ? { dispatcher: pinnedDispatcher(config.ollamaCaCert) } : {}),
     timeoutMs: config.ollamaTimeoutMs,
     statusTimeoutMs: config.ollamaStatusTimeoutMs,
+  });
+}
+
+/**
+ * The speech-to-text client of a config, or undefined when TRANSCRIPTION_URL is not set. On
+ * OLLAMA_URL's origin (whisper.cpp behind the Ollama instance's nginx) it sends the Ollama key
+ * as X-API-Key and trusts only OLLAMA_CA_CERT, as the Ollama client does; TRANSCRIPTION_API_KEY,
+ * when set, goes as a Bearer key either way. Same timeout as a model call.
+ */
+function defaultTranscription(config: BotConfig): Transcriber | undefined {
+  const { transcriptionUrl: url, model, language, apiKey } = config.voice;
+  if (!url) return undefined;
+  const viaOllama = onOllamaOrigin(url, config.ollamaUrl);
+  return new TranscriptionClient({
+    url,
+    model,
+    ...(language ? { language } : {}),
+    ...(apiKey ? { apiKey } : {}),
+    ...(viaOllama && config.ollamaApiKey ? { proxyKey: config.ollamaApiKey } : {}),
+    ...(viaOllama && config.ollamaCaCert ? { dispatcher: pinnedDispatcher(config.ollamaCaCert) } : {}),
+    timeoutMs: config.ollamaTimeoutMs,
   });
 }
 
@@ -104,11 +133,13 @@ export function buildDeps(config: BotConfig, given: Partial<BotDeps> = {}): BotD
         logger,
       }),
     ollama,
-    models: given.models ?? defaultModels(config, ollama, credentials),
+    models: given.models ?? defaultModels(config, ollama, given.modelCredentials),
+    transcription: "transcription" in given ? given.transcription : defaultTranscription(config),
     now: given.now ?? Date.now,
     newId: given.newId ?? randomUUID,
     logger,
     metricsSink: given.metricsSink ?? stdoutSink,
     credentials,
+    modelCredentials: given.modelCredentials,
   };
 }

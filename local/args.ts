@@ -24,7 +24,10 @@ export interface StartArgs {
   readonly pollTimeoutSeconds: number;
   /** Telegram user id of the terminal chat's user. @default 1 */
   readonly userId: number;
-  /** Answer with the stand-in model on loopback instead of Ollama at OLLAMA_URL (local/stand-in-model.ts). @default false */
+  /**
+   * Answer every configured model from a stand-in on loopback (local/stand-in-model.ts) instead
+   * of Ollama at OLLAMA_URL, Bedrock and the openai entries' base URLs. @default false
+   */
   readonly standInModel: boolean;
 }
 
@@ -33,6 +36,8 @@ export const START_HELP = `Usage: npm start [-- options]
 
 Runs the bot on this machine with no AWS account: DynamoDB (dynalite) and S3 (s3rver) on
 loopback with data under .data/, Ollama at OLLAMA_URL (default http://127.0.0.1:11434).
+With --stand-in-model every configured model, Bedrock and OpenAI-compatible ones too, is
+answered by a stand-in on loopback instead: no model server or cloud account needed.
 
 With TELEGRAM_TOKEN set, the bot long-polls Telegram (getUpdates) and answers real chats.
 Without it, an interactive terminal chat plays a Telegram private chat:
@@ -47,13 +52,16 @@ Options:
   --exports-dir <dir>     where the terminal chat saves documents (default exports)
   --poll-timeout <s>      getUpdates long-poll timeout in seconds (default 30)
   --user-id <id>          Telegram user id of the terminal chat's user (default 1)
-  --stand-in-model        no Ollama needed: a stand-in serves the configured models and
-                          streams a short fixed reply, slowly enough to try /stop, seeing
-                          pictures with every model (it is not a language model)
+  --stand-in-model        no model server or cloud account needed: stand-ins on loopback
+                          serve every configured model, Ollama, Bedrock and OpenAI-compatible
+                          alike, and stream a short fixed note slowly enough to try /stop;
+                          reasoning models (thinking) send a short reasoning, vision models
+                          and every Ollama model take pictures (none is a language model)
   -h, --help              show this help
 
 Environment: TELEGRAM_TOKEN, TELEGRAM_API_URL, OLLAMA_URL, OLLAMA_API_KEY, OLLAMA_MODELS,
-OLLAMA_TIMEOUT_MS, ALLOWED_USER_IDS, LOG_LEVEL.
+MODELS (the model list as JSON), OPENAI_API_KEY, OLLAMA_TIMEOUT_MS, ALLOWED_USER_IDS,
+LOG_LEVEL.
 `;
 
 function run<T extends NonNullable<Parameters<typeof parseArgs>[0]>["options"]>(argv: readonly string[], options: T) {

@@ -20,6 +20,24 @@ export interface BannerInfo {
   readonly stopHint?: string;
 }
 
+/** A stand-in model server of `npm start -- --stand-in-model`, as the banner lists it. */
+export interface BannerStandIn {
+  /** What it stands in for: "Ollama", "Bedrock Runtime", "OpenAI-compatible API". */
+  readonly serves: string;
+  /** Where the handler reaches it. */
+  readonly url: string;
+  /** The names of the models it answers for. */
+  readonly models: readonly string[];
+}
+
+/**
+ * The banner's rows for the stand-ins running, one `stand-in` row each (a label no longer than
+ * the others, so the columns stay where they are); none without --stand-in-model. Pure.
+ */
+export function standInRows(standIns: readonly BannerStandIn[]): (readonly [string, string])[] {
+  return standIns.map((s) => ["stand-in", `${s.serves} at ${s.url} for ${s.models.join(", ")}`] as const);
+}
+
 /** The banner as lines of text. */
 export function formatBanner(info: BannerInfo): string {
   const rows: [string, string][] = [

@@ -45,6 +45,8 @@ export interface LocalRuntimeOptions {
   readonly logSink?: LogSink;
   /** Stack configuration (model list, function timeout). @default loadStackConfig({ env }) */
   readonly stackConfig?: StackConfig;
+  /** What the handler signs Bedrock calls with (the Bedrock stand-in's keys). @default - the environment's, as in Lambda */
+  readonly modelCredentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Emulators already running (tests); they are not stopped by stop(). @default - started on dataDir */
   readonly emulators?: RunningEmulators;
   /**
@@ -136,7 +138,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const sink = options.logSink ?? ((line: string) => void process.stdout.write(`${line}\n`));
     const logger = createLogger({ level: config.logLevel, secrets: [config.telegramToken, config.telegramSecretToken, config.ollamaApiKey, config.openaiApiKey], sink });
     // Metric lines go where the log lines go (the log file of the terminal chat), as in Lambda.
-    const bot = createBot(config, { doc, logger, metricsSink: sink, credentials, ...(options.bot ? { bot: options.bot } : {}) });
+    const models = options.modelCredentials ? { modelCredentials: { ...options.modelCredentials } } : {};
+    const bot = createBot(config, { doc, logger, metricsSink: sink, credentials, ...models, ...(options.bot ? { bot: options.bot } : {}) });
     const handler = bot.webhook;
     if (options.writeEndpoints ?? true) {
       await mkdir(paths.dataDir, { recursive: true });

@@ -19,8 +19,10 @@ import { ArgumentError, parseStartArgs, START_HELP, type StartArgs } from "./arg
 import { observeBotApi, type ObservedCall } from "./observed-bot";
 import { botIdOf, FileOffsetStore } from "./offset-store";
 import { pollUpdates, WebhookActiveError } from "./polling";
+import { EMULATOR_CREDENTIALS } from "./emulators";
 import { runtimeBanner, startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "./runtime";
-import { startStandInModel } from "./stand-in-model";
+import { standInRows, type BannerStandIn } from "./banner";
+import { startStandInModels, type StandInModels } from "./stand-in-model";
 import { loadStackConfig } from "../config/stack-config";
 import { runTerminalChat } from "./terminal-chat";
 
@@ -39,6 +41,8 @@ export interface StartDeps {
   readonly signal: AbortSignal;
   /** Passed to startLocalRuntime (tests give running emulators). @default - none */
   readonly runtime: Partial<LocalRuntimeOptions>;
+  /** The stand-in model servers running (--stand-in-model), listed in the banner. @default - none */
+  readonly standIns: readonly BannerStandIn[];
 }
 
 const line = (out: Writable, text = "") => void out.write(`${text}\n`);
@@ -102,7 +106,7 @@ export async function runPollingMode(args: StartArgs, token: string, deps: Start
     const runtime = await startLocalRuntime({ ...deps.runtime, dataDir: args.dataDir, cwd: deps.cwd, env, token, telegramApiUrl: apiUrl });
     try {
       const offsetStore = new FileOffsetStore(runtime.paths.offsetFile, botIdOf(token));
-      line(stdout, runtimeBanner(runtime, `long polling as @${username ?? "?"}`, [["offset", runtime.paths.offsetFile]]));
+      line(stdout, runtimeBanner(runtime, `long polling as @${username ?? "?"}`, [...standInRows(deps.standIns), ["offset", runtime.paths.offsetFile]]));
       const summary = await pollUpdates({
         api,
         offsetStore,
@@ -162,6 +166,7 @@ export async function runTerminalMode(args: StartArgs, deps: StartDeps): Promise
     line(
       stdout,
       runtimeBanner(runtime, "terminal chat (no TELEGRAM_TOKEN set)", [
+        ...standInRows(deps.standIns),
         ["exports", exportsDir],
         ["bot log", runtime.paths.logFile],
         ["you", `user ${args.userId}; /import <file.json> sends a file, /photo <file> [caption] a picture, :<n> presses a button, /stop stops an answer, /quit or Ctrl-D ends`],
@@ -219,25 +224,45 @@ export async function main(argv: readonly string[], given: Partial<StartDeps> = 
     cwd: given.cwd ?? process.cwd(),
     signal: given.signal ?? own!.signal,
     runtime: given.runtime ?? {},
+    standIns: given.standIns ?? [],
   };
-  let model: Awaited<ReturnType<typeof startStandInModel>> | undefined;
+  const secrets = [deps.env.TELEGRAM_TOKEN, deps.env.OLLAMA_API_KEY, deps.env.OPENAI_API_KEY];
+  let models: StandInModels | undefined;
   try {
     if (args.standInModel) {
-      // The handler finds the stand-in where it would find Ollama; the banner shows its address.
-      model = await startStandInModel((deps.runtime.stackConfig ?? loadStackConfig({ env: deps.env })).ollamaModels);
-      deps = { ...deps, env: { ...deps.env, OLLAMA_URL: model.url, OLLAMA_API_KEY: undefined } };
-      line(stdout, `stand-in model at ${model.url} (--stand-in-model): answers are a fixed note, not a language model's`);
+      const signing = { credentials: { ...EMULATOR_CREDENTIALS }, ...standInSigning(deps.runtime) };
+      models = await startStandInModels({ stack: deps.runtime.stackConfig ?? loadStackConfig({ env: deps.env }), env: deps.env, ...signing });
+      deps = { ...deps, runtime: { ...deps.runtime, modelCredentials: signing.credentials } };
+      deps = withStandIns(deps, models);
+      for (const s of models.running) line(stdout, `stand-in model at ${s.url} (--stand-in-model): ${s.serves} for ${s.models.join(", ")}`);
+      line(stdout, "stand-in answers are a fixed note, not a language model's");
     }
     const token = deps.env.TELEGRAM_TOKEN?.trim();
     return token ? await runPollingMode(args, token, deps) : await runTerminalMode(args, deps);
   } catch (error) {
-    const redact = createRedactor([deps.env.TELEGRAM_TOKEN, deps.env.OLLAMA_API_KEY]);
+    const redact = createRedactor(secrets);
     line(stderr, `error: ${redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error))}`);
     return 1;
   } finally {
-    await model?.stop();
+    await models?.stop();
     own?.dispose();
   }
+}
+
+/**
+ * The region and credentials the local handler signs Bedrock calls with, for its stand-in to
+ * check: its emulators' (local/runtime.ts gives them to the handler as deps.credentials, and
+ * their AWS_REGION to its config), or, when the runtime starts them, the defaults it starts
+ * them with (EMULATOR_CREDENTIALS, the stack's region).
+ */
+function standInSigning(runtime: Partial<LocalRuntimeOptions>) {
+  const emulators = runtime.emulators;
+  return emulators ? { region: emulators.region, credentials: { ...emulators.credentials } } : {};
+}
+
+/** The deps reaching the stand-ins: their environment, the model list with their URLs, the banner's rows. */
+function withStandIns(deps: StartDeps, models: StandInModels): StartDeps {
+  return { ...deps, env: models.env, runtime: { ...deps.runtime, stackConfig: models.stack }, standIns: models.running };
 }
 
 if (require.main === module) {

@@ -22,7 +22,7 @@ describe("bench/run", () => {
     }
     expect(results.coldStart).toEqual({ skipped: "--no-cold" });
     const report = renderReport(results);
-    expect(report).toContain("### Targets (issues 5 and 14)");
+    expect(report).toContain("### Targets (issues 5, 14 and 26)");
     expect("skipped" in results.stopLatency ? results.stopLatency.skipped : results.stopLatency.paths.map((p) => p.stoppedRuns)).toEqual([1, 1, 1]);
     expect(report).toMatch(/queue, \/stop +\| +1 \| +1 \|/);
     expect(report).toMatch(/stop to end of model request, slowest .* (PASS|MISS)/);

@@ -50,3 +50,13 @@ describe("bench/targets", () => {
     expect(verdicts.map((v) => v.result)).toEqual(["SKIP", "SKIP", "SKIP", "SKIP", "SKIP"]);
   });
 });
+
+describe("the first-text target per provider", () => {
+  it("passes a provider at or under 50 ms and misses one over it, by name", () => {
+    const verdicts = evaluateTargets({ coldLoadMs: undefined, bundleBytes: undefined, chatP99Ms: undefined, chatRequests: [], worstStopMs: undefined, firstTextByProvider: { bedrock: 19, openai: 51 } });
+    expect(verdicts.filter((v) => v.target.startsWith("first text"))).toEqual([
+      expect.objectContaining({ target: "first text after the first token, bedrock, p50", result: "PASS" }),
+      expect.objectContaining({ target: "first text after the first token, openai, p50", result: "MISS" }),
+    ]);
+  });
+});

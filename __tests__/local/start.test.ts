@@ -1,9 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import { validateStackConfig } from "../../config/stack-config";
 import { startEmulators, type RunningEmulators } from "../../local/emulators";
 import { main } from "../../local/start";
+import { STAND_IN_REASONING } from "../../local/stand-in-model";
 import { OllamaStandIn } from "../../local/stand-ins/ollama";
 import { TelegramStandIn } from "../../local/stand-ins/telegram/server";
 import { TEST_OLLAMA_API_KEY, TEST_TOKEN, TEST_USER_ID, textUpdate } from "../support/updates";
@@ -83,4 +85,86 @@ describe("npm start with TELEGRAM_TOKEN (long polling)", () => {
     expect(stderr.text).toContain("Telegram rejected TELEGRAM_TOKEN (401)");
     expect(stderr.text).not.toContain("WRONG-token");
   });
+});
+
+describe("npm start --stand-in-model with a model of each provider (terminal chat)", () => {
+  let emulators: RunningEmulators;
+  let cwd: string;
+  beforeAll(async () => {
+    emulators = await startEmulators();
+  });
+  afterAll(() => emulators.stop());
+  beforeEach(() => {
+    cwd = mkdtempSync(join(tmpdir(), "start-stand-ins-"));
+  });
+  afterEach(() => rmSync(cwd, { recursive: true, force: true }));
+
+  // No account anywhere: the Bedrock entries would need AWS credentials, the openai one a GPU server.
+  const stackConfig = validateStackConfig({
+    models: [
+      "llama3.2:1b",
+      { name: "claude", provider: "bedrock", model: "anthropic.claude-3-haiku-20240307-v1:0", vision: true },
+      { name: "deepseek", provider: "bedrock", model: "us.deepseek.r1-v1:0", region: "us-west-2", thinking: true },
+      { name: "gpu-qwen", provider: "openai", model: "Qwen/Qwen2.5-7B-Instruct", baseUrl: "https://gpu.example.com/v1", thinking: true },
+    ],
+  });
+  const note = (model: string) => new RegExp(`You said: ([^\\n]*)\\. This is the stand-in model of npm start --stand-in-model \\(${model.replace(/[.:/]/g, "\\$&")}, \\d+ message\\(s\\) of context\\)`);
+  const ended = /Retry answers the same question again\./;
+
+  it("answers every model from its stand-in: the note streamed back, pictures seen, reasoning shown", async () => {
+    const png = Buffer.concat([Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"), Buffer.from([0, 0, 0, 3, 0, 0, 0, 2, 8, 2, 0, 0, 0]), Buffer.alloc(16)]);
+    writeFileSync(join(cwd, "cat.png"), png);
+    const stdin = new PassThrough();
+    const stdout = new Collector();
+    const stderr = new Collector();
+    const controller = new AbortController();
+    const done = main(["--stand-in-model"], { env: { LOG_LEVEL: "ERROR" }, stdin, stdout, stderr, cwd, signal: controller.signal, runtime: { emulators, stackConfig } });
+    let from = 0;
+    const waitFor = async (pattern: RegExp) => {
+      await until(() => pattern.test(stdout.text.slice(from)), 20_000).catch((e: Error) => {
+        throw new Error(`${e.message}: ${pattern}\n${stdout.text}\n${stderr.text}`);
+      });
+      const match = pattern.exec(stdout.text.slice(from))!;
+      from += match.index + match[0].length;
+      return match;
+    };
+    const ask = async (session: number, message: string) => {
+      stdin.write(`/newsession ${session}\n`);
+      await waitFor(/is now active/);
+      stdin.write(message);
+    };
+    try {
+      await waitFor(/terminal chat/);
+      expect(stdout.text).toMatch(/stand-in {2}Ollama at http:\/\/127\.0\.0\.1:\d+ for llama3\.2:1b/);
+      expect(stdout.text).toMatch(/stand-in {2}Bedrock Runtime at http:\/\/127\.0\.0\.1:\d+ for claude, deepseek/);
+      expect(stdout.text).toMatch(/stand-in {2}OpenAI-compatible API at http:\/\/127\.0\.0\.1:\d+\/v1 for gpu-qwen/);
+
+      await ask(1, "hello ollama\n");
+      expect((await waitFor(note("llama3.2:1b")))[1]).toBe("hello ollama");
+      await waitFor(ended);
+
+      await ask(2, "/photo cat.png what animal is this?\n");
+      expect((await waitFor(note("anthropic.claude-3-haiku-20240307-v1:0")))[1]).toMatch(/what animal is this\? with a picture$/);
+      await waitFor(ended);
+
+      // Another region than the handler's own: the one stand-in takes signatures scoped to each.
+      await ask(3, "hello bedrock\n");
+      await waitFor(new RegExp(STAND_IN_REASONING.slice(0, 40)));
+      expect((await waitFor(note("us.deepseek.r1-v1:0")))[1]).toBe("hello bedrock");
+      await waitFor(ended);
+
+      await ask(4, "hello openai\n");
+      await waitFor(new RegExp(STAND_IN_REASONING.slice(0, 40)));
+      expect((await waitFor(note("Qwen/Qwen2.5-7B-Instruct")))[1]).toBe("hello openai");
+      await waitFor(ended);
+
+      stdin.write("/quit\n");
+      expect(await done).toBe(0);
+      expect(stderr.text).toBe("");
+    } finally {
+      controller.abort();
+      stdin.end();
+      await done;
+    }
+  }, 90_000);
 });

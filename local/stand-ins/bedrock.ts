@@ -9,21 +9,16 @@
  * @aws-sdk/client-bedrock-runtime is driven against it (its test), so it cannot drift from the
  * wire the adapter must speak.
  */
-import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { EventStreamCodec, type MessageHeaders } from "@smithy/eventstream-codec";
-import { SignatureV4 } from "@smithy/signature-v4";
-import type { HeaderBag, HttpRequest } from "@smithy/types";
 import { readBody } from "../read-body";
+import { bodyProblem, inputTokensOf, lastUserText, type StandInConverseBody, type StandInConverseCall } from "./bedrock-converse";
+import { sendError, SplitWriter } from "./bedrock-frames";
+import { refusal, signatureRefusal, type BedrockStandInCredentials, type Refusal } from "./bedrock-signature";
+import { closeServer, listenOnLoopback } from "./loopback-server";
 
-/** Credentials the stand-in accepts signatures of. */
-export interface BedrockStandInCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  /** When set, a request must carry it as x-amz-security-token (temporary credentials). @default - none */
-  readonly sessionToken?: string;
-}
+export type { StandInConverseBody, StandInConverseCall } from "./bedrock-converse";
+export type { BedrockStandInCredentials } from "./bedrock-signature";
 
 /** The test credentials: temporary ones, so the session token is checked too. */
 export const TEST_BEDROCK_CREDENTIALS: BedrockStandInCredentials = Object.freeze({
@@ -54,23 +49,13 @@ export const BEDROCK_FAILURES = Object.freeze({
   modelStreamError: { kind: "exception", type: "modelStreamErrorException", message: "The system encountered an unexpected error during processing. Try your request again.", afterDeltas: 2 },
 } satisfies Record<string, BedrockFailure>);
 
-/** A Converse request body, as far as the stand-in reads it (it checks the rest of the shape). */
-export interface StandInConverseBody {
-  readonly messages: readonly { readonly role: string; readonly content: readonly Record<string, unknown>[] }[];
-  readonly system?: readonly { readonly text?: string }[];
-  readonly inferenceConfig?: { readonly maxTokens?: number };
-}
-
-/** One well-formed ConverseStream call, as a reply function sees it. */
-export interface StandInConverseCall {
-  readonly modelId: string;
-  readonly body: StandInConverseBody;
-}
-
 /** How to start the stand-in. */
 export interface BedrockStandInOptions {
-  /** The region signatures must be scoped to. @default "us-east-1" */
-  readonly region?: string;
+  /**
+   * The region signatures must be scoped to, or several (one endpoint override serves every
+   * region a model list names). @default "us-east-1"
+   */
+  readonly region?: string | readonly string[];
   /** @default TEST_BEDROCK_CREDENTIALS */
   readonly credentials?: BedrockStandInCredentials;
   /** Model ids served; another gets 400 ValidationException. @default DEFAULT_BEDROCK_STAND_IN_MODELS */
@@ -85,6 +70,10 @@ export interface BedrockStandInOptions {
   readonly reasoning?: (call: StandInConverseCall) => string;
   /** Pause after each delta, in ms. @default 5 */
   readonly deltaIntervalMs?: number;
+  /** Pause before the first delta (the model's time to its first token), in ms. @default 0 */
+  readonly firstDeltaDelayMs?: number;
+  /** Cut each frame across two writes, the tail held until the next frame (the wire at its roughest). @default true */
+  readonly splitFrames?: boolean;
   /** A failure every request meets (see also failNext). @default - none */
   readonly failure?: BedrockFailure;
 }
@@ -124,298 +113,173 @@ export interface BedrockStandIn {
   close(): Promise<void>;
 }
 
-const SERVICE = "bedrock";
-const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
-const MAX_SKEW_MS = 15 * 60 * 1000;
-/** Input tokens the stand-in counts per picture (Claude's figure for about 1.15 megapixels). */
-const TOKENS_PER_IMAGE = 1_600;
-/** Bedrock pads each event with a `p` field of random length, against length side channels. */
-const PADDING = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123";
-
-const header = (headers: IncomingHttpHeaders, name: string) => {
-  const value = headers[name];
-  return Array.isArray(value) ? value.join(",") : (value ?? "");
-};
-
-const bytesOf = (data: string | ArrayBuffer | ArrayBufferView) =>
-  typeof data === "string" ? Buffer.from(data, "utf8") : ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
-
-/** The stand-in's own SHA-256/HMAC (not the adapter's), so a broken client hash cannot agree with itself. */
-class CheckHash {
-  private readonly hash;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", bytesOf(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(bytesOf(data));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
+/** A running stand-in's settings and records, shared by its request handlers. */
+interface StandInState {
+  readonly options: BedrockStandInOptions;
+  readonly regions: readonly string[];
+  readonly credentials: BedrockStandInCredentials;
+  readonly models: ReadonlySet<string>;
+  readonly intervalMs: number;
+  readonly requests: BedrockRecordedRequest[];
+  readonly generations: BedrockGeneration[];
+  readonly queued: BedrockFailure[];
+  readonly open: Set<ServerResponse>;
 }
 
-/** The SDK's signer, keeping the canonical request it built: AWS quotes it when a signature does not match. */
-class CheckingSigner extends SignatureV4 {
-  canonicalRequest = "";
-  protected override createCanonicalRequest(request: HttpRequest, canonicalHeaders: HeaderBag, payloadHash: string): string {
-    this.canonicalRequest = super.createCanonicalRequest(request, canonicalHeaders, payloadHash);
-    return this.canonicalRequest;
-  }
-}
+/** One delta of an answer: reasoning (content block 0 of a reasoning model) or text. */
+type Delta = { readonly reasoningContent: { readonly text: string } } | { readonly text: string };
 
-/** Epoch ms of an x-amz-date (`20261124T213000Z`), or NaN. */
-function amzDateMs(value: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
-  return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : Number.NaN;
-}
-
-type Refusal = { readonly status: number; readonly code: string; readonly message: string };
-const refusal = (status: number, code: string, message: string): Refusal => ({ status, code, message });
-const INVALID_TOKEN = refusal(403, "UnrecognizedClientException", "The security token included in the request is invalid.");
-
-/** Why AWS would refuse this request's signature, or undefined when it is valid. */
-async function signatureRefusal(req: IncomingMessage, raw: Buffer, region: string, credentials: BedrockStandInCredentials): Promise<Refusal | undefined> {
-  const authorization = header(req.headers, "authorization");
-  if (authorization === "") return refusal(403, "MissingAuthenticationTokenException", "Missing Authentication Token");
-  const auth = AUTHORIZATION.exec(authorization);
-  if (!auth) return refusal(403, "IncompleteSignatureException", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.");
-  const [, accessKeyId, , scopeRegion, scopeService, signedList, signature] = auth;
-  if (accessKeyId !== credentials.accessKeyId) return INVALID_TOKEN;
-  if (credentials.sessionToken !== undefined && header(req.headers, "x-amz-security-token") !== credentials.sessionToken) return INVALID_TOKEN;
-  if (scopeRegion !== region) return refusal(403, "InvalidSignatureException", `Credential should be scoped to a valid region, not '${scopeRegion}'.`);
-  if (scopeService !== SERVICE) return refusal(403, "InvalidSignatureException", `Credential should be scoped to correct service: '${SERVICE}'.`);
-  const signedAt = amzDateMs(header(req.headers, "x-amz-date"));
-  if (!(Math.abs(Date.now() - signedAt) <= MAX_SKEW_MS)) return refusal(403, "InvalidSignatureException", "Signature expired or x-amz-date missing.");
-  const signedHeaders = signedList.split(";");
-  if (!signedHeaders.includes("host")) return refusal(403, "InvalidSignatureException", "'Host' must be a 'SignedHeader' in the AWS Authorization.");
-  const contentSha = header(req.headers, "x-amz-content-sha256");
-  if (contentSha !== "" && contentSha !== createHash("sha256").update(raw).digest("hex")) {
-    return refusal(400, "InvalidSignatureException", "The provided 'x-amz-content-sha256' header does not match what was computed.");
-  }
-  const [path, search = ""] = (req.url ?? "/").split("?");
-  const signer = new CheckingSigner({ credentials, region, service: SERVICE, sha256: CheckHash, applyChecksum: false });
-  const headers = Object.fromEntries(signedHeaders.map((name) => [name, header(req.headers, name)]));
-  const query = Object.fromEntries(new URLSearchParams(search));
-  const expected = await signer.sign({ method: req.method ?? "POST", protocol: "http:", hostname: "127.0.0.1", path, query, headers, body: raw }, { signingDate: new Date(signedAt) });
-  const computed = /Signature=([0-9a-f]{64})$/.exec(expected.headers.authorization ?? "")?.[1] ?? "";
-  if (timingSafeEqual(Buffer.from(computed.padEnd(64, "0")), Buffer.from(signature))) return undefined;
-  return refusal(
-    403,
-    "InvalidSignatureException",
-    "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. " +
-      `Consult the service documentation for details.\n\nThe Canonical String for this request should have been\n'${signer.canonicalRequest}'\n`,
-  );
-}
-
-const FORMATS: Readonly<Record<string, (b: Buffer) => boolean>> = {
-  jpeg: (b) => b[0] === 0xff && b[1] === 0xd8,
-  png: (b) => b.subarray(1, 4).toString("latin1") === "PNG",
-  gif: (b) => b.subarray(0, 3).toString("latin1") === "GIF",
-  webp: (b) => b.subarray(8, 12).toString("latin1") === "WEBP",
-};
-
-/** Why Converse would refuse a block, or undefined. */
-function blockProblem(block: Record<string, unknown>, where: string): string | undefined {
-  if ("text" in block) {
-    return typeof block.text === "string" && block.text.trim() !== "" ? undefined : `The text field in the ContentBlock object at ${where} is blank. Add text to the text field, and try again.`;
-  }
-  const image = block.image as { format?: unknown; source?: { bytes?: unknown } } | undefined;
-  if (image === undefined) return `The content block at ${where} is of a type this stand-in does not know.`;
-  const check = typeof image.format === "string" ? FORMATS[image.format] : undefined;
-  if (!check || typeof image.source?.bytes !== "string") return `The image at ${where} needs a format (jpeg, png, gif, webp) and source.bytes.`;
-  return check(Buffer.from(image.source.bytes, "base64")) ? undefined : `The image at ${where} is not a valid ${image.format} image.`;
-}
-
-/** Why Converse would refuse the body (ValidationException), or undefined. */
-function bodyProblem(body: unknown): string | undefined {
-  const { messages, system, inferenceConfig } = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
-  if (!Array.isArray(messages)) return "1 validation error detected: Value null at 'messages' failed to satisfy constraint: Member must not be null";
-  const maxTokens = (inferenceConfig as { maxTokens?: unknown } | undefined)?.maxTokens;
-  if (maxTokens !== undefined && !(Number.isInteger(maxTokens) && (maxTokens as number) >= 1)) {
-    return `1 validation error detected: Value '${String(maxTokens)}' at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1`;
-  }
-  if (system !== undefined && !(Array.isArray(system) && system.every((s: { text?: unknown }) => typeof s.text === "string" && s.text.trim() !== ""))) {
-    return "The text field in a SystemContentBlock object is blank. Add text to the text field, and try again.";
-  }
-  if ((messages[0] as { role?: unknown } | undefined)?.role !== "user") return "A conversation must start with a user message. Try again with a conversation that starts with a user message.";
-  for (const [i, message] of (messages as { role?: unknown; content?: unknown }[]).entries()) {
-    if (i > 0 && message.role === (messages[i - 1] as { role?: unknown }).role) {
-      return "A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.";
-    }
-    if (message.role !== "user" && message.role !== "assistant") return `messages.${i}.role must be user or assistant.`;
-    if (!Array.isArray(message.content) || message.content.length === 0) return `messages.${i}.content must hold at least one content block.`;
-    for (const [j, block] of (message.content as Record<string, unknown>[]).entries()) {
-      const problem = blockProblem(block, `messages.${i}.content.${j}`);
-      if (problem) return problem;
-    }
-  }
-  return undefined;
-}
-
-/** The last user turn's text. */
-function lastUserText(call: StandInConverseCall): string {
-  const turn = [...call.body.messages].reverse().find((m) => m.role === "user");
-  return (turn?.content ?? []).map((b) => (typeof b.text === "string" ? b.text : "")).join(" ").trim();
-}
-
-/** About one token per four characters of text, plus a fixed count per picture. */
-function inputTokensOf(body: StandInConverseBody): number {
-  const blocks = [...(body.system ?? []), ...body.messages.flatMap((m) => m.content)] as Record<string, unknown>[];
-  const chars = blocks.reduce((n, b) => n + (typeof b.text === "string" ? b.text.length : 0), 0);
-  return Math.ceil(chars / 4) + blocks.filter((b) => "image" in b).length * TOKENS_PER_IMAGE;
+/** What one answer streams: its deltas (cut at maxTokens), how many reasoning ones lead, and whether it was cut. */
+interface AnswerPlan {
+  readonly deltas: readonly Delta[];
+  readonly reasoning: number;
+  readonly cut: boolean;
 }
 
 const words = (text: string) => text.match(/\S+\s*|\s+/g) ?? [];
-const codec = new EventStreamCodec(
-  (bytes) => Buffer.from(bytes).toString("utf8"),
-  (text) => new Uint8Array(Buffer.from(text, "utf8")),
-);
-const str = (value: string) => ({ type: "string" as const, value });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Writes frames so that every write ends inside a frame (a tail of it carried to the next write). */
-class SplitWriter {
-  private carry = Buffer.alloc(0);
-  private seed: number;
-  constructor(private readonly res: ServerResponse, seed: number) {
-    this.seed = seed;
+/** The answer's deltas: the reasoning of a reasoning model, then the text, at most maxTokens of them. */
+function planOf(options: BedrockStandInOptions, call: StandInConverseCall): AnswerPlan {
+  const answer = options.answers?.[call.modelId] ?? (options.reply ?? ((c) => `You said: ${lastUserText(c)}`))(call);
+  const thinks = options.reasoningModels?.includes(call.modelId) === true;
+  const reasoning = thinks ? words((options.reasoning ?? ((c) => `Thinking about: ${lastUserText(c)}`))(call)).map((text) => ({ reasoningContent: { text } })) : [];
+  const all = [...reasoning, ...words(answer).map((text) => ({ text }))];
+  const deltas = all.slice(0, call.body.inferenceConfig?.maxTokens ?? Number.POSITIVE_INFINITY);
+  return { deltas, reasoning: reasoning.length, cut: all.length > deltas.length };
+}
+
+/** Deltas sent so far, and whether the stream ended with an exception frame. */
+interface Progress {
+  sent: number;
+  failed: boolean;
+}
+
+/** Sends the deltas, paced; false when the client left (the stream is then over). */
+async function sendDeltas(out: SplitWriter, res: ServerResponse, plan: AnswerPlan, failure: BedrockFailure | undefined, intervalMs: number, progress: Progress): Promise<boolean> {
+  for (const delta of plan.deltas) {
+    if (failure?.kind === "exception" && progress.sent === failure.afterDeltas) break;
+    const index = "text" in delta && plan.reasoning > 0 ? 1 : 0;
+    if (index === 1 && progress.sent === plan.reasoning) {
+      // Claude closes its reasoning block with a signature delta before the text starts.
+      await out.event("contentBlockDelta", { contentBlockIndex: 0, delta: { reasoningContent: { signature: "c3RhbmQtaW4=" } } });
+      await out.event("contentBlockStop", { contentBlockIndex: 0 });
+    }
+    await out.event("contentBlockDelta", { contentBlockIndex: index, delta });
+    progress.sent += 1;
+    await sleep(intervalMs);
+    if (res.destroyed) return false;
   }
-  async frame(headers: MessageHeaders, payload: Record<string, unknown>): Promise<void> {
-    this.seed = (this.seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-    const body = new Uint8Array(Buffer.from(JSON.stringify({ ...payload, p: PADDING.slice(0, 1 + (this.seed % PADDING.length)) })));
-    const bytes = Buffer.concat([this.carry, codec.encode({ headers, body })]);
-    const tail = 1 + (this.seed % (bytes.length - this.carry.length - 1));
-    this.carry = bytes.subarray(bytes.length - tail);
-    await new Promise<void>((resolve) => this.res.write(bytes.subarray(0, bytes.length - tail), () => resolve()));
+  return true;
+}
+
+/** Ends a stream that met an exception failure with its exception frame. */
+async function sendException(out: SplitWriter, failure: Extract<BedrockFailure, { kind: "exception" }>): Promise<void> {
+  const original = failure.type === "modelStreamErrorException" ? { originalStatusCode: 500, originalMessage: "model runner failed" } : {};
+  await out.exception(failure.type, { message: failure.message, ...original });
+  out.end();
+}
+
+/** Ends a completed stream: the last block's stop, messageStop with its reason, the usage. */
+async function sendEnd(out: SplitWriter, call: StandInConverseCall, plan: AnswerPlan, sent: number, started: number): Promise<void> {
+  await out.event("contentBlockStop", { contentBlockIndex: plan.reasoning > 0 && sent > plan.reasoning ? 1 : 0 });
+  await out.event("messageStop", { stopReason: plan.cut ? "max_tokens" : "end_turn" });
+  const inputTokens = inputTokensOf(call.body);
+  await out.event("metadata", { usage: { inputTokens, outputTokens: sent, totalTokens: inputTokens + sent }, metrics: { latencyMs: Date.now() - started } });
+  out.end();
+}
+
+/** Streams one answer, recording how it ended once the response closes. */
+async function stream(state: StandInState, res: ServerResponse, call: StandInConverseCall, failure: BedrockFailure | undefined): Promise<void> {
+  const started = Date.now();
+  const plan = planOf(state.options, call);
+  const progress: Progress = { sent: 0, failed: false };
+  res.on("close", () => {
+    state.open.delete(res);
+    const ended = progress.failed ? "failed" : res.writableFinished ? "completed" : "aborted";
+    state.generations.push({ modelId: call.modelId, ended, deltas: progress.sent, at: Date.now() });
+  });
+  res.writeHead(200, { "content-type": "application/vnd.amazon.eventstream", "x-amzn-requestid": randomUUID() });
+  const out = new SplitWriter(res, state.generations.length + 7, state.options.splitFrames ?? true);
+  await out.event("messageStart", { role: "assistant" });
+  if (state.options.firstDeltaDelayMs) await sleep(state.options.firstDeltaDelayMs);
+  if (res.destroyed) return;
+  if (!(await sendDeltas(out, res, plan, failure, state.intervalMs, progress))) return;
+  if (failure?.kind === "exception") {
+    progress.failed = true;
+    return sendException(out, failure);
   }
-  event(type: string, payload: Record<string, unknown>): Promise<void> {
-    return this.frame({ ":event-type": str(type), ":content-type": str("application/json"), ":message-type": str("event") }, payload);
-  }
-  exception(type: string, payload: Record<string, unknown>): Promise<void> {
-    return this.frame({ ":exception-type": str(type), ":content-type": str("application/json"), ":message-type": str("exception") }, payload);
-  }
-  end(): void {
-    this.res.end(this.carry);
+  await sendEnd(out, call, plan, progress.sent, started);
+}
+
+/** Why Bedrock would refuse the request (operation, signature, model, body), or undefined. */
+async function refusalOf(state: StandInState, req: IncomingMessage, raw: Buffer, modelId: string | undefined, body: unknown): Promise<Refusal | undefined> {
+  if (req.method !== "POST" || modelId === undefined) return refusal(404, "UnknownOperationException", "Unknown operation");
+  const bad = await signatureRefusal(req, raw, state.regions, state.credentials);
+  if (bad) return bad;
+  if (!state.models.has(modelId)) return refusal(400, "ValidationException", "The provided model identifier is invalid.");
+  const problem = bodyProblem(body);
+  return problem ? refusal(400, "ValidationException", problem) : undefined;
+}
+
+/** The body as JSON, or its text when it is not JSON. */
+function parsedBody(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString("utf8")) as unknown;
+  } catch {
+    return raw.toString("utf8");
   }
 }
 
-function sendError(res: ServerResponse, { status, code, message }: Refusal): void {
-  const text = JSON.stringify({ message });
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": String(Buffer.byteLength(text)),
-    "x-amzn-requestid": randomUUID(),
-    "x-amzn-errortype": `${code}:http://internal.amazon.com/coral/com.amazon.bedrock/`,
-  });
-  res.end(text);
+/** Answers one request: recorded, checked as AWS checks it, then refused or streamed. */
+async function handle(state: StandInState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const raw = await readBody(req);
+  const path = (req.url ?? "/").split("?")[0];
+  const match = /^\/model\/([^/]+)\/converse-stream$/.exec(path);
+  const modelId = match ? decodeURIComponent(match[1]) : undefined;
+  const body = parsedBody(raw);
+  const record = (status: number, errorCode?: string) =>
+    state.requests.push({ modelId, path, headers: { ...req.headers }, body, status, ...(errorCode ? { errorCode } : {}) });
+  const refuse = (answer: Refusal) => {
+    record(answer.status, answer.code);
+    sendError(res, answer);
+  };
+  const refused = await refusalOf(state, req, raw, modelId, body);
+  if (refused) return refuse(refused);
+  const failure = state.queued.shift() ?? state.options.failure;
+  if (failure?.kind === "http") return refuse(failure);
+  record(200);
+  state.open.add(res);
+  await stream(state, res, { modelId: modelId as string, body: body as StandInConverseBody }, failure);
 }
 
 /** Starts the stand-in on a free loopback port; see the module comment. */
 export async function startBedrockStandIn(options: BedrockStandInOptions = {}): Promise<BedrockStandIn> {
-  const region = options.region ?? "us-east-1";
-  const credentials = options.credentials ?? TEST_BEDROCK_CREDENTIALS;
-  const models = new Set(options.models ?? DEFAULT_BEDROCK_STAND_IN_MODELS);
-  const intervalMs = options.deltaIntervalMs ?? 5;
-  const requests: BedrockRecordedRequest[] = [];
-  const generations: BedrockGeneration[] = [];
-  const queued: BedrockFailure[] = [];
-  const open = new Set<ServerResponse>();
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-  const answerOf = (call: StandInConverseCall) => options.answers?.[call.modelId] ?? (options.reply ?? ((c) => `You said: ${lastUserText(c)}`))(call);
-  const reasoningOf = (call: StandInConverseCall) =>
-    options.reasoningModels?.includes(call.modelId) ? (options.reasoning ?? ((c) => `Thinking about: ${lastUserText(c)}`))(call) : "";
-
-  async function stream(res: ServerResponse, call: StandInConverseCall, failure: BedrockFailure | undefined): Promise<void> {
-    const started = Date.now();
-    const reasoning = words(reasoningOf(call)).map((text) => ({ reasoningContent: { text } }));
-    const limit = call.body.inferenceConfig?.maxTokens ?? Number.POSITIVE_INFINITY;
-    const all = [...reasoning, ...words(answerOf(call)).map((text) => ({ text }))];
-    const deltas = all.slice(0, limit);
-    let sent = 0;
-    let failed = false;
-    res.on("close", () => {
-      open.delete(res);
-      generations.push({ modelId: call.modelId, ended: failed ? "failed" : res.writableFinished ? "completed" : "aborted", deltas: sent, at: Date.now() });
-    });
-    res.writeHead(200, { "content-type": "application/vnd.amazon.eventstream", "x-amzn-requestid": randomUUID() });
-    const out = new SplitWriter(res, generations.length + 7);
-    await out.event("messageStart", { role: "assistant" });
-    for (const delta of deltas) {
-      if (failure?.kind === "exception" && sent === failure.afterDeltas) break;
-      const index = "text" in delta && reasoning.length > 0 ? 1 : 0;
-      if (index === 1 && sent === reasoning.length) {
-        // Claude closes its reasoning block with a signature delta before the text starts.
-        await out.event("contentBlockDelta", { contentBlockIndex: 0, delta: { reasoningContent: { signature: "c3RhbmQtaW4=" } } });
-        await out.event("contentBlockStop", { contentBlockIndex: 0 });
-      }
-      await out.event("contentBlockDelta", { contentBlockIndex: index, delta });
-      sent += 1;
-      await sleep(intervalMs);
-      if (res.destroyed) return;
-    }
-    if (failure?.kind === "exception") {
-      failed = true;
-      const original = failure.type === "modelStreamErrorException" ? { originalStatusCode: 500, originalMessage: "model runner failed" } : {};
-      await out.exception(failure.type, { message: failure.message, ...original });
-      return out.end();
-    }
-    await out.event("contentBlockStop", { contentBlockIndex: reasoning.length > 0 && sent > reasoning.length ? 1 : 0 });
-    await out.event("messageStop", { stopReason: all.length > deltas.length ? "max_tokens" : "end_turn" });
-    const inputTokens = inputTokensOf(call.body);
-    await out.event("metadata", { usage: { inputTokens, outputTokens: sent, totalTokens: inputTokens + sent }, metrics: { latencyMs: Date.now() - started } });
-    out.end();
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req);
-    const path = (req.url ?? "/").split("?")[0];
-    const match = /^\/model\/([^/]+)\/converse-stream$/.exec(path);
-    const modelId = match ? decodeURIComponent(match[1]) : undefined;
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString("utf8"));
-    } catch {
-      body = raw.toString("utf8");
-    }
-    const record = (status: number, errorCode?: string) =>
-      requests.push({ modelId, path, headers: { ...req.headers }, body, status, ...(errorCode ? { errorCode } : {}) });
-    const refuse = (answer: Refusal) => {
-      record(answer.status, answer.code);
-      sendError(res, answer);
-    };
-    if (req.method !== "POST" || modelId === undefined) return refuse(refusal(404, "UnknownOperationException", "Unknown operation"));
-    const bad = await signatureRefusal(req, raw, region, credentials);
-    if (bad) return refuse(bad);
-    if (!models.has(modelId)) return refuse(refusal(400, "ValidationException", "The provided model identifier is invalid."));
-    const problem = bodyProblem(body);
-    if (problem) return refuse(refusal(400, "ValidationException", problem));
-    const failure = queued.shift() ?? options.failure;
-    if (failure?.kind === "http") return refuse(failure);
-    record(200);
-    open.add(res);
-    await stream(res, { modelId, body: body as StandInConverseBody }, failure);
-  }
-
+  const state: StandInState = {
+    options,
+    regions: typeof options.region === "string" ? [options.region] : [...(options.region ?? ["us-east-1"])],
+    credentials: options.credentials ?? TEST_BEDROCK_CREDENTIALS,
+    models: new Set(options.models ?? DEFAULT_BEDROCK_STAND_IN_MODELS),
+    intervalMs: options.deltaIntervalMs ?? 5,
+    requests: [],
+    generations: [],
+    queued: [],
+    open: new Set(),
+  };
   const server = createServer((req, res) => {
-    handle(req, res).catch(() => res.destroy());
+    handle(state, req, res).catch(() => res.destroy());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
+  const port = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    generations,
+    url: `http://127.0.0.1:${port}`,
+    requests: state.requests,
+    generations: state.generations,
     failNext(failure, times = 1) {
-      for (let i = 0; i < times; i += 1) queued.push(failure);
+      for (let i = 0; i < times; i += 1) state.queued.push(failure);
     },
     async close() {
-      for (const res of open) res.destroy();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      for (const res of state.open) res.destroy();
+      await closeServer(server);
     },
   };
 }

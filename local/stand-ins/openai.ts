@@ -7,8 +7,11 @@
  * rough wire (events split across writes, CRLF, keep-alive comments).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { readBody } from "../read-body";
+import { closeServer, listenOnLoopback } from "./loopback-server";
+import { EventWriter, type OpenAiWireOptions } from "./openai-wire";
+
+export { splitPoints, type OpenAiWireOptions } from "./openai-wire";
 
 /** OpenAI's error object, as sent under `error`. */
 export interface OpenAiErrorObject {
@@ -41,22 +44,6 @@ export type OpenAiFailure =
   /** Accept the request and never answer (until the client leaves or close()). `on` @default "chat" */
   | { readonly kind: "hang"; readonly on?: "chat" | "models" };
 
-/** How rough the stand-in writes its event stream; each @default false. */
-export interface OpenAiWireOptions {
-  /** Each event in several TCP writes: after 3 bytes, inside the first multi-byte character, midway, before the last byte. */
-  readonly splitWrites?: boolean;
-  /** `\r\n` line endings instead of `\n`. */
-  readonly crlf?: boolean;
-  /** A `: keep-alive` comment and a blank line before each event. */
-  readonly keepAlive?: boolean;
-  /** Each chunk's JSON over two `data:` lines. */
-  readonly multiLineData?: boolean;
-  /** An `event: message` field on each event. */
-  readonly eventField?: boolean;
-  /** End after the last chunk without `data: [DONE]`, as some servers do. */
-  readonly omitDone?: boolean;
-}
-
 /** Every roughness of {@link OpenAiWireOptions} at once: what a robust client must still read. */
 export const ROUGH_WIRE: OpenAiWireOptions = { splitWrites: true, crlf: true, keepAlive: true, multiLineData: true, eventField: true };
 
@@ -80,8 +67,14 @@ export interface OpenAiStandInOptions {
   readonly answers?: Readonly<Record<string, OpenAiScript>>;
   /** The answer of a model without a script. @default - `You said: <last user text>` */
   readonly reply?: (request: OpenAiChatRequest) => string;
+  /** Models that reason first (reasoning chunks before the content) when they have no script. @default - none */
+  readonly reasoningModels?: readonly string[];
+  /** Their reasoning. @default - `Thinking about: <last user text>` */
+  readonly reasoning?: (request: OpenAiChatRequest) => string;
   /** Milliseconds before each reasoning or content chunk (so Stop can land mid-answer). @default 0 */
   readonly chunkDelayMs?: number;
+  /** Pause before the first chunk, in place of chunkDelayMs (the model's time to its first token), in ms. @default chunkDelayMs */
+  readonly firstChunkDelayMs?: number;
   /** How rough the event stream is written. @default - clean: one write per event, `\n` */
   readonly wire?: OpenAiWireOptions;
   /** Failures for the coming requests, in order (as {@link OpenAiStandIn.failNext}). @default - none */
@@ -149,161 +142,186 @@ export function promptTokensOf(request: OpenAiChatRequest): number {
   return Math.max(1, Math.ceil(chars / 4)) + 85 * pictures;
 }
 
-/** Byte offsets where splitWrites cuts an event: after 3 bytes, inside the first multi-byte character, midway, before the last. Pure. */
-export function splitPoints(bytes: Uint8Array): number[] {
-  const lead = bytes.findIndex((b) => (b & 0xc0) === 0xc0);
-  const points = [3, lead < 0 ? 0 : lead + 1, Math.floor(bytes.length / 2), bytes.length - 1];
-  return [...new Set(points)].filter((p) => p > 0 && p < bytes.length).sort((a, b) => a - b);
+/** A running stand-in's settings and records, shared by its request handlers. */
+interface OpenAiState {
+  readonly options: OpenAiStandInOptions;
+  readonly models: readonly string[];
+  readonly requests: OpenAiRecordedRequest[];
+  readonly generations: OpenAiGeneration[];
+  readonly failures: OpenAiFailure[];
+  /** Streams and hanging requests, which close() ends. */
+  readonly open: Set<ServerResponse>;
+  readonly writer: EventWriter;
+  /** Completions answered so far, for their ids. */
+  counter: number;
+}
+
+/** What one completion answers: its pieces (cut at the token limit), why it finished, and the fields every chunk repeats. */
+interface ChatPlan {
+  readonly request: OpenAiChatRequest;
+  readonly pieces: readonly Piece[];
+  readonly finish: "length" | "stop";
+  readonly base: { readonly id: string; readonly created: number; readonly model: string; readonly system_fingerprint: string };
+}
+
+/** How far a stream got: chunks sent, and how it ended when a failure mode or the end decided it. */
+interface StreamProgress {
+  sent: number;
+  ended: OpenAiGeneration["ended"] | undefined;
+}
+
+/** The text of the last user message. */
+const lastUserText = (request: OpenAiChatRequest) => textOf([...request.messages].reverse().find((m) => m.role === "user")?.content);
+
+/** Takes the first queued failure that applies to `route` (a failure without `on` applies to chat). */
+function takeFailure(failures: OpenAiFailure[], route: Route): OpenAiFailure | undefined {
+  const index = failures.findIndex((f) => ((f.kind === "status" || f.kind === "hang" ? f.on : undefined) ?? "chat") === route);
+  return index < 0 ? undefined : failures.splice(index, 1)[0];
+}
+
+/** The reasoning then the content of a model's answer: its script, else reply() (and reasoning() for a reasoning model). */
+function piecesOf(options: OpenAiStandInOptions, request: OpenAiChatRequest): Piece[] {
+  const script = options.answers?.[request.model];
+  const reply = options.reply ?? ((r: OpenAiChatRequest) => `You said: ${lastUserText(r)}`);
+  const thinks = script === undefined && options.reasoningModels?.includes(request.model) === true;
+  const reasoningText = thinks ? (options.reasoning ?? ((r: OpenAiChatRequest) => `Thinking about: ${lastUserText(r)}`))(request) : (script?.reasoning ?? []);
+  const reasoning = openAiPieces(reasoningText).map((text): Piece => ({ field: script?.reasoningField ?? "reasoning_content", text }));
+  return [...reasoning, ...openAiPieces(script?.content ?? reply(request)).map((text): Piece => ({ field: "content", text }))];
+}
+
+/** The usage of an answer of `chunks` chunks: the script's, else counted. */
+function usageOf(options: OpenAiStandInOptions, request: OpenAiChatRequest, chunks: number) {
+  const usage = options.answers?.[request.model]?.usage ?? { prompt_tokens: promptTokensOf(request), completion_tokens: chunks };
+  return { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
+}
+
+/** The plan of one completion, numbered with the stand-in's counter. */
+function planOf(state: OpenAiState, request: OpenAiChatRequest): ChatPlan {
+  const all = piecesOf(state.options, request);
+  const limit = request.max_completion_tokens ?? request.max_tokens;
+  const pieces = limit !== undefined && limit < all.length ? all.slice(0, Math.max(0, limit)) : all;
+  const base = { id: `chatcmpl-standin-${(state.counter += 1)}`, created: Math.floor(Date.now() / 1000), model: request.model, system_fingerprint: "fp_stand_in" };
+  return { request, pieces, finish: pieces.length < all.length ? "length" : "stop", base };
+}
+
+/** Answers `stream: false`: one chat.completion with the whole message (reasoning in reasoning_content). */
+function answerWhole(options: OpenAiStandInOptions, res: ServerResponse, { request, pieces, finish, base }: ChatPlan): void {
+  const message = { role: "assistant", content: pieces.filter((p) => p.field === "content").map((p) => p.text).join("") };
+  const reasoning = pieces.filter((p) => p.field !== "content").map((p) => p.text).join("");
+  const choice = { index: 0, message: reasoning ? { ...message, reasoning_content: reasoning } : message, logprobs: null, finish_reason: finish };
+  sendJson(res, 200, { ...base, object: "chat.completion", choices: [choice], usage: usageOf(options, request, pieces.length) });
+}
+
+/** The JSON of one chunk of the stream. */
+function chunkOf(plan: ChatPlan, delta: object, finishReason: string | null): string {
+  const usage = plan.request.stream_options?.include_usage === true ? { usage: null } : {};
+  return JSON.stringify({ ...plan.base, object: "chat.completion.chunk", choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...usage });
+}
+
+/** Streams the pieces, paced, meeting a cut or error-chunk failure on its chunk; true when the stream goes on to its end. */
+async function sendPieces(state: OpenAiState, res: ServerResponse, plan: ChatPlan, failure: OpenAiFailure | undefined, progress: StreamProgress): Promise<boolean> {
+  const { writer } = state;
+  for (let index = 0; index <= plan.pieces.length; index += 1) {
+    if (failure?.kind === "cut" && failure.afterChunks === index) {
+      progress.ended = "cut";
+      res.destroy();
+      return false;
+    }
+    if (failure?.kind === "error-chunk" && failure.afterChunks === index) {
+      progress.ended = "error";
+      await writer.sendEvent(res, JSON.stringify({ error: failure.error ?? DEFAULT_ERRORS.other }));
+      await writer.sendEvent(res, "[DONE]");
+      res.end();
+      return false;
+    }
+    if (index === plan.pieces.length) break;
+    await writer.sleep((index === 0 ? state.options.firstChunkDelayMs : undefined) ?? state.options.chunkDelayMs ?? 0);
+    if (res.destroyed) return false;
+    await writer.sendEvent(res, chunkOf(plan, { [plan.pieces[index].field]: plan.pieces[index].text }, null));
+    progress.sent += 1;
+  }
+  return true;
+}
+
+/** Streams one completion as server-sent events, recording how it ended once the response closes. */
+async function streamChat(state: OpenAiState, res: ServerResponse, plan: ChatPlan, failure: OpenAiFailure | undefined): Promise<void> {
+  const { writer } = state;
+  const progress: StreamProgress = { sent: 0, ended: undefined };
+  state.open.add(res);
+  res.on("close", () => {
+    state.open.delete(res);
+    state.generations.push({ model: plan.request.model, ended: progress.ended ?? "aborted", chunks: progress.sent });
+  });
+  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+  await writer.sendEvent(res, chunkOf(plan, { role: "assistant", content: "" }, null));
+  if (!(await sendPieces(state, res, plan, failure, progress))) return;
+  await writer.sendEvent(res, chunkOf(plan, {}, plan.finish));
+  if (plan.request.stream_options?.include_usage === true) {
+    await writer.sendEvent(res, JSON.stringify({ ...plan.base, object: "chat.completion.chunk", choices: [], usage: usageOf(state.options, plan.request, progress.sent) }));
+  }
+  if (!state.options.wire?.omitDone) await writer.sendEvent(res, "[DONE]");
+  if (!res.destroyed) progress.ended = "completed";
+  res.end();
+}
+
+/** The route of a method and path, or undefined for another. */
+function routeOf(method: string, path: string): Route | undefined {
+  if (method === "POST" && path === "/v1/chat/completions") return "chat";
+  return method === "GET" && path === "/v1/models" ? "models" : undefined;
+}
+
+/** Answers a request of a known route after its key check: a queued failure, the model list, or a completion. */
+async function answerRoute(state: OpenAiState, res: ServerResponse, route: Route, body: unknown): Promise<void> {
+  const failure = takeFailure(state.failures, route);
+  if (failure?.kind === "status") return sendError(res, failure.status, failure.error ?? DEFAULT_ERRORS[failure.status] ?? DEFAULT_ERRORS.other, failure.retryAfter);
+  if (failure?.kind === "hang") {
+    state.open.add(res);
+    return void res.on("close", () => state.open.delete(res));
+  }
+  if (route === "models") return sendJson(res, 200, { object: "list", data: state.models.map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "stand-in" })) });
+  const problem = requestProblem(body);
+  if (problem) return sendError(res, 400, { message: problem, type: "invalid_request_error", param: null, code: null });
+  const request = body as OpenAiChatRequest;
+  if (!state.models.includes(request.model)) return sendError(res, 404, { message: `The model \`${request.model}\` does not exist`, type: "invalid_request_error", param: null, code: "model_not_found" });
+  const plan = planOf(state, request);
+  if (request.stream !== true) return answerWhole(state.options, res, plan);
+  await streamChat(state, res, plan, failure);
+}
+
+/** Answers one request: recorded, the key checked, then routed. */
+async function handle(state: OpenAiState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const text = (await readBody(req)).toString("utf8");
+  const method = req.method ?? "GET";
+  const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
+  const body = parseBody(text);
+  const authorization = req.headers.authorization;
+  state.requests.push({ method, path, headers: { ...req.headers }, authorized: authorization !== undefined, body });
+  if (state.options.apiKey !== undefined && authorization !== `Bearer ${state.options.apiKey}`) return sendError(res, 401, unauthorized(authorization));
+  const route = routeOf(method, path);
+  if (route === undefined) return sendError(res, 404, { message: `Invalid URL (${method} ${path})`, type: "invalid_request_error", param: null, code: null });
+  await answerRoute(state, res, route, body);
 }
 
 /** Starts the stand-in on a free loopback port; see the module comment. */
 export async function startOpenAiStandIn(options: OpenAiStandInOptions = {}): Promise<OpenAiStandIn> {
-  const models = options.models ?? DEFAULT_MODELS;
-  const requests: OpenAiRecordedRequest[] = [];
-  const generations: OpenAiGeneration[] = [];
-  const failures: OpenAiFailure[] = [...(options.failures ?? [])];
-  const open = new Set<ServerResponse>();
-  const timers = new Set<NodeJS.Timeout>();
-  const wire = options.wire ?? {};
-  const eol = wire.crlf ? "\r\n" : "\n";
-  let counter = 0;
-
-  const sleep = (ms: number) =>
-    ms <= 0
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            resolve();
-          }, ms);
-          timers.add(timer);
-        });
-
-  const takeFailure = (route: Route): OpenAiFailure | undefined => {
-    const index = failures.findIndex((f) => ((f.kind === "status" || f.kind === "hang" ? f.on : undefined) ?? "chat") === route);
-    return index < 0 ? undefined : failures.splice(index, 1)[0];
+  const state: OpenAiState = {
+    options,
+    models: options.models ?? DEFAULT_MODELS,
+    requests: [],
+    generations: [],
+    failures: [...(options.failures ?? [])],
+    open: new Set(),
+    writer: new EventWriter(options.wire ?? {}),
+    counter: 0,
   };
-
-  const writeRaw = async (res: ServerResponse, text: string): Promise<void> => {
-    const bytes = Buffer.from(text, "utf8");
-    let from = 0;
-    for (const at of [...(wire.splitWrites ? splitPoints(bytes) : []), bytes.length]) {
-      if (res.destroyed) return;
-      await new Promise<void>((resolve) => res.write(bytes.subarray(from, at), () => resolve()));
-      from = at;
-      // A gap lets each write leave as its own TCP segment rather than coalesce.
-      if (at < bytes.length) await sleep(2);
-    }
-  };
-
-  const sendEvent = async (res: ServerResponse, data: string): Promise<void> => {
-    // Right after the id: the one `,"` in a chunk that cannot sit inside a string.
-    const comma = data.startsWith('{"id":') ? data.indexOf(',"') : -1;
-    const lines = wire.multiLineData && comma > 0 ? [data.slice(0, comma + 1), data.slice(comma + 1)] : [data];
-    if (wire.keepAlive) await writeRaw(res, `: keep-alive${eol}${eol}`);
-    await writeRaw(res, `${wire.eventField ? `event: message${eol}` : ""}${lines.map((l) => `data: ${l}`).join(eol)}${eol}${eol}`);
-  };
-
-  const piecesOf = (request: OpenAiChatRequest): Piece[] => {
-    const script = options.answers?.[request.model];
-    const reply = options.reply ?? ((r: OpenAiChatRequest) => `You said: ${textOf([...r.messages].reverse().find((m) => m.role === "user")?.content)}`);
-    const reasoning = openAiPieces(script?.reasoning ?? []).map((text): Piece => ({ field: script?.reasoningField ?? "reasoning_content", text }));
-    return [...reasoning, ...openAiPieces(script?.content ?? reply(request)).map((text): Piece => ({ field: "content", text }))];
-  };
-
-  const usageOf = (request: OpenAiChatRequest, chunks: number) => {
-    const usage = options.answers?.[request.model]?.usage ?? { prompt_tokens: promptTokensOf(request), completion_tokens: chunks };
-    return { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
-  };
-
-  const chat = async (res: ServerResponse, request: OpenAiChatRequest, failure: OpenAiFailure | undefined): Promise<void> => {
-    const all = piecesOf(request);
-    const limit = request.max_completion_tokens ?? request.max_tokens;
-    const pieces = limit !== undefined && limit < all.length ? all.slice(0, Math.max(0, limit)) : all;
-    const finish = pieces.length < all.length ? "length" : "stop";
-    const base = { id: `chatcmpl-standin-${(counter += 1)}`, created: Math.floor(Date.now() / 1000), model: request.model, system_fingerprint: "fp_stand_in" };
-    if (request.stream !== true) {
-      const message = { role: "assistant", content: pieces.filter((p) => p.field === "content").map((p) => p.text).join("") };
-      const reasoning = pieces.filter((p) => p.field !== "content").map((p) => p.text).join("");
-      const choice = { index: 0, message: reasoning ? { ...message, reasoning_content: reasoning } : message, logprobs: null, finish_reason: finish };
-      return sendJson(res, 200, { ...base, object: "chat.completion", choices: [choice], usage: usageOf(request, pieces.length) });
-    }
-    const withUsage = request.stream_options?.include_usage === true;
-    const chunk = (delta: object, finishReason: string | null) =>
-      JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...(withUsage ? { usage: null } : {}) });
-    let ended: OpenAiGeneration["ended"] | undefined;
-    let sent = 0;
-    open.add(res);
-    res.on("close", () => {
-      open.delete(res);
-      generations.push({ model: request.model, ended: ended ?? "aborted", chunks: sent });
-    });
-    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
-    await sendEvent(res, chunk({ role: "assistant", content: "" }, null));
-    for (let index = 0; index <= pieces.length; index += 1) {
-      if (failure?.kind === "cut" && failure.afterChunks === index) {
-        ended = "cut";
-        return void res.destroy();
-      }
-      if (failure?.kind === "error-chunk" && failure.afterChunks === index) {
-        ended = "error";
-        await sendEvent(res, JSON.stringify({ error: failure.error ?? DEFAULT_ERRORS.other }));
-        await sendEvent(res, "[DONE]");
-        return void res.end();
-      }
-      if (index === pieces.length) break;
-      await sleep(options.chunkDelayMs ?? 0);
-      if (res.destroyed) return;
-      await sendEvent(res, chunk({ [pieces[index].field]: pieces[index].text }, null));
-      sent += 1;
-    }
-    await sendEvent(res, chunk({}, finish));
-    if (withUsage) await sendEvent(res, JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [], usage: usageOf(request, sent) }));
-    if (!wire.omitDone) await sendEvent(res, "[DONE]");
-    if (!res.destroyed) ended = "completed";
-    res.end();
-  };
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const text = (await readBody(req)).toString("utf8");
-    const method = req.method ?? "GET";
-    const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
-    const body = parseBody(text);
-    const authorization = req.headers.authorization;
-    requests.push({ method, path, headers: { ...req.headers }, authorized: authorization !== undefined, body });
-    if (options.apiKey !== undefined && authorization !== `Bearer ${options.apiKey}`) return sendError(res, 401, unauthorized(authorization));
-    const route: Route | undefined = method === "POST" && path === "/v1/chat/completions" ? "chat" : method === "GET" && path === "/v1/models" ? "models" : undefined;
-    if (route === undefined) return sendError(res, 404, { message: `Invalid URL (${method} ${path})`, type: "invalid_request_error", param: null, code: null });
-    const failure = takeFailure(route);
-    if (failure?.kind === "status") return sendError(res, failure.status, failure.error ?? DEFAULT_ERRORS[failure.status] ?? DEFAULT_ERRORS.other, failure.retryAfter);
-    if (failure?.kind === "hang") {
-      open.add(res);
-      return void res.on("close", () => open.delete(res));
-    }
-    if (route === "models") return sendJson(res, 200, { object: "list", data: models.map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "stand-in" })) });
-    const problem = requestProblem(body);
-    if (problem) return sendError(res, 400, { message: problem, type: "invalid_request_error", param: null, code: null });
-    const request = body as OpenAiChatRequest;
-    if (!models.includes(request.model)) return sendError(res, 404, { message: `The model \`${request.model}\` does not exist`, type: "invalid_request_error", param: null, code: "model_not_found" });
-    await chat(res, request, failure);
-  };
-
-  const server = createServer((req, res) => void handle(req, res).catch(() => res.destroy()));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  const server = createServer((req, res) => void handle(state, req, res).catch(() => res.destroy()));
+  const port = await listenOnLoopback(server);
   const close = async () => {
-    for (const timer of timers) clearTimeout(timer);
-    timers.clear();
-    for (const res of open) res.destroy();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    state.writer.cancel();
+    for (const res of state.open) res.destroy();
+    await closeServer(server);
   };
-  return { url, requests, generations, failNext: (failure) => void failures.push(failure), close };
+  return { url: `http://127.0.0.1:${port}/v1`, requests: state.requests, generations: state.generations, failNext: (failure) => void state.failures.push(failure), close };
 }
 
 /** OpenAI's 401: no key, or the key presented (echoed whole, harsher than OpenAI's masked echo, so redaction is tested). */

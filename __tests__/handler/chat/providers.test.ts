@@ -59,7 +59,7 @@ describe.each(["bedrock", "openai"] as const)("answers from %s through the entry
             { name: "r1", provider: "openai", model: "deepseek-r1", baseUrl: openai.url, thinking: true },
             { name: "vl", provider: "openai", model: "qwen-vl", baseUrl: openai.url, vision: true },
           ];
-    handler = h.createBotHandler({ models, bedrockEndpoint: bedrock.url, openaiApiKey: API_KEY, ollamaTimeoutMs: 20_000 });
+    handler = h.createBotHandler({ models, bedrockEndpoint: bedrock.url, openaiApiKey: API_KEY, ollamaTimeoutMs: 20_000 }, { modelCredentials: credentials });
   });
   afterAll(async () => {
     await Promise.all([bedrock.close(), openai.close()]);
