@@ -96,6 +96,8 @@ export interface BotConfig {
    * photo under it is taken. At most Telegram's getFile limit (20 MB). @default 5242880 (5 MB)
    */
   readonly maxPhotoBytes: number;
+  /** Largest document read for a question (DOCUMENT_MAX_BYTES), in bytes, checked before the download; at most 20 MB. @default 5242880 (5 MB) */
+  readonly maxDocumentBytes: number;
   /**
    * Per-user limits, 0 meaning none: chat messages per clock hour and per day (UTC)
    * (USER_MESSAGES_PER_HOUR, USER_MESSAGES_PER_DAY) and imports per day (USER_IMPORTS_PER_DAY).
@@ -126,8 +128,24 @@ export interface BotConfig {
   readonly environment: string | undefined;
   /** Days an update mark lives before DynamoDB's TTL removes it. @default 7 */
   readonly updateMarkTtlDays: number;
+  /** Voice messages, audio files and video notes: the speech-to-text server and its limits. */
+  readonly voice: VoiceSettings;
   /** Settings that were missing or invalid; logged once at cold start and shown by /status. */
   readonly problems: readonly ConfigProblem[];
+}
+
+/** Speech-to-text of voice messages, audio files and video notes: an OpenAI-compatible transcription endpoint. */
+export interface VoiceSettings {
+  /** Its full URL (TRANSCRIPTION_URL); on OLLAMA_URL's origin with X-API-Key and OLLAMA_CA_CERT (see deps.ts). @default - none: voice is off */
+  readonly transcriptionUrl: string | undefined;
+  /** The `model` sent, passed as-is (TRANSCRIPTION_MODEL; whisper.cpp ignores it). @default "whisper-1" (OpenAI's) */
+  readonly model: string;
+  /** Sent as `Authorization: Bearer` (TRANSCRIPTION_API_KEY). @default - no header */
+  readonly apiKey: string | undefined;
+  /** The `language` sent, ISO-639-1 such as "en" (TRANSCRIPTION_LANGUAGE). @default - none: the server detects it */
+  readonly language: string | undefined;
+  /** Longest recording transcribed, by Telegram's `duration`, in seconds (VOICE_MAX_SECONDS). @default 300 */
+  readonly maxSeconds: number;
 }
 
 /** The environment shape {@link loadConfig} reads (process.env or any plain object). */
@@ -144,8 +162,11 @@ export const CONFIG_DEFAULTS = Object.freeze({
   contextMaxMessages: 50,
   maxImportBytes: 1024 * 1024,
   maxPhotoBytes: 5 * 1024 * 1024,
+  maxDocumentBytes: 5 * 1024 * 1024,
   updateMarkTtlDays: 7,
   showModelSpeed: false,
+  transcriptionModel: "whisper-1",
+  voiceMaxSeconds: 300,
   logLevel: "INFO" as LogLevel,
 });
 
@@ -204,7 +225,6 @@ export function loadConfig(env: Env): BotConfig {
   const showModelSpeed = flag(FUNCTION_ENV.showModelSpeed, CONFIG_DEFAULTS.showModelSpeed);
 
   const defaultSystemPrompt = readDefaultSystemPrompt(env, problem);
-
   const environment = trimmed(env, FUNCTION_ENV.environment);
   if (environment !== undefined && !ENVIRONMENTS.includes(environment)) {
     problem(FUNCTION_ENV.environment, `ENVIRONMENT must be one of ${ENVIRONMENTS.join(", ")}, got ${quoted(environment)}`);
@@ -212,7 +232,6 @@ export function loadConfig(env: Env): BotConfig {
 
   const bucketName = trimmed(env, FUNCTION_ENV.bucketName) ?? "";
   if (!bucketName) problem(FUNCTION_ENV.bucketName, "S3_BUCKET_NAME is not set; archives are unavailable");
-
   const genericEndpoint = trimmed(env, "AWS_ENDPOINT_URL");
   const config: BotConfig = {
     telegramToken,
@@ -243,7 +262,8 @@ export function loadConfig(env: Env): BotConfig {
     contextCharBudget: positiveInt(FUNCTION_ENV.contextCharBudget, CONFIG_DEFAULTS.contextCharBudget, 100),
     contextMaxMessages: positiveInt(FUNCTION_ENV.contextMaxMessages, CONFIG_DEFAULTS.contextMaxMessages),
     maxImportBytes: CONFIG_DEFAULTS.maxImportBytes,
-    maxPhotoBytes: readMaxPhotoBytes(positiveInt, problem),
+    maxPhotoBytes: readGetFileLimit(FUNCTION_ENV.maxPhotoBytes, CONFIG_DEFAULTS.maxPhotoBytes, positiveInt, problem),
+    maxDocumentBytes: readGetFileLimit(FUNCTION_ENV.maxDocumentBytes, CONFIG_DEFAULTS.maxDocumentBytes, positiveInt, problem),
     userLimits: Object.freeze({
       messagesPerHour: positiveInt(FUNCTION_ENV.messagesPerHour, USER_LIMIT_DEFAULTS.messagesPerHour, 0),
       messagesPerDay: positiveInt(FUNCTION_ENV.messagesPerDay, USER_LIMIT_DEFAULTS.messagesPerDay, 0),
@@ -255,6 +275,7 @@ export function loadConfig(env: Env): BotConfig {
     }),
     metricsNamespace: readMetricsNamespace(env, problem),
     updateMarkTtlDays: CONFIG_DEFAULTS.updateMarkTtlDays,
+    voice: readVoiceSettings(env, problem),
     showModelSpeed,
     defaultSystemPrompt,
     environment,
@@ -365,11 +386,26 @@ function readOllamaCaCert(env: Env, problem: Problem): string | undefined {
   return pem;
 }
 
-/** PHOTO_MAX_BYTES, at most Telegram's getFile limit (a larger value is reported and lowered to it). */
-function readMaxPhotoBytes(positiveInt: (name: string, fallback: number, min?: number) => number, problem: Problem): number {
-  const bytes = positiveInt(FUNCTION_ENV.maxPhotoBytes, CONFIG_DEFAULTS.maxPhotoBytes, 1024);
+/** TRANSCRIPTION_* and VOICE_MAX_SECONDS (a bad URL or language is reported and not used). */
+function readVoiceSettings(env: Env, problem: Problem): VoiceSettings {
+  const { positiveInt, url } = envReader(env, problem);
+  const language = trimmed(env, FUNCTION_ENV.transcriptionLanguage)?.toLowerCase();
+  const languageOk = language === undefined || /^[a-z]{2,3}$/.test(language);
+  if (!languageOk) problem(FUNCTION_ENV.transcriptionLanguage, `TRANSCRIPTION_LANGUAGE must be a language code such as en or de, got ${quoted(language)}; the server detects the language`);
+  return Object.freeze({
+    transcriptionUrl: url(FUNCTION_ENV.transcriptionUrl, "", false) || undefined,
+    model: trimmed(env, FUNCTION_ENV.transcriptionModel) ?? CONFIG_DEFAULTS.transcriptionModel,
+    apiKey: trimmed(env, FUNCTION_ENV.transcriptionApiKey),
+    language: languageOk ? language : undefined,
+    maxSeconds: positiveInt(FUNCTION_ENV.voiceMaxSeconds, CONFIG_DEFAULTS.voiceMaxSeconds),
+  });
+}
+
+/** A byte limit of downloads (PHOTO_MAX_BYTES, DOCUMENT_MAX_BYTES), at most Telegram's getFile limit (a larger value is reported and lowered to it). */
+function readGetFileLimit(variable: string, fallback: number, positiveInt: (name: string, fallback: number, min?: number) => number, problem: Problem): number {
+  const bytes = positiveInt(variable, fallback, 1024);
   if (bytes <= TELEGRAM_GET_FILE_LIMIT_BYTES) return bytes;
-  problem(FUNCTION_ENV.maxPhotoBytes, `PHOTO_MAX_BYTES may be at most ${TELEGRAM_GET_FILE_LIMIT_BYTES} (Telegram's getFile limit), got ${bytes}; using that`);
+  problem(variable, `${variable} may be at most ${TELEGRAM_GET_FILE_LIMIT_BYTES} (Telegram's getFile limit), got ${bytes}; using that`);
   return TELEGRAM_GET_FILE_LIMIT_BYTES;
 }
 

@@ -1,8 +1,9 @@
 /**
  * Telegram updates as a private chat produces them, for the terminal chat: what the user types
- * becomes a `message` update, `/import <file>` a document message. Ids grow from a start taken
- * from the clock, so updates of a later run never reuse the ids of an earlier one (the handler
- * ignores an update_id it has already seen, and local data persists between runs).
+ * becomes a `message` update, `/import <file>` and `/file <file> [question]` a document message, `/voice <file>` a voice
+ * message. Ids grow from a start taken from the clock, so updates of a later run never reuse
+ * the ids of an earlier one (the handler ignores an update_id it has already seen, and local
+ * data persists between runs).
  */
 import type { Message, MessageEntity, Update, User } from "@grammyjs/types";
 
@@ -24,6 +25,8 @@ export interface LocalDocument {
   readonly fileSize: number;
   /** @default "application/json" */
   readonly mimeType?: string;
+  /** The question sent with it (`/file <path> <question>`). @default - none */
+  readonly caption?: string;
 }
 
 /** Builds successive updates of one private chat. */
@@ -58,6 +61,7 @@ export class ChatUpdateFactory {
         mime_type: document.mimeType ?? "application/json",
         file_size: document.fileSize,
       },
+      ...(document.caption ? { caption: document.caption } : {}),
     });
   }
 
@@ -65,6 +69,13 @@ export class ChatUpdateFactory {
   photo(photo: { fileId: string; width: number; height: number; fileSize: number; caption?: string }): Update {
     const size = { file_id: photo.fileId, file_unique_id: `local-${photo.fileId}`.slice(0, 32), width: photo.width, height: photo.height, file_size: photo.fileSize };
     return this.update({ photo: [size], ...(photo.caption ? { caption: photo.caption } : {}) });
+  }
+
+  /** A voice message (a local recording) lasting `duration` whole seconds, as Telegram describes one. */
+  voice(voice: { fileId: string; duration: number; fileSize: number; mimeType?: string }): Update {
+    return this.update({
+      voice: { file_id: voice.fileId, file_unique_id: `local-${voice.fileId}`.slice(0, 32), duration: voice.duration, mime_type: voice.mimeType ?? "audio/ogg", file_size: voice.fileSize },
+    });
   }
 
   /** A press of the button carrying `data` on the bot's message `messageId` (a callback_query). */

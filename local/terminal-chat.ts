@@ -2,8 +2,10 @@
  * The interactive terminal chat of `npm start` without a token: it plays a Telegram private
  * chat. Each line typed becomes a message update passed to the handler; the bot's Bot API calls
  * are printed as they happen; documents it sends are saved to a folder; `/import <path>` sends a
- * local JSON file as a document; `/quit` or end of input (Ctrl-D) ends the chat. Streams come in
- * as arguments, so tests drive it with a PassThrough.
+ * local JSON file as a document, `/file <path> [question]` a local text file or PDF for the model
+ * to read, `/voice <path>` a local recording as a voice message; `/quit`
+ * or end of input (Ctrl-D) ends the chat. Streams come in as arguments, so tests drive it
+ * with a PassThrough.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
@@ -20,7 +22,7 @@ import { choicesLine, choicesOf, TranscriptRenderer, visibleText, type TerminalC
 
 /** Words that end the chat. */
 export const QUIT_COMMANDS: readonly string[] = ["/quit", "/exit"];
-export { IMPORT_COMMAND, PHOTO_COMMAND } from "./terminal-lines";
+export { FILE_COMMAND, IMPORT_COMMAND, PHOTO_COMMAND, VOICE_COMMAND } from "./terminal-lines";
 
 /** Options of {@link runTerminalChat}. */
 export interface TerminalChatOptions {

@@ -84,6 +84,45 @@ export function photoUpdate(sizes: readonly PhotoSize[], options: MessageOptions
   return messageUpdate(options, { photo: [...sizes], ...(options.caption !== undefined ? { caption: options.caption } : {}) });
 }
 
+/** Options of the recording builders: the recording's Telegram fields, and the message's. */
+export interface RecordingOptions extends MessageOptions {
+  /** Telegram's `duration`, in seconds. @default 3 */
+  readonly duration?: number;
+  /** Telegram's `file_size`, in bytes. @default - none */
+  readonly fileSize?: number;
+  /** @default "audio/ogg" for a voice message, "audio/mpeg" for an audio file */
+  readonly mimeType?: string;
+  /** An audio file's name. @default - none */
+  readonly fileName?: string;
+  /** The message it replies to (a group reply to the bot). @default - none */
+  readonly replyTo?: NonNullable<Message["reply_to_message"]>;
+}
+
+/** The Telegram fields a recording with this file_id shares. */
+const recording = (fileId: string, options: RecordingOptions) => ({
+  file_id: fileId,
+  file_unique_id: `u-${fileId}`.slice(0, 32),
+  duration: options.duration ?? 3,
+  ...(options.fileSize !== undefined ? { file_size: options.fileSize } : {}),
+});
+const replyOf = (options: RecordingOptions) => (options.replyTo ? { reply_to_message: options.replyTo } : {});
+
+/** A voice message (Ogg Opus) with this file_id (register it with TelegramStandIn.addFile to make getFile work). */
+export function voiceUpdate(fileId: string, options: RecordingOptions = {}): Update {
+  return messageUpdate(options, { voice: { ...recording(fileId, options), mime_type: options.mimeType ?? "audio/ogg" }, ...replyOf(options) });
+}
+
+/** An audio file message (music, a recording sent as a file) with this file_id. */
+export function audioUpdate(fileId: string, options: RecordingOptions = {}): Update {
+  const name = options.fileName !== undefined ? { file_name: options.fileName } : {};
+  return messageUpdate(options, { audio: { ...recording(fileId, options), mime_type: options.mimeType ?? "audio/mpeg", ...name }, ...replyOf(options) });
+}
+
+/** A round video note with this file_id (always MP4, 240×240 here). */
+export function videoNoteUpdate(fileId: string, options: RecordingOptions = {}): Update {
+  return messageUpdate(options, { video_note: { ...recording(fileId, options), length: 240 }, ...replyOf(options) });
+}
+
 /** The sender as a User. */
 function sender(options: MessageOptions): User {
   return {

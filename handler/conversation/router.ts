@@ -1,10 +1,13 @@
 import type { Message, PhotoSize } from "@grammyjs/types";
 import { COMMAND_PATTERN } from "../../config/command-syntax";
 import { handleChat } from "../chat/chat";
+import { answerDocument, readDocument } from "../chat/document";
 import { handleGroupChat } from "../chat/group-chat";
+import { handleVoice, voiceClipOf, type VoiceClip } from "../chat/voice";
 import { COMMAND_LIST, COMMANDS } from "../commands";
 import type { Command } from "../commands/command";
 import { handleImport } from "../commands/import";
+import { isJsonDocument } from "../format/document-text";
 import { STALE_BUTTON_TEXT, type ButtonData } from "./buttons";
 import type { UpdateContext } from "./update-context";
 import { withinChatAllowance, withinUsageLimit } from "./usage-gate";
@@ -45,6 +48,11 @@ export type MessageKind =
   /** A group message asking for something private (a document to import), answered with PRIVATE_ONLY_TEXT. */
   | { readonly kind: "private_only" }
   | { readonly kind: "document" }
+  /**
+   * A voice message, audio file or round video note, answered from its transcript (chat/voice.ts);
+   * `quoted`, in a group, is the message it replies to, as for group_chat.
+   */
+  | { readonly kind: "voice"; readonly clip: VoiceClip; readonly quoted?: { readonly role: "assistant" | "user"; readonly text: string } }
   /** A group message that only mentions the bot, with nothing to answer. */
   | { readonly kind: "mention_only" }
   | { readonly kind: "other" }
@@ -60,6 +68,8 @@ export function classifyMessage(message: Message): MessageKind {
   }
   if (message.photo && message.photo.length > 0) return { kind: "chat", text: message.caption ?? "", photo: message.photo };
   if (message.document) return { kind: "document" };
+  const clip = voiceClipOf(message);
+  if (clip) return { kind: "voice", clip };
   return { kind: "other" };
 }
 
@@ -82,6 +92,21 @@ async function routePress(ctx: UpdateContext, button: ButtonData): Promise<void>
   }
   ctx.log.info("button pressed", { action: "handle_press", command: command.name });
   await command.button.press(ctx, button.argument);
+}
+
+/**
+ * A document: a .json file sent without a caption is an archive to import, as /export gives it
+ * (commands/import.ts, counted as an import); any other file is read for its question within
+ * the chat allowance (chat/document.ts), unless it turns out to be a valid archive after all.
+ */
+async function routeDocument(ctx: UpdateContext): Promise<void> {
+  const { document, caption } = ctx.message;
+  const read = isJsonDocument(document?.file_name, document?.mime_type) && !caption?.trim() ? ({ kind: "archive" } as const) : await readDocument(ctx);
+  if (read?.kind === "archive") {
+    if (await withinUsageLimit(ctx, "import")) await handleImport(ctx);
+  } else if (read) {
+    await withinChatAllowance(ctx, (allowance) => answerDocument(ctx, read, allowance));
+  }
 }
 
 /** Handles one classified message: a command, a chat message or an archive file. */
@@ -111,7 +136,10 @@ export async function routeMessage(ctx: UpdateContext, kind: MessageKind): Promi
       await ctx.reply(PRIVATE_ONLY_TEXT);
       return;
     case "document":
-      if (await withinUsageLimit(ctx, "import")) await handleImport(ctx);
+      await routeDocument(ctx);
+      return;
+    case "voice":
+      await handleVoice(ctx, kind.clip, kind.quoted);
       return;
     case "mention_only":
       await ctx.reply("Yes? Mention me together with your question, or reply to one of my messages. /help lists the commands.");

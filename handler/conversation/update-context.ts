@@ -2,6 +2,7 @@ import type { InlineKeyboardMarkup, Message } from "@grammyjs/types";
 import type { ArchiveStore } from "../store/archives";
 import type { TelegramApi } from "../telegram/bot-api";
 import type { ModelRegistry } from "../model/registry";
+import type { Transcriber } from "../model/transcription";
 import type { Metrics } from "../observability/metrics";
 import type { BotConfig } from "../config";
 import type { Logger } from "../observability/log";
@@ -70,6 +71,8 @@ export interface UpdateContext {
   readonly metrics: Metrics;
   /** The model list with the adapter of each model's provider. */
   readonly models: ModelRegistry;
+  /** Speech-to-text for voice messages, audio files and video notes. @default - none: TRANSCRIPTION_URL is not set, voice is off */
+  readonly transcription?: Transcriber;
   readonly log: Logger;
   /** Clock, epoch ms. */
   readonly now: () => number;

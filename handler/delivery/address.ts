@@ -45,9 +45,15 @@ export async function addressedKind(message: Message, kind: MessageKind, ownIden
     return own.username.toLowerCase() === suffix.toLowerCase() ? kind : undefined;
   }
   if (isPrivate) return kind;
-  if (kind.kind !== "chat" && kind.kind !== "document") return undefined;
+  if (kind.kind !== "chat" && kind.kind !== "document" && kind.kind !== "voice") return undefined;
   const own = await ownIdentity();
   if (!own) return undefined;
+  // A voice message in a group is for the bot only as a reply to one of its messages (it cannot mention).
+  if (kind.kind === "voice") {
+    if (message.reply_to_message?.from?.id !== own.id) return undefined;
+    const quoted = quotedContext(message, own);
+    return { ...kind, ...(quoted ? { quoted } : {}) };
+  }
   // A file sent to the bot in a group would be imported into the sender's archives: not here.
   if (kind.kind === "document") return groupFileAddressed(message, own) ? { kind: "private_only" } : undefined;
   const text = groupChatText(message, own);

@@ -5,7 +5,7 @@
  */
 
 /** The external services the bot talks to. */
-export type ServiceName = "telegram" | "ollama" | "bedrock" | "openai" | "dynamodb" | "s3" | "sqs";
+export type ServiceName = "telegram" | "ollama" | "bedrock" | "openai" | "dynamodb" | "s3" | "sqs" | "transcription";
 
 /**
  * The service answered, and the answer was an error: Telegram said `ok: false`, Ollama
