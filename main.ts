@@ -9,6 +9,7 @@ import { LOG_RETENTION_DAYS, lambdaTimeoutBounds, loadStackConfig, type StackCon
 import { FUNCTION_ENV } from "./config/function-env";
 import { METRICS_NAMESPACE_OUTPUT, metricsNamespaceFor } from "./config/metrics";
 import { MODEL_PROVIDERS_OUTPUT, providersOf, usesProvider } from "./config/models";
+import { missingTranscriptionPins } from "./config/releases";
 import { ArchiveBucket } from "./constructs/archive-bucket";
 import { BedrockAccess } from "./constructs/bedrock-access";
 import { BotFunction } from "./constructs/bot-function";
@@ -26,6 +27,19 @@ export function unpinnedOllamaWarning(version: string): string {
   return (
     `ollamaSha256 is empty: the instance checks Ollama v${version} only against the sha256sum.txt published with it. ` +
     "Pin it: set ollamaSha256 in chatbot.config.json to the archive's line of that file (see README → Security)."
+  );
+}
+
+/**
+ * Said at synth when voice transcription is off on the Ollama instance because a source archive
+ * has no pinned SHA-256 (`missing`: the settings to set). whisper.cpp and FFmpeg publish no
+ * checksum file, so the instance builds nothing unverified, and the function gets no
+ * TRANSCRIPTION_URL.
+ */
+export function voiceOffWarning(missing: readonly string[]): string {
+  return (
+    `${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} empty: voice messages are off (the Ollama instance builds no whisper.cpp transcription server from an unverified download). ` +
+    'Set them in chatbot.config.json to the SHA-256 of the source archives, or set transcriptionModel to "" to turn voice off without this warning (see README → Voice messages).'
   );
 }
 
@@ -57,6 +71,7 @@ export class ChatbotStack extends TerraformStack {
     if (config.stateBackend) new StateBackend(this, config.stateBackend);
     if (config.allowedUserIds === "") Annotations.of(this).addWarning(OPEN_BOT_WARNING);
     if (usesOllama && config.ollamaSha256 === "") Annotations.of(this).addWarning(unpinnedOllamaWarning(config.ollamaVersion));
+    if (usesOllama && missingTranscriptionPins(config).length > 0) Annotations.of(this).addWarning(voiceOffWarning(missingTranscriptionPins(config)));
 
     const { telegramToken, environment, logRetention, memorySize, timeout, allowedUserIds } = declareDeployInputs(this, config);
     const { instanceType, openaiApiKey } = declareProviderInputs(this, config);
@@ -90,6 +105,8 @@ export class ChatbotStack extends TerraformStack {
       bucket,
       models: config.models,
       ...(ollama && ollamaApiKey ? { ollamaUrl: ollama.url, ollamaCaCert: ollama.certificatePem, ollamaApiKey: ollamaApiKey.result } : {}),
+      transcriptionUrl: ollama?.transcriptionUrl,
+      transcriptionModel: ollama?.transcriptionModel,
       openaiApiKey: openaiApiKey?.stringValue,
       telegramToken: telegramToken.stringValue,
       webhookSecret: webhookSecret.result,
@@ -161,6 +178,11 @@ function ollamaServer(scope: Construct, config: StackConfig, parts: { bucket: Ar
     numParallel: config.ollamaNumParallel,
     ollamaVersion: config.ollamaVersion,
     ollamaSha256: config.ollamaSha256,
+    transcriptionModel: config.transcriptionModel,
+    whisperVersion: config.whisperVersion,
+    whisperSha256: config.whisperSha256,
+    ffmpegVersion: config.ffmpegVersion,
+    ffmpegSha256: config.ffmpegSha256,
     ...(config.deliveryMode === "queue" ? { maxQueue: config.queueMaxConcurrency } : {}),
   });
 }

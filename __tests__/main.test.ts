@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { Testing } from "cdktf";
-import { ChatbotStack, OPEN_BOT_WARNING, unpinnedOllamaWarning } from "../main";
+import { ChatbotStack, OPEN_BOT_WARNING, unpinnedOllamaWarning, voiceOffWarning } from "../main";
+import { userDataOf } from "./constructs/ollama-server/user-data-of";
 import { FIXTURE_BUNDLE_DIR, synthChatbot, TEST_TELEGRAM_TOKEN, testConfig } from "./support/infra";
 import { onlyResource, renderLikeTerraform, resourcesOf, unresolvedReferences, type TerraformJson } from "./support/terraform-json";
 
@@ -92,8 +93,7 @@ describe("ChatbotStack (main.ts)", () => {
   });
 
   it("has user data that passes bash -n once Terraform has rendered it", () => {
-    const userData = onlyResource(tf, "aws_instance").user_data as string;
-    const rendered = renderLikeTerraform(userData);
+    const rendered = renderLikeTerraform(userDataOf(tf));
     const file = join(mkdtempSync(join(tmpdir(), "user-data-")), "user-data.sh");
     writeFileSync(file, rendered);
     expect(() => execFileSync("bash", ["-n", file], { stdio: "pipe" })).not.toThrow();
@@ -104,7 +104,7 @@ describe("ChatbotStack (main.ts)", () => {
     const { tf: custom } = synthChatbot({ models });
     const env = (botFunctionOf(custom).environment as { variables: Record<string, string> }).variables;
     expect(env.OLLAMA_MODELS).toBe("llama3.2:1b,phi3:mini");
-    expect(onlyResource(custom, "aws_instance").user_data).toContain('MODELS=("llama3.2:1b" "phi3:mini")');
+    expect(userDataOf(custom)).toContain('MODELS=("llama3.2:1b" "phi3:mini")');
   });
 
   it("gives the function the model list, the token budgets and the metrics namespace, and outputs the dashboard", () => {
@@ -170,7 +170,7 @@ describe("ChatbotStack (main.ts)", () => {
 
   it("keeps the instance of a mixed list for its Ollama models only, beside the Bedrock grant", () => {
     const { tf: mixed } = synthChatbot({ models: ["llama3.2:1b", HAIKU_35, { name: "llama-think", model: "llama3.2:1b", thinking: true }] });
-    expect(onlyResource(mixed, "aws_instance").user_data).toContain('MODELS=("llama3.2:1b")');
+    expect(userDataOf(mixed)).toContain('MODELS=("llama3.2:1b")');
     expect(botEnvOf(mixed).OLLAMA_MODELS).toBe("llama3.2:1b");
     expect(botStatementsOf(mixed).map((s) => s.Sid)).toEqual(expect.arrayContaining(["InvokeBedrockModels", "InvokeBedrockModelsThroughProfiles"]));
     expect(mixed.output?.model_providers?.value).toBe("ollama,bedrock");
@@ -195,7 +195,7 @@ describe("ChatbotStack (main.ts)", () => {
 
   it("sizes Ollama's parallelism and queue from ollamaNumParallel and the queue's concurrency", () => {
     const { tf: custom } = synthChatbot({ ollamaNumParallel: 3, queueMaxConcurrency: 6 });
-    const userData = onlyResource(custom, "aws_instance").user_data as string;
+    const userData = userDataOf(custom);
     expect(userData).toContain('Environment="OLLAMA_NUM_PARALLEL=3"');
     expect(userData).toContain('Environment="OLLAMA_MAX_QUEUE=6"');
     const mapping = onlyResource(custom, "aws_lambda_event_source_mapping") as { scaling_config: { maximum_concurrency: number } };
@@ -278,6 +278,58 @@ describe("ChatbotStack (main.ts)", () => {
     expect(userData).toContain(`EXPECTED=\\"${"c".repeat(64)}\\"`);
     expect(userData).toContain("releases/download/v$${VERSION}");
     expect(userData).not.toContain("ollama.com/install.sh");
+  });
+
+  describe("voice messages", () => {
+    const warningsOf = (stack: ChatbotStack) => stack.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => m.data);
+    const stackWith = (settings: Parameters<typeof testConfig>[0]) =>
+      new ChatbotStack(Testing.app(), "voice", { config: testConfig({ allowedUserIds: "1", ollamaSha256: "c".repeat(64), ...settings }), bundleDir: FIXTURE_BUNDLE_DIR });
+
+    it("gives the function whisper.cpp's endpoint on the Ollama proxy's origin and the model, by default", () => {
+      const env = botEnvOf(tf);
+      expect(env.TRANSCRIPTION_URL).toBe(`${env.OLLAMA_URL}/v1/audio/transcriptions`);
+      expect(env.TRANSCRIPTION_URL).toMatch(/^https:\/\/\$\{aws_eip\..+\.public_ip\}:11434\/v1\/audio\/transcriptions$/);
+      expect(env.TRANSCRIPTION_MODEL).toBe("base");
+      expect(env.TRANSCRIPTION_API_KEY).toBeUndefined();
+      expect(userDataOf(tf)).toContain("systemctl enable --now whisper");
+      expect(warningsOf(stackWith({}))).toEqual([]);
+    });
+
+    it("passes the configured model to both the instance and the function", () => {
+      const { tf: small } = synthChatbot({ transcriptionModel: "small" });
+      expect(botEnvOf(small).TRANSCRIPTION_MODEL).toBe("small");
+      expect(userDataOf(small)).toContain('MODEL="small"');
+    });
+
+    it.each([
+      [{ whisperSha256: "" }, ["whisperSha256"]],
+      [{ ffmpegSha256: "" }, ["ffmpegSha256"]],
+      [{ whisperVersion: "1.9.3", ffmpegVersion: "8.1.2" }, ["whisperSha256", "ffmpegSha256"]],
+    ])("warns that voice is off, builds nothing and sets no TRANSCRIPTION_* when a source is not pinned: %j", (settings, missing) => {
+      const stack = stackWith(settings);
+      expect(warningsOf(stack)).toEqual([voiceOffWarning(missing)]);
+      const unpinned = JSON.parse(Testing.synth(stack)) as TerraformJson;
+      expect(Object.keys(botEnvOf(unpinned)).filter((k) => k.startsWith("TRANSCRIPTION_"))).toEqual([]);
+      expect(userDataOf(unpinned)).not.toContain("/usr/local/bin/whisper-install");
+    });
+
+    it('turns voice off without a warning with transcriptionModel ""', () => {
+      const stack = stackWith({ transcriptionModel: "", whisperSha256: "" });
+      expect(warningsOf(stack)).toEqual([]);
+      expect(botEnvOf(JSON.parse(Testing.synth(stack)) as TerraformJson).TRANSCRIPTION_URL).toBeUndefined();
+    });
+
+    it("has no transcription server, variable or warning without an Ollama instance", () => {
+      const stack = new ChatbotStack(Testing.app(), "bedrock", { config: testConfig({ allowedUserIds: "1", models: [HAIKU_35], whisperSha256: "" }), bundleDir: FIXTURE_BUNDLE_DIR });
+      expect(warningsOf(stack)).toEqual([]);
+      expect(Object.keys(botEnvOf(JSON.parse(Testing.synth(stack)) as TerraformJson)).filter((k) => k.startsWith("TRANSCRIPTION_"))).toEqual([]);
+    });
+
+    it("names the settings to set in its warning", () => {
+      expect(voiceOffWarning(["whisperSha256"])).toMatch(/^whisperSha256 is empty: voice messages are off/);
+      expect(voiceOffWarning(["whisperSha256", "ffmpegSha256"])).toMatch(/^whisperSha256 and ffmpegSha256 are empty: /);
+      expect(voiceOffWarning(["ffmpegSha256"])).toContain('transcriptionModel to ""');
+    });
   });
 
   it("switches on the S3 backend from the configuration", () => {

@@ -43,7 +43,19 @@ export const FUNCTION_ENV = Object.freeze({
   contextCharBudget: "CONTEXT_CHAR_BUDGET",
   contextMaxMessages: "CONTEXT_MAX_MESSAGES",
   maxPhotoBytes: "PHOTO_MAX_BYTES",
+  /** Largest document read for a question, in bytes. */
+  maxDocumentBytes: "DOCUMENT_MAX_BYTES",
   showModelSpeed: "SHOW_MODEL_SPEED",
+  /** The speech-to-text endpoint's full URL (…/v1/audio/transcriptions); unset: voice messages are off. */
+  transcriptionUrl: "TRANSCRIPTION_URL",
+  /** The `model` sent to it, as given. */
+  transcriptionModel: "TRANSCRIPTION_MODEL",
+  /** Its Bearer key (secret). */
+  transcriptionApiKey: "TRANSCRIPTION_API_KEY",
+  /** The `language` sent to it (ISO-639-1); unset: the server detects it. */
+  transcriptionLanguage: "TRANSCRIPTION_LANGUAGE",
+  /** Longest voice message, audio file or video note transcribed, in seconds. */
+  voiceMaxSeconds: "VOICE_MAX_SECONDS",
   s3ForcePathStyle: "S3_FORCE_PATH_STYLE",
   /** Queue mode: the update queue's URL, for ChangeMessageVisibility on a record handed back. */
   updateQueueUrl: "UPDATE_QUEUE_URL",

@@ -4,7 +4,7 @@
  * Monitoring construct alarms on them, all by the names, units and dimension sets below, so the
  * three cannot drift apart. Pure; no cdktf, no AWS SDK (the handler bundle imports it).
  */
-import { STACK_DEFAULTS } from "./stack-config";
+import { DEFAULT_PROJECT_NAME } from "./defaults";
 
 /** Variable that carries the namespace to the function (the stack sets it; handler/config.ts reads it). */
 export const METRICS_NAMESPACE_ENV = "METRICS_NAMESPACE";
@@ -19,7 +19,7 @@ export const METRICS_NAMESPACE_OUTPUT = "metrics_namespace";
 export const metricsNamespaceFor = (projectName: string): string => projectName;
 
 /** The namespace when METRICS_NAMESPACE is unset: that of the default project name ("ai-chatbot"). */
-export const DEFAULT_METRICS_NAMESPACE = metricsNamespaceFor(STACK_DEFAULTS.projectName);
+export const DEFAULT_METRICS_NAMESPACE = metricsNamespaceFor(DEFAULT_PROJECT_NAME);
 
 /**
  * A namespace CloudWatch accepts: 1 to 255 of letters, digits and `. _ - # : /`, not in the
@@ -98,7 +98,7 @@ export interface MetricDefinition {
 const MODEL: DimensionSet = ["Model", "Provider"];
 
 /** Every metric the handler writes, by name. */
-export const METRICS = Object.freeze({
+export const METRICS = /* @__PURE__ */ Object.freeze({
   TimeToFirstToken: { unit: "Milliseconds", description: "From the question to the answer's first token", dimensionSets: [MODEL] },
   AnswerDuration: { unit: "Milliseconds", description: "From the question to the answer's last token", dimensionSets: [MODEL] },
   InputTokens: { unit: "Count", description: "Prompt tokens of one answer, as the provider counted them", dimensionSets: [[], MODEL] },
@@ -118,13 +118,13 @@ export const METRICS = Object.freeze({
 export type MetricName = keyof typeof METRICS;
 
 /** Every metric name, in declaration order. */
-export const METRIC_NAMES: readonly MetricName[] = Object.freeze(Object.keys(METRICS) as MetricName[]);
+export const METRIC_NAMES: readonly MetricName[] = /* @__PURE__ */ Object.freeze(Object.keys(METRICS) as MetricName[]);
 
 /** The metric the observability test invocation writes. */
 export const OBSERVABILITY_TEST_METRIC: MetricName = "ObservabilityTest";
 
 /** The metrics whose daily sum is the bot's token use (the botTokensPerDay alarm). */
-export const TOKEN_METRICS: readonly MetricName[] = Object.freeze(["InputTokens", "OutputTokens"] as const);
+export const TOKEN_METRICS: readonly MetricName[] = /* @__PURE__ */ Object.freeze(["InputTokens", "OutputTokens"] as const);
 
 /** The definition of a metric (typed access for callers holding a MetricName). */
 export const metricDefinition = (name: MetricName): MetricDefinition => METRICS[name];

@@ -61,7 +61,7 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,63}$/;
 /** Bedrock model and inference profile ids, e.g. anthropic.claude-3-haiku-20240307-v1:0 or us.meta.llama3-1-8b-instruct-v1:0. */
 const BEDROCK_MODEL_PATTERN = /^[a-z0-9-]+(\.[a-zA-Z0-9._-]+)+(:[0-9]+)?$|^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:[0-9]{0,12}:[a-z-]+\/[A-Za-z0-9._:/-]+$/;
 const REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
-const ENTRY_KEYS: ReadonlySet<string> = new Set(["name", "provider", "model", "baseUrl", "region", "vision", "thinking", "price"]);
+const ENTRY_KEYS: ReadonlySet<string> = /* @__PURE__ */ new Set(["name", "provider", "model", "baseUrl", "region", "vision", "thinking", "price"]);
 
 /** One problem of a model list, naming the entry and its field. */
 export interface ModelListProblem {

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { DEFAULT_OLLAMA_MODELS, OLLAMA_RELEASE, SYNC_OLLAMA_TIMEOUT_MS, TOKEN_BUDGET_DEFAULTS, USER_LIMIT_DEFAULTS } from "./defaults";
+import { DEFAULT_OLLAMA_MODELS, DEFAULT_PROJECT_NAME, SYNC_OLLAMA_TIMEOUT_MS, TOKEN_BUDGET_DEFAULTS, USER_LIMIT_DEFAULTS } from "./defaults";
 import { modelListFromEnv, OLLAMA_PULL_PATTERN, ollamaModelIds, readModelSetting, usesProvider, type ModelEntry, type ModelEntryInput } from "./models";
+import { RELEASE_VERSION_PATTERN, validateReleases, type ReleaseSettings } from "./releases";
+import { fail, integer, matching, oneOf, optional } from "./setting-checks";
 import { DEFAULT_TABLE_NAME } from "./table-schema";
 
 /**
@@ -44,8 +46,12 @@ export interface StateBackendConfig {
   readonly lockTable: string;
 }
 
-/** The validated, frozen configuration of one deployment. */
-export interface StackConfig {
+/**
+ * The validated, frozen configuration of one deployment. What the Ollama instance downloads
+ * (ollamaVersion, ollamaSha256, transcriptionModel, whisperVersion, whisperSha256, ffmpegVersion,
+ * ffmpegSha256) is declared with its checks in config/releases.ts.
+ */
+export interface StackConfig extends ReleaseSettings {
   /** Value of the Project default tag and the stack's name. @default "ai-chatbot" */
   readonly projectName: string;
   /** AWS region of every resource. @default AWS_REGION, then AWS_DEFAULT_REGION, then "us-east-1" */
@@ -90,14 +96,6 @@ export interface StackConfig {
   readonly ollamaVolumeSizeGb: number;
   /** Generations Ollama runs at once (OLLAMA_NUM_PARALLEL on the instance). @default 2 */
   readonly ollamaNumParallel: number;
-  /** The Ollama release the instance installs (from GitHub's releases, not `curl | sh`). @default OLLAMA_RELEASE.version */
-  readonly ollamaVersion: string;
-  /**
-   * SHA-256 of that release's Linux amd64 archive (the line of its sha256sum.txt): the instance
-   * installs nothing else. Empty: the instance takes the hash from the release's own
-   * sha256sum.txt, and synth warns that the download is not pinned. @default ""
-   */
-  readonly ollamaSha256: string;
   /**
    * Queue mode: most function instances the queue's event source mapping runs at once
    * (ScalingConfig.MaximumConcurrency, at least 2); the rest of the updates wait in the queue.
@@ -161,13 +159,13 @@ export const MAX_TOKENS_PER_DAY = 1_000_000_000_000;
 export const SYSTEM_PROMPT_MAX_CHARS = 4000;
 
 /** Retention periods CloudWatch Logs accepts, in days. */
-export const LOG_RETENTION_DAYS: readonly number[] = Object.freeze([
+export const LOG_RETENTION_DAYS: readonly number[] = /* @__PURE__ */ Object.freeze([
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ]);
 
 /** Defaults of every setting that does not depend on another one. */
-export const STACK_DEFAULTS = Object.freeze({
-  projectName: "ai-chatbot",
+export const STACK_DEFAULTS = /* @__PURE__ */ Object.freeze({
+  projectName: DEFAULT_PROJECT_NAME,
   region: "us-east-1",
   environment: "dev" as EnvironmentName,
   deliveryMode: "queue" as DeliveryMode,
@@ -199,16 +197,16 @@ export const STACK_DEFAULTS = Object.freeze({
 /** Name of the optional configuration file in the repository root. */
 export const CONFIG_FILE_NAME = "chatbot.config.json";
 /** Default path of the configuration file (the repository root, whatever the working directory). */
-export const DEFAULT_CONFIG_FILE = resolve(__dirname, "..", CONFIG_FILE_NAME);
+export const DEFAULT_CONFIG_FILE = /* @__PURE__ */ resolve(__dirname, "..", CONFIG_FILE_NAME);
 
 /** Regular expressions the settings must match; shared with the Terraform variable validations. */
-export const PATTERNS = Object.freeze({
+export const PATTERNS = /* @__PURE__ */ Object.freeze({
   /** The seed's validation of lab_role_arn. */
   labRoleArn: /^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/,
   /** An Ollama model reference: name[:tag], optionally namespaced. Safe inside a shell script. */
   model: OLLAMA_PULL_PATTERN,
   /** An Ollama release number, as its GitHub tag has it after the "v". */
-  ollamaVersion: /^\d{1,3}\.\d{1,3}\.\d{1,3}$/,
+  ollamaVersion: RELEASE_VERSION_PATTERN,
   cidr: /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/,
   email: /^[^\s@"'`$\\]+@[^\s@"'`$\\]+\.[^\s@"'`$\\]+$/,
   allowedUserIds: /^(-?\d+(,-?\d+)*)?$/,
@@ -219,34 +217,6 @@ export const PATTERNS = Object.freeze({
   runtime: /^nodejs\d+\.x$/,
   stateKey: /^[^/\s][^\s]*$/,
 });
-
-function describe(value: unknown): string {
-  if (value === undefined) return "undefined";
-  return JSON.stringify(value) ?? String(value);
-}
-
-function fail(setting: string, value: unknown, allowed: string): never {
-  throw new Error(`invalid ${setting}: got ${describe(value)}; allowed: ${allowed}`);
-}
-
-function oneOf<T extends string>(setting: string, value: unknown, allowed: readonly T[]): T {
-  if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
-  return fail(setting, value, allowed.join(", "));
-}
-
-function matching(setting: string, value: unknown, pattern: RegExp, allowed: string): string {
-  if (typeof value === "string" && pattern.test(value)) return value;
-  return fail(setting, value, allowed);
-}
-
-function integer(setting: string, value: unknown, min: number, max: number): number {
-  if (typeof value === "number" && Number.isInteger(value) && value >= min && value <= max) return value;
-  return fail(setting, value, `a whole number from ${min} to ${max}`);
-}
-
-function optional<T>(value: T | undefined | null | "", check: (v: T) => T): T | undefined {
-  return value === undefined || value === null || value === "" ? undefined : check(value as T);
-}
 
 function validCidr(value: string): boolean {
   const m = PATTERNS.cidr.exec(value);
@@ -283,14 +253,6 @@ function validateModels(raw: unknown): readonly ModelEntry[] {
   return entries;
 }
 
-/** The Ollama release settings, validated (they go into the instance's script). */
-function validateOllamaRelease(input: StackConfigInput): Pick<StackConfig, "ollamaVersion" | "ollamaSha256"> {
-  return {
-    ollamaVersion: matching("ollamaVersion", input.ollamaVersion ?? OLLAMA_RELEASE.version, PATTERNS.ollamaVersion, "an ollama release such as 0.18.2"),
-    ollamaSha256: matching("ollamaSha256", (input.ollamaSha256 ?? "").toLowerCase(), /^([0-9a-f]{64})?$/, "64 hexadecimal digits (sha256sum.txt of the release), or empty"),
-  };
-}
-
 /**
  * Validates a configuration and fills in the defaults. Pure: no file, no environment.
  * Throws an Error whose lowercase message names the setting, the value received and what is allowed.
@@ -303,6 +265,7 @@ export function validateStackConfig(input: StackConfigInput): StackConfig {
     "ollamaInstanceType", "ollamaVolumeSizeGb", "ollamaNumParallel", "queueMaxConcurrency", "reservedConcurrency",
     "apiThrottleRateLimit", "apiThrottleBurstLimit", "userMessagesPerHour", "userMessagesPerDay", "userImportsPerDay",
     "userTokensPerDay", "botTokensPerDay", "defaultSystemPrompt", "stateBackend", "ollamaVersion", "ollamaSha256",
+    "transcriptionModel", "whisperVersion", "whisperSha256", "ffmpegVersion", "ffmpegSha256",
   ]);
   for (const key of Object.keys(input)) if (!known.has(key)) fail("setting name", key, [...known].join(", "));
   // The async mode of earlier versions is gone: say what replaced it.
@@ -351,7 +314,7 @@ export function validateStackConfig(input: StackConfigInput): StackConfig {
     ollamaInstanceType: matching("ollamaInstanceType", input.ollamaInstanceType ?? STACK_DEFAULTS.ollamaInstanceType, PATTERNS.instanceType, "an ec2 instance type such as t3.large"),
     ollamaVolumeSizeGb: integer("ollamaVolumeSizeGb", input.ollamaVolumeSizeGb ?? STACK_DEFAULTS.ollamaVolumeSizeGb, 16, 1024),
     ollamaNumParallel,
-    ...validateOllamaRelease(input),
+    ...validateReleases(input),
     queueMaxConcurrency: integer("queueMaxConcurrency", input.queueMaxConcurrency ?? defaultConcurrency, 2, 1000),
     reservedConcurrency: optional(input.reservedConcurrency, (v) => integer("reservedConcurrency", v, 1, 1000)),
     apiThrottleRateLimit: integer("apiThrottleRateLimit", input.apiThrottleRateLimit ?? STACK_DEFAULTS.apiThrottleRateLimit, 1, 10_000),
@@ -372,7 +335,7 @@ export function validateStackConfig(input: StackConfigInput): StackConfig {
  * `AWS_REGION` falls back to `AWS_DEFAULT_REGION`; `OLLAMA_MODELS` is comma-separated; `MODELS` is
  * the model list as JSON and wins over `OLLAMA_MODELS` (config/models.ts modelListFromEnv).
  */
-export const ENV_OVERRIDES = Object.freeze({
+export const ENV_OVERRIDES = /* @__PURE__ */ Object.freeze({
   AWS_REGION: "region",
   DELIVERY_MODE: "deliveryMode",
   OLLAMA_MODELS: "models",
@@ -388,7 +351,7 @@ export const ENV_OVERRIDES = Object.freeze({
 } as const);
 
 /** Variables read when the one named in ENV_OVERRIDES is unset. */
-const ENV_FALLBACKS: Readonly<Partial<Record<keyof typeof ENV_OVERRIDES, string>>> = Object.freeze({ AWS_REGION: "AWS_DEFAULT_REGION" });
+const ENV_FALLBACKS: Readonly<Partial<Record<keyof typeof ENV_OVERRIDES, string>>> = /* @__PURE__ */ Object.freeze({ AWS_REGION: "AWS_DEFAULT_REGION" });
 
 function fromEnv(env: NodeJS.ProcessEnv): StackConfigInput {
   const get = (name: string | undefined): string | undefined => {

@@ -53,6 +53,14 @@ export interface BotFunctionProps {
   /** Terraform reference to the Ollama API key. Required when an entry uses Ollama. @default - none */
   readonly ollamaApiKey?: string;
   /**
+   * The speech-to-text endpoint (TRANSCRIPTION_URL), e.g. the Ollama instance's
+   * https://<elastic ip>:11434/v1/audio/transcriptions (on OLLAMA_URL's origin the handler sends
+   * the Ollama key and pins OLLAMA_CA_CERT). @default - none: the handler answers voice messages saying voice is off
+   */
+  readonly transcriptionUrl?: string;
+  /** The `model` sent with each recording (TRANSCRIPTION_MODEL), set with transcriptionUrl only. @default - the handler's default */
+  readonly transcriptionModel?: string;
+  /**
    * Terraform reference to the key of the OpenAI-compatible servers (OPENAI_API_KEY), set only
    * when an entry uses provider openai. @default - no key (servers that need none)
    */
@@ -219,7 +227,8 @@ function modelRules(props: BotFunctionProps, models: ReturnType<typeof readModel
 /**
  * The function's environment: MODELS always, the OLLAMA_* variables only when an entry uses
  * Ollama (OLLAMA_TIMEOUT_MS always: it is every provider's model timeout), OPENAI_API_KEY only
- * when an entry uses an OpenAI-compatible server. Pure.
+ * when an entry uses an OpenAI-compatible server, TRANSCRIPTION_URL and TRANSCRIPTION_MODEL only
+ * with a transcription endpoint. Pure.
  */
 function functionEnvironment(props: BotFunctionProps, entries: readonly ModelEntry[], modelTimeoutMs: string, metricsNamespace: string): Record<string, string> {
   const ollama = usesProvider(entries, "ollama");
@@ -230,6 +239,7 @@ function functionEnvironment(props: BotFunctionProps, entries: readonly ModelEnt
     [FUNCTION_ENV.tableName]: props.table.tableName,
     [FUNCTION_ENV.bucketName]: props.bucket.bucketName,
     ...(ollama ? ollamaEnv(props, entries) : {}),
+    ...(props.transcriptionUrl ? transcriptionEnv(props.transcriptionUrl, props.transcriptionModel) : {}),
     [FUNCTION_ENV.models]: modelsVariable(entries),
     ...(openai && props.openaiApiKey !== undefined ? { [FUNCTION_ENV.openaiApiKey]: props.openaiApiKey } : {}),
     [FUNCTION_ENV.ollamaTimeoutMs]: modelTimeoutMs,
@@ -251,6 +261,11 @@ function ollamaEnv(props: BotFunctionProps, entries: readonly ModelEntry[]): Rec
     [FUNCTION_ENV.ollamaModels]: ollamaModelIds(entries).join(","),
     ...(props.ollamaCaCert ? { [FUNCTION_ENV.ollamaCaCert]: props.ollamaCaCert } : {}),
   };
+}
+
+/** The speech-to-text endpoint and the model named to it. Pure. */
+function transcriptionEnv(url: string, model: string | undefined): Record<string, string> {
+  return { [FUNCTION_ENV.transcriptionUrl]: url, ...(model ? { [FUNCTION_ENV.transcriptionModel]: model } : {}) };
 }
 
 /** The handler's environment variables of the token budgets. Pure. */

@@ -1,3 +1,4 @@
+import { Fn, TerraformLocal } from "cdktf";
 import { Construct } from "constructs";
 import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
@@ -9,13 +10,25 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { MODELS_PREFIX, OLLAMA_INTERNAL_PORT, OLLAMA_PROXY_PORT, OLLAMA_RELEASE } from "../config/defaults";
+import {
+  MODELS_PREFIX,
+  OLLAMA_INTERNAL_PORT,
+  OLLAMA_PROXY_PORT,
+  OLLAMA_RELEASE,
+  TRANSCRIPTION_PATH,
+  WHISPER_INTERNAL_PORT,
+  WHISPER_MODELS_PREFIX,
+} from "../config/defaults";
+import { transcriptionOnInstance, validateReleases } from "../config/releases";
 import { PATTERNS } from "../config/stack-config";
 import type { ArchiveBucket } from "./archive-bucket";
 import { ProxyCertificate } from "./ollama-server/proxy-certificate";
-import { renderUserData } from "./ollama-server/render";
+import { renderUserData, type TranscriptionValues } from "./ollama-server/render";
 import { ServiceRole } from "./service-role";
 import { integerRule, patternRule, validateProps, type PropRule } from "./validation";
+
+/** EC2's limit on an instance's user data, in bytes (before base64): the instance's is gzipped to fit. */
+export const EC2_USER_DATA_MAX_BYTES = 16 * 1024;
 
 /** Name pattern of the Amazon Linux 2023 AMIs the instance runs (standard, x86_64). */
 export const AMI_NAME_PATTERN = "al2023-ami-2023.*-x86_64";
@@ -65,6 +78,29 @@ export interface OllamaServerProps {
    * @default 512 (Ollama's own default)
    */
   readonly maxQueue?: number;
+  /**
+   * The whisper.cpp model of the instance's voice transcription server (a name of
+   * config/releases.ts WHISPER_MODELS, such as base or small); "" for no transcription server.
+   * @default DEFAULT_TRANSCRIPTION_MODEL ("base")
+   */
+  readonly transcriptionModel?: string;
+  /** The whisper.cpp release its server is built from (1.8.3 or later). @default WHISPER_RELEASE.version */
+  readonly whisperVersion?: string;
+  /**
+   * SHA-256 of that release's source tar.gz. whisper.cpp publishes no checksum file, so without
+   * it the instance builds nothing: "" means no transcription server.
+   * @default WHISPER_RELEASE.sha256 when whisperVersion is WHISPER_RELEASE.version, else ""
+   */
+  readonly whisperSha256?: string;
+  /** The FFmpeg release built for whisper.cpp's --convert (Amazon Linux 2023 has no ffmpeg). @default FFMPEG_RELEASE.version */
+  readonly ffmpegVersion?: string;
+  /**
+   * SHA-256 of ffmpeg-<version>.tar.xz; "" means no transcription server, as for whisperSha256.
+   * @default FFMPEG_RELEASE.sha256 when ffmpegVersion is FFMPEG_RELEASE.version, else ""
+   */
+  readonly ffmpegSha256?: string;
+  /** Port whisper.cpp's server binds on 127.0.0.1 (nginx forwards the transcription route there). @default WHISPER_INTERNAL_PORT (8178) */
+  readonly transcriptionPort?: number;
 }
 
 /**
@@ -72,7 +108,9 @@ export interface OllamaServerProps {
  * volume) with an elastic IP, a security group open on the proxy port (Lambda runs outside
  * the VPC) and SSH only from a given CIDR, and user data that installs Ollama on loopback
  * behind an nginx API-key proxy (the key read from an SSM SecureString parameter at every
- * nginx start), restores and pulls the models, and syncs them back to S3 on shutdown.
+ * nginx start), restores and pulls the models, and syncs them back to S3 on shutdown. With a
+ * transcription model and both source archives pinned, it also builds whisper.cpp's server (and
+ * ffmpeg) for voice messages, on loopback behind the same proxy, its model kept in S3 too.
  */
 export class OllamaServer extends Construct {
   public readonly instance: Instance;
@@ -82,14 +120,27 @@ export class OllamaServer extends Construct {
   public readonly url: string;
   /** The proxy's self-signed certificate (PEM): the only CA the function trusts for {@link url}. */
   public readonly certificatePem: string;
-  /** The rendered user data (with Terraform references to the bucket and the key's parameter; never the key). */
+  /**
+   * The rendered user data (with Terraform references to the bucket and the key's parameter; never
+   * the key). The instance gets it gzipped (Terraform's base64gzip of the local {@link userDataLocal}).
+   */
   public readonly userData: string;
+  /** The Terraform local holding {@link userData}, which the instance's user_data_base64 compresses. */
+  public readonly userDataLocal: TerraformLocal;
   /** The SecureString parameter holding the API key. */
   public readonly apiKeyParameter: SsmParameter;
+  /**
+   * The transcription endpoint the function calls, on {@link url}'s origin (the same key and
+   * certificate): https://<elastic ip>:<proxy port>/v1/audio/transcriptions. undefined when the
+   * instance runs no transcription server.
+   */
+  public readonly transcriptionUrl: string | undefined;
+  /** The whisper.cpp model the transcription server runs; undefined without one. */
+  public readonly transcriptionModel: string | undefined;
 
   constructor(scope: Construct, id: string, props: OllamaServerProps) {
     super(scope, id);
-    const { name, proxyPort, internalPort, volumeSizeGb, instanceType, numParallel, maxQueue } = resolveSettings(props);
+    const { name, proxyPort, internalPort, volumeSizeGb, instanceType, numParallel, maxQueue, transcription } = resolveSettings(props);
 
     const ami = new DataAwsAmi(this, "Ami", {
       mostRecent: true,
@@ -147,14 +198,21 @@ export class OllamaServer extends Construct {
       ollama: { version: props.ollamaVersion ?? OLLAMA_RELEASE.version, sha256: props.ollamaSha256 ?? "" },
       numParallel,
       maxQueue,
+      whisperModelsPrefix: WHISPER_MODELS_PREFIX,
+      transcription,
     });
 
+    // EC2 takes at most 16 KB of user data, and the scripts are more (with voice, half again):
+    // gzipped, cloud-init unpacks them. Terraform compresses them, as they hold references known
+    // only at deploy; a local carries the text, since cdktf cannot pass text that mixes literals
+    // and references to a function.
+    this.userDataLocal = new TerraformLocal(this, "UserData", this.userData);
     this.instance = new Instance(this, "Instance", {
       ami: ami.id,
       instanceType,
       vpcSecurityGroupIds: [this.securityGroup.id],
       iamInstanceProfile: instanceProfile,
-      userData: this.userData,
+      userDataBase64: Fn.base64gzip(this.userDataLocal.asString),
       // User data runs at first boot only: a changed model list needs a new instance (which
       // restores the models from S3; the elastic IP moves over). A new key does not: nginx reads
       // it from the parameter when it (re)starts.
@@ -167,6 +225,8 @@ export class OllamaServer extends Construct {
     });
     new EipAssociation(this, "ElasticIpAssociation", { allocationId: this.eip.allocationId, instanceId: this.instance.id });
     this.url = `https://${this.eip.publicIp}:${proxyPort}`;
+    this.transcriptionUrl = transcription ? `${this.url}${TRANSCRIPTION_PATH}` : undefined;
+    this.transcriptionModel = transcription?.model;
   }
 
   /** The proxy port open to the internet (Lambda runs outside the VPC), SSH only from the given CIDR. */
@@ -212,6 +272,7 @@ function resolveSettings(props: OllamaServerProps) {
   const instanceType = props.instanceType ?? "t3.large";
   const numParallel = props.numParallel ?? 2;
   const maxQueue = props.maxQueue ?? 512;
+  const transcriptionPort = props.transcriptionPort ?? WHISPER_INTERNAL_PORT;
   const rules: PropRule[] = [
     patternRule("name", name, /^[a-zA-Z0-9-]{1,40}$/, "1 to 40 letters, digits and '-'"),
     patternRule("instanceType", instanceType, PATTERNS.instanceType, "an ec2 instance type such as t3.large"),
@@ -221,6 +282,13 @@ function resolveSettings(props: OllamaServerProps) {
     integerRule("numParallel", numParallel, 1, 32),
     integerRule("maxQueue", maxQueue, 1, 10_000),
     { setting: "internalPort", value: internalPort, ok: internalPort !== proxyPort, allowed: "a port other than proxyPort" },
+    integerRule("transcriptionPort", transcriptionPort, 1, 65535),
+    {
+      setting: "transcriptionPort",
+      value: transcriptionPort,
+      ok: transcriptionPort !== proxyPort && transcriptionPort !== internalPort,
+      allowed: "a port other than proxyPort and internalPort",
+    },
   ];
   if (props.sshAllowedCidr !== undefined) {
     rules.push({
@@ -231,5 +299,32 @@ function resolveSettings(props: OllamaServerProps) {
     });
   }
   validateProps("ollama server", rules);
-  return { name, proxyPort, internalPort, volumeSizeGb, instanceType, numParallel, maxQueue };
+  return { name, proxyPort, internalPort, volumeSizeGb, instanceType, numParallel, maxQueue, transcription: resolveTranscription(props, transcriptionPort) };
+}
+
+/**
+ * The transcription server to install, or undefined: with no model, or with a source archive
+ * whose SHA-256 is not pinned (fail closed: nothing unverified is built). Defaults and checks
+ * are config/releases.ts's, the stack configuration's own.
+ */
+function resolveTranscription(props: OllamaServerProps, port: number): TranscriptionValues | undefined {
+  let settings: ReturnType<typeof validateReleases>;
+  try {
+    settings = validateReleases({
+      transcriptionModel: props.transcriptionModel,
+      whisperVersion: props.whisperVersion,
+      whisperSha256: props.whisperSha256,
+      ffmpegVersion: props.ffmpegVersion,
+      ffmpegSha256: props.ffmpegSha256,
+    });
+  } catch (error) {
+    throw new Error(`ollama server: ${(error as Error).message}`, { cause: error });
+  }
+  if (!transcriptionOnInstance(settings)) return undefined;
+  return {
+    model: settings.transcriptionModel,
+    whisper: { version: settings.whisperVersion, sha256: settings.whisperSha256 },
+    ffmpeg: { version: settings.ffmpegVersion, sha256: settings.ffmpegSha256 },
+    port,
+  };
 }

@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_OLLAMA_MODELS } from "../../config/defaults";
+import { DEFAULT_OLLAMA_MODELS, FFMPEG_RELEASE, WHISPER_RELEASE } from "../../config/defaults";
+import { missingTranscriptionPins, transcriptionOnInstance, WHISPER_MODELS } from "../../config/releases";
 import { ENV_OVERRIDES, loadStackConfig, validateStackConfig } from "../../config/stack-config";
 
 const HAIKU = { name: "claude-haiku", provider: "bedrock", model: "us.anthropic.claude-3-5-haiku-20241022-v1:0" } as const;
@@ -178,8 +179,64 @@ describe("config/stack-config", () => {
     [{ deliveryMode: "sync", lambdaTimeoutSeconds: 10 }, /invalid lambdaTimeoutSeconds \(sync mode\): got 10; allowed: a whole number from 25 to 30/],
     [{ allowedUserIds: "12,abc" }, /invalid allowedUserIds: got "12,abc"/],
     [{ modelz: ["x"] }, /invalid setting name: got "modelz"/],
+    [{ transcriptionModel: "huge" }, /invalid transcriptionModel: got "huge"; allowed: a whisper.cpp model: tiny, tiny.en, base, .*; or "" for none/],
+    [{ transcriptionModel: "ggml-base.bin" }, /invalid transcriptionModel: got "ggml-base.bin"/],
+    [{ transcriptionModel: "toString" }, /invalid transcriptionModel: got "toString"/],
+    [{ whisperSha256: "abc" }, /invalid whisperSha256: got "abc"; allowed: 64 hexadecimal digits \(of the release's source tar.gz\), or empty/],
+    [{ ffmpegSha256: "g".repeat(64) }, /invalid ffmpegSha256: got "g{64}"/],
+    [{ whisperVersion: "1.8" }, /invalid whisperVersion: got "1.8"; allowed: a whisper.cpp release such as/],
+    [{ whisperVersion: "1.8.2" }, /invalid whisperVersion: got "1.8.2"; allowed: 1.8.3 or later/],
+    [{ ffmpegVersion: "8.1.3; reboot" }, /invalid ffmpegVersion: got "8.1.3; reboot"/],
+    [{ ollamaSha256: 5 }, /invalid ollamaSha256: got 5/],
   ])("fails if a setting is invalid: %j", (settings, message) => {
     expect(() => validateStackConfig(settings as never)).toThrow(message);
+  });
+
+  describe("voice transcription on the Ollama instance", () => {
+    it("is on by default: the base model and the pinned whisper.cpp and FFmpeg releases", () => {
+      const config = validateStackConfig({});
+      expect(config).toMatchObject({
+        transcriptionModel: "base",
+        whisperVersion: WHISPER_RELEASE.version,
+        whisperSha256: WHISPER_RELEASE.sha256,
+        ffmpegVersion: FFMPEG_RELEASE.version,
+        ffmpegSha256: FFMPEG_RELEASE.sha256,
+      });
+      expect(transcriptionOnInstance(config)).toBe(true);
+      expect(missingTranscriptionPins(config)).toEqual([]);
+      expect(WHISPER_RELEASE.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(FFMPEG_RELEASE.sha256).toMatch(/^[0-9a-f]{64}$/);
+    });
+
+    it("takes a pinned hash for its own release only: another version needs its own hash", () => {
+      const other = validateStackConfig({ whisperVersion: "1.9.3", ffmpegVersion: "8.1.2" });
+      expect(other).toMatchObject({ whisperSha256: "", ffmpegSha256: "" });
+      expect(missingTranscriptionPins(other)).toEqual(["whisperSha256", "ffmpegSha256"]);
+      expect(transcriptionOnInstance(other)).toBe(false);
+      const pinned = validateStackConfig({ whisperVersion: "1.9.3", whisperSha256: "D".repeat(64) });
+      expect(pinned.whisperSha256).toBe("d".repeat(64));
+      expect(missingTranscriptionPins(pinned)).toEqual([]);
+    });
+
+    it("is off with an empty hash (nothing unverified is built), and off on purpose with an empty model", () => {
+      expect(missingTranscriptionPins(validateStackConfig({ whisperSha256: "" }))).toEqual(["whisperSha256"]);
+      expect(transcriptionOnInstance(validateStackConfig({ ffmpegSha256: "" }))).toBe(false);
+      const off = validateStackConfig({ transcriptionModel: "", whisperSha256: "" });
+      expect(transcriptionOnInstance(off)).toBe(false);
+      expect(missingTranscriptionPins(off)).toEqual([]);
+    });
+
+    it("accepts every model of whisper.cpp's list, each with a SHA-1", () => {
+      for (const [name, sha1] of Object.entries(WHISPER_MODELS)) {
+        expect(validateStackConfig({ transcriptionModel: name }).transcriptionModel).toBe(name);
+        expect(sha1).toMatch(/^[0-9a-f]{40}$/);
+      }
+    });
+
+    it("reads the settings from the file", () => {
+      const file = configFile({ transcriptionModel: "small", whisperSha256: "" });
+      expect(loadStackConfig({ file, env: {} })).toMatchObject({ transcriptionModel: "small", whisperSha256: "" });
+    });
   });
 
   it("names every bad field of the model list in one message, never repeating a base URL", () => {

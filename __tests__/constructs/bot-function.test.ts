@@ -75,6 +75,15 @@ describe("BotFunction", () => {
     expect(variablesOf(synthFunction({ openaiApiKey: "${var.openai_api_key}" })).OPENAI_API_KEY).toBeUndefined();
   });
 
+  it("sets TRANSCRIPTION_URL and TRANSCRIPTION_MODEL only with a transcription endpoint", () => {
+    const url = "https://${aws_eip.ip.public_ip}:11434/v1/audio/transcriptions";
+    const withVoice = variablesOf(synthFunction({ transcriptionUrl: url, transcriptionModel: "base" }));
+    expect(withVoice).toMatchObject({ TRANSCRIPTION_URL: url, TRANSCRIPTION_MODEL: "base" });
+    expect(withVoice.TRANSCRIPTION_API_KEY).toBeUndefined();
+    const without = variablesOf(synthFunction({ transcriptionModel: "base" }));
+    expect(Object.keys(without).filter((k) => k.startsWith("TRANSCRIPTION_"))).toEqual([]);
+  });
+
   it("passes the token budgets and the metrics namespace", () => {
     const variables = variablesOf(synthFunction({ tokenBudgets: { userTokensPerDay: 50_000, botTokensPerDay: 0 }, metricsNamespace: "my-bot" }));
     expect(variables).toMatchObject({ USER_TOKENS_PER_DAY: "50000", BOT_TOKENS_PER_DAY: "0", METRICS_NAMESPACE: "my-bot" });

@@ -19,6 +19,7 @@ const SAMPLE_VALUES: readonly [RegExp, string][] = [
   [/^\$\{aws_dynamodb_table\..+\.name\}$/, "cloud-ai-dev-sessions"],
   [/^\$\{aws_s3_bucket\..+\.bucket\}$/, "cloud-ai-dev-archive-123456789012"],
   [/^https:\/\/\$\{aws_eip\..+\.public_ip\}:11434$/, "https://203.0.113.200:11434"],
+  [/^https:\/\/\$\{aws_eip\..+\.public_ip\}:11434\/v1\/audio\/transcriptions$/, "https://203.0.113.200:11434/v1/audio/transcriptions"],
   [/^\$\{tls_self_signed_cert\..+\.cert_pem\}$/, `-----BEGIN CERTIFICATE-----\n${"M".repeat(680)}\n-----END CERTIFICATE-----\n`],
   [/^\$\{\(\(var\.lambda_timeout - 15\) \* 1000\)\}$/, "105000"],
   [/^\$\{var\.allowed_user_ids\}$/, "123456789,987654321"],
@@ -74,7 +75,7 @@ describe("the bot function's environment size (Lambda's 4 KB)", () => {
     const fits = evaluatePrecondition(synthChatbot().tf);
     expect(fits.ok).toBe(true);
     // Known at synth, this prompt fits (so synth passes); with the secrets and the certificate it does not.
-    const prompt = "You are a careful assistant. ".repeat(110);
+    const prompt = "You are a careful assistant. ".repeat(105);
     const { tf } = synthChatbot({ defaultSystemPrompt: prompt });
     expect(knownEnvironmentBytes(botFunctionOf(tf).variables)).toBeLessThan(LAMBDA_ENVIRONMENT_MAX_BYTES);
     expect(evaluatePrecondition(tf).ok).toBe(false);

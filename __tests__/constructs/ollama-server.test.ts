@@ -1,13 +1,22 @@
+import { TerraformStack, Testing } from "cdktf";
 import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
+import { FFMPEG_RELEASE, WHISPER_RELEASE } from "../../config/defaults";
 import { OllamaServer, type OllamaServerProps } from "../../constructs/ollama-server";
-import { synthWith } from "../support/infra";
+import { createDeps, synthWith } from "../support/infra";
 import { onlyResource, resourcesOf, type TerraformJson } from "../support/terraform-json";
+import { userDataOf } from "./ollama-server/user-data-of";
 
 function synthServer(props: Partial<OllamaServerProps> = {}): TerraformJson {
   return synthWith((scope, deps) => {
     new OllamaServer(scope, "Ollama", { models: ["llama3.2:1b"], bucket: deps.bucket, apiKey: "${random_password.k.result}", ...props });
   });
+}
+
+/** The construct itself (for its outputs), in a fresh scope. */
+function newServer(props: Partial<OllamaServerProps> = {}): OllamaServer {
+  const stack = new TerraformStack(Testing.app(), "ollama");
+  return new OllamaServer(stack, "Ollama", { models: ["llama3.2:1b"], bucket: createDeps(stack).bucket, apiKey: "${random_password.k.result}", ...props });
 }
 
 describe("OllamaServer", () => {
@@ -60,7 +69,7 @@ describe("OllamaServer", () => {
     const parameters = Object.values(resourcesOf(tf, "aws_ssm_parameter"));
     expect(parameters).toContainEqual(expect.objectContaining({ name: "/ollama-server/tls-key", type: "SecureString", value: `\${tls_private_key.${keyId}.private_key_pem}` }));
     expect(parameters).toContainEqual(expect.objectContaining({ name: "/ollama-server/tls-certificate", type: "String" }));
-    const userData = onlyResource(tf, "aws_instance").user_data as string;
+    const userData = userDataOf(tf);
     expect(userData).not.toContain("tls_private_key");
     expect(userData).toMatch(/TLS_KEY_PARAMETER="\$\{aws_ssm_parameter\..+\.name\}"/);
     expect(userData).toContain("listen 11434 ssl;");
@@ -91,10 +100,67 @@ describe("OllamaServer", () => {
     const tf = synthServer();
     const [parameterId, parameter] = Object.entries(resourcesOf(tf, "aws_ssm_parameter")).find(([, p]) => p.name === "/ollama-server/api-key")!;
     expect(parameter).toMatchObject({ type: "SecureString", value: "${random_password.k.result}" });
-    const userData = onlyResource(tf, "aws_instance").user_data as string;
+    const userData = userDataOf(tf);
     expect(userData).toMatch(/BUCKET="\$\{aws_s3_bucket\..+\.bucket\}"/);
     expect(userData).toContain(`PARAMETER="\${aws_ssm_parameter.${parameterId}.name}"`);
     expect(userData).not.toContain("${random_password");
+  });
+
+  it("hands EC2 its user data gzipped by Terraform (16 KB would not hold it), replacing the instance when it changes", () => {
+    const tf = synthServer();
+    const instance = onlyResource(tf, "aws_instance");
+    expect(instance.user_data).toBeUndefined();
+    expect(instance.user_data_base64).toMatch(/^\$\{base64gzip\(local\.[\w-]+\)\}$/);
+    expect(instance.user_data_replace_on_change).toBe(true);
+    expect(userDataOf(tf)).toMatch(/^#!\/bin\/bash\n/);
+  });
+
+  it("builds whisper.cpp's server for voice by default, from the pinned releases, and says where the function reaches it", () => {
+    const userData = userDataOf(synthServer());
+    expect(userData).toContain(`WHISPER_VERSION="${WHISPER_RELEASE.version}"`);
+    expect(userData).toContain(`WHISPER_SHA256="${WHISPER_RELEASE.sha256}"`);
+    expect(userData).toContain(`FFMPEG_SHA256="${FFMPEG_RELEASE.sha256}"`);
+    expect(userData).toContain('MODEL="base"');
+    expect(userData).toContain("systemctl enable --now whisper");
+    expect(userData).toContain('"~^POST /v1/audio/transcriptions$" /v1/audio/transcriptions;');
+    const server = newServer();
+    expect(server.transcriptionUrl).toBe(`${server.url}/v1/audio/transcriptions`);
+    expect(server.transcriptionModel).toBe("base");
+  });
+
+  it("opens no port for whisper.cpp: it listens on loopback behind the proxy", () => {
+    const ingress = Object.values(resourcesOf(synthServer(), "aws_vpc_security_group_ingress_rule"));
+    expect(ingress.map((rule) => rule.from_port)).toEqual([11434]);
+    expect(userDataOf(synthServer())).toContain("--host 127.0.0.1 --port 8178 ");
+  });
+
+  it.each([
+    ["whisperSha256 is empty", { whisperSha256: "" }],
+    ["ffmpegSha256 is empty", { ffmpegSha256: "" }],
+    ["another whisper.cpp release is named without its hash", { whisperVersion: "1.9.3" }],
+    ["transcriptionModel is empty (voice off on purpose)", { transcriptionModel: "" }],
+  ])("installs no transcription server when %s, and has no transcription URL", (_case, props) => {
+    const userData = userDataOf(synthServer(props));
+    expect(userData).not.toContain("/usr/local/bin/whisper-install");
+    expect(userData).not.toContain("/v1/audio/transcriptions$");
+    expect(userData).toContain("# No voice transcription on this instance");
+    expect(newServer(props).transcriptionUrl).toBeUndefined();
+    expect(newServer(props).transcriptionModel).toBeUndefined();
+  });
+
+  it("installs the release and model it is given", () => {
+    const userData = userDataOf(synthServer({ transcriptionModel: "small", whisperVersion: "1.9.3", whisperSha256: "d".repeat(64), transcriptionPort: 9100 }));
+    expect(userData).toContain('WHISPER_VERSION="1.9.3"');
+    expect(userData).toContain(`WHISPER_SHA256="${"d".repeat(64)}"`);
+    expect(userData).toContain("--port 9100 ");
+    expect(userData).toContain("proxy_pass http://127.0.0.1:9100$ollama_route;");
+    expect(userData).toContain("--model /var/lib/whisper/models/ggml-small.bin");
+  });
+
+  it("fails naming the setting for a transcription model whisper.cpp does not have, a bad hash or a taken port", () => {
+    expect(() => synthServer({ transcriptionModel: "huge" })).toThrow(/^ollama server: invalid transcriptionModel: got "huge"; allowed: a whisper.cpp model: tiny, /);
+    expect(() => synthServer({ whisperSha256: "xyz" })).toThrow(/^ollama server: invalid whisperSha256: got "xyz"/);
+    expect(() => synthServer({ transcriptionPort: 11435 })).toThrow(/ollama server: invalid transcriptionPort: got 11435; allowed: a port other than proxyPort and internalPort/);
   });
 
   it("fails if SSH would be open to the world", () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { OLLAMA_API_KEY_HEADER } from "../../config/defaults";
+import { OLLAMA_API_KEY_HEADER, TELEGRAM_GET_FILE_LIMIT_BYTES, TRANSCRIPTION_PATH, WHISPER_INTERNAL_PORT, WHISPER_MODELS_PREFIX } from "../../config/defaults";
+import { FFMPEG_VERSION_PATTERN, isAtLeast, RELEASE_VERSION_PATTERN, WHISPER_MIN_VERSION, WHISPER_MODELS } from "../../config/releases";
 import { PATTERNS } from "../../config/stack-config";
 import { isToken } from "../validation";
 
@@ -20,6 +21,12 @@ export const NGINX_TEMPLATE = readFileSync(join(TEMPLATE_DIR, "nginx.conf"), "ut
 export const INSTALL_TEMPLATE = readFileSync(join(TEMPLATE_DIR, "install-ollama.sh"), "utf8");
 /** The script that writes the nginx configuration with the key from SSM, as kept in the repository. */
 export const PROXY_CONFIG_TEMPLATE = readFileSync(join(TEMPLATE_DIR, "proxy-config.sh"), "utf8");
+/** The script that builds ffmpeg and whisper.cpp's server and fetches the model, as kept in the repository. */
+export const WHISPER_INSTALL_TEMPLATE = readFileSync(join(TEMPLATE_DIR, "install-whisper.sh"), "utf8");
+/** The systemd unit of whisper.cpp's server, as kept in the repository. */
+export const WHISPER_UNIT_TEMPLATE = readFileSync(join(TEMPLATE_DIR, "whisper.service"), "utf8");
+/** The part of the user data that sets up voice transcription, as kept in the repository. */
+export const TRANSCRIPTION_SETUP_TEMPLATE = readFileSync(join(TEMPLATE_DIR, "transcription-setup.sh"), "utf8");
 
 /**
  * Stands for the API key in the nginx configuration the instance keeps
@@ -64,6 +71,11 @@ export const NGINX_CONNECTIONS_PER_CLIENT = 16;
  * getFile limit is about 27 MB once base64-encoded, plus its history.
  */
 export const NGINX_MAX_BODY = "32m";
+/**
+ * Largest request body nginx accepts on the transcription route: a recording of Telegram's 20 MB
+ * getFile limit and 4 MiB more for the multipart form around it.
+ */
+export const NGINX_TRANSCRIPTION_MAX_BODY = `${Math.ceil(TELEGRAM_GET_FILE_LIMIT_BYTES / 1024 ** 2) + 4}m`;
 
 /** Values of {@link renderNginxConfig}. */
 export interface NginxConfigValues {
@@ -71,6 +83,11 @@ export interface NginxConfigValues {
   readonly listen: string;
   /** Port Ollama listens on at 127.0.0.1. */
   readonly upstreamPort: number;
+  /**
+   * Port whisper.cpp's server listens on at 127.0.0.1: `POST /v1/audio/transcriptions` is
+   * forwarded there. @default - no transcription route (refused with 403 like any other path)
+   */
+  readonly transcriptionPort?: number;
   /** The API key (or a Terraform reference to it, a token or "${...}"): letters and digits. */
   readonly apiKey: string;
   /** Header carrying the key. @default OLLAMA_API_KEY_HEADER ("X-API-Key") */
@@ -79,6 +96,12 @@ export interface NginxConfigValues {
   readonly tlsDir?: string;
   /** Escape the template's literal `${` for Terraform before filling it in. @default false */
   readonly forTerraform?: boolean;
+}
+
+/** A TCP port (a whole number from 1 to 65535). */
+function checkedPort(name: string, port: number): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid ${name}: got ${JSON.stringify(port)}; allowed: a whole number from 1 to 65535`);
+  return port;
 }
 
 /** An absolute path without spaces, quotes or `;`, safe in nginx's configuration and a shell script. */
@@ -99,10 +122,18 @@ export function renderNginxConfig(values: NginxConfigValues): string {
   if (!reference && !/^[A-Za-z0-9_-]+$/.test(values.apiKey)) {
     throw new Error("invalid apiKey: allowed: a non-empty key of letters, digits, '_' and '-'");
   }
+  const transcriptionPort = values.transcriptionPort;
+  if (transcriptionPort !== undefined) checkedPort("transcriptionPort", transcriptionPort);
   const template = values.forTerraform ? escapeForTerraform(NGINX_TEMPLATE) : NGINX_TEMPLATE;
   return fillPlaceholders(template, {
     listen: values.listen,
     upstream_port: String(values.upstreamPort),
+    transcription_route:
+      transcriptionPort === undefined ? "# no transcription route: voice is off on this instance" : `"~^POST ${TRANSCRIPTION_PATH}$" ${TRANSCRIPTION_PATH};`,
+    transcription_path: TRANSCRIPTION_PATH,
+    // Unreachable without the route; the location is the same either way.
+    transcription_port: String(transcriptionPort ?? WHISPER_INTERNAL_PORT),
+    transcription_max_body: NGINX_TRANSCRIPTION_MAX_BODY,
     api_key: values.apiKey,
     api_key_header: header,
     api_key_variable: nginxHeaderVariable(header),
@@ -176,6 +207,115 @@ export function renderInstallScript(values: InstallValues): string {
   return fillPlaceholders(template, { ollama_version: values.version, ollama_archive: ollamaArchiveName(values.version), ollama_sha256: values.sha256 });
 }
 
+/** Where the instance keeps whisper.cpp's model files (read-only for the whisper user). */
+export const WHISPER_MODELS_DIR = "/var/lib/whisper/models";
+/** Where whisper-install puts ffmpeg and whisper-server on the instance. */
+export const WHISPER_BIN_DIR = "/usr/local/bin";
+
+/** A pinned source release: its number and the SHA-256 of its archive. */
+export interface SourceRelease {
+  readonly version: string;
+  readonly sha256: string;
+}
+
+/** Values of {@link renderWhisperInstallScript}. */
+export interface WhisperInstallValues {
+  /** The whisper.cpp release (1.8.3 or later) and the SHA-256 of its GitHub source tar.gz: never empty. */
+  readonly whisper: SourceRelease;
+  /** The FFmpeg release and the SHA-256 of its ffmpeg-<version>.tar.xz: never empty. */
+  readonly ffmpeg: SourceRelease;
+  /** The whisper.cpp model, a name of WHISPER_MODELS (its SHA-1 comes from there). */
+  readonly model: string;
+  /** Bucket keeping the model between instances (may be a Terraform reference). */
+  readonly bucket: string;
+  /** Key prefix of whisper.cpp's models in it, ending in "/" (WHISPER_MODELS_PREFIX). */
+  readonly modelsPrefix: string;
+  /** Escape the template's literal `${` for Terraform before filling it in. @default false */
+  readonly forTerraform?: boolean;
+}
+
+/** A whisper.cpp model name of WHISPER_MODELS, or a thrown error naming the setting. */
+function checkedWhisperModel(model: string): string {
+  if (!Object.hasOwn(WHISPER_MODELS, model)) throw new Error(`invalid transcriptionModel: got ${JSON.stringify(model)}; allowed: ${Object.keys(WHISPER_MODELS).join(", ")}`);
+  return model;
+}
+
+/**
+ * Renders whisper-install, which builds ffmpeg and whisper.cpp's server from their pinned sources
+ * after checking both SHA-256, and fetches the model (from S3, else Hugging Face) checked against
+ * whisper.cpp's SHA-1. Refuses an empty SHA-256: no checksum file exists to fall back on. Pure.
+ */
+export function renderWhisperInstallScript(values: WhisperInstallValues): string {
+  const { whisper, ffmpeg } = values;
+  if (!RELEASE_VERSION_PATTERN.test(whisper.version) || !isAtLeast(whisper.version, WHISPER_MIN_VERSION)) {
+    throw new Error(`invalid whisperVersion: got ${JSON.stringify(whisper.version)}; allowed: a whisper.cpp release from ${WHISPER_MIN_VERSION} on`);
+  }
+  if (!FFMPEG_VERSION_PATTERN.test(ffmpeg.version)) throw new Error(`invalid ffmpegVersion: got ${JSON.stringify(ffmpeg.version)}; allowed: an ffmpeg release such as 8.1.3`);
+  for (const [name, sha256] of [["whisperSha256", whisper.sha256], ["ffmpegSha256", ffmpeg.sha256]] as const) {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`invalid ${name}: got ${JSON.stringify(sha256)}; allowed: 64 lowercase hexadecimal digits (nothing unverified is built)`);
+  }
+  const model = checkedWhisperModel(values.model);
+  if (!isToken(values.modelsPrefix) && !/^([A-Za-z0-9_.-]+\/)+$/.test(values.modelsPrefix)) {
+    throw new Error(`invalid modelsPrefix: got ${JSON.stringify(values.modelsPrefix)}; allowed: an s3 key prefix ending in "/"`);
+  }
+  const template = values.forTerraform ? escapeForTerraform(WHISPER_INSTALL_TEMPLATE) : WHISPER_INSTALL_TEMPLATE;
+  return fillPlaceholders(template, {
+    whisper_version: whisper.version,
+    whisper_sha256: whisper.sha256,
+    ffmpeg_version: ffmpeg.version,
+    ffmpeg_sha256: ffmpeg.sha256,
+    model,
+    model_sha1: WHISPER_MODELS[model]!,
+    bucket: values.bucket,
+    models_prefix: values.modelsPrefix,
+    models_dir: WHISPER_MODELS_DIR,
+  });
+}
+
+/** Values of {@link renderWhisperUnit}. */
+export interface WhisperUnitValues {
+  /** Port whisper.cpp's server binds on 127.0.0.1. */
+  readonly port: number;
+  /** The whisper.cpp model it loads, a name of WHISPER_MODELS. */
+  readonly model: string;
+}
+
+/**
+ * Renders whisper.service: whisper-server on 127.0.0.1 only, serving TRANSCRIPTION_PATH with
+ * --convert, as the unprivileged whisper user in a read-only, loopback-only sandbox. Pure.
+ */
+export function renderWhisperUnit(values: WhisperUnitValues): string {
+  return fillPlaceholders(WHISPER_UNIT_TEMPLATE, {
+    bin_dir: WHISPER_BIN_DIR,
+    port: String(checkedPort("transcriptionPort", values.port)),
+    path: TRANSCRIPTION_PATH,
+    model_file: `${WHISPER_MODELS_DIR}/ggml-${checkedWhisperModel(values.model)}.bin`,
+  });
+}
+
+/** Voice transcription on the instance: whisper.cpp's server, its model and the sources it is built from. */
+export interface TranscriptionValues {
+  /** The whisper.cpp model, a name of WHISPER_MODELS. */
+  readonly model: string;
+  /** The whisper.cpp release and its source archive's SHA-256 (never empty). */
+  readonly whisper: SourceRelease;
+  /** The FFmpeg release and its archive's SHA-256 (never empty). */
+  readonly ffmpeg: SourceRelease;
+  /** Port whisper.cpp's server binds on 127.0.0.1. */
+  readonly port: number;
+}
+
+/** The user data's voice part: build tools, whisper-install, the whisper user and unit, then the install. Pure. */
+function renderTranscriptionSetup(values: TranscriptionValues, bucket: string, modelsPrefix: string): string {
+  return fillPlaceholders(escapeForTerraform(TRANSCRIPTION_SETUP_TEMPLATE), {
+    whisper_version: values.whisper.version,
+    model: values.model,
+    port: String(values.port),
+    install_script: renderWhisperInstallScript({ ...values, bucket, modelsPrefix, forTerraform: true }).trimEnd(),
+    unit: escapeForTerraform(renderWhisperUnit(values)).trimEnd(),
+  });
+}
+
 /** Values of {@link renderUserData}. */
 export interface UserDataValues {
   /** Bucket holding the model files (may be a Terraform reference). */
@@ -203,6 +343,14 @@ export interface UserDataValues {
   readonly numParallel: number;
   /** Requests Ollama holds waiting beyond those before it answers 503 (OLLAMA_MAX_QUEUE). */
   readonly maxQueue: number;
+  /**
+   * Key prefix of whisper.cpp's models, under modelsPrefix (WHISPER_MODELS_PREFIX): left out of
+   * Ollama's sync either way, so turning voice off never deletes the copy in S3.
+   * @default WHISPER_MODELS_PREFIX ("models/whisper/")
+   */
+  readonly whisperModelsPrefix?: string;
+  /** Voice transcription to install. @default - none: no whisper.cpp, no ffmpeg, no transcription route */
+  readonly transcription?: TranscriptionValues;
 }
 
 /**
@@ -217,9 +365,14 @@ export function renderUserData(values: UserDataValues): string {
   for (const [name, value] of [["numParallel", values.numParallel], ["maxQueue", values.maxQueue]] as const) {
     if (!Number.isInteger(value) || value < 1) throw new Error(`invalid ${name}: got ${JSON.stringify(value)}; allowed: a whole number of at least 1`);
   }
+  const whisperModelsPrefix = values.whisperModelsPrefix ?? WHISPER_MODELS_PREFIX;
+  if (!whisperModelsPrefix.startsWith(values.modelsPrefix) || whisperModelsPrefix === values.modelsPrefix) {
+    throw new Error(`invalid whisperModelsPrefix: got ${JSON.stringify(whisperModelsPrefix)}; allowed: a prefix under ${JSON.stringify(values.modelsPrefix)}`);
+  }
   const nginx = renderNginxConfig({
     listen: String(values.proxyPort),
     upstreamPort: values.internalPort,
+    transcriptionPort: values.transcription?.port,
     apiKey: API_KEY_MARKER,
     forTerraform: true,
   });
@@ -241,5 +394,9 @@ export function renderUserData(values: UserDataValues): string {
       tlsCertificateParameter: values.tlsCertificateParameter,
       forTerraform: true,
     }).trimEnd(),
+    whisper_models_exclude: `${whisperModelsPrefix.slice(values.modelsPrefix.length)}*`,
+    transcription_setup: values.transcription
+      ? renderTranscriptionSetup(values.transcription, values.bucket, whisperModelsPrefix)
+      : "# No voice transcription on this instance: transcriptionModel is empty, or whisperSha256 or ffmpegSha256 is not set.",
   });
 }

@@ -3,7 +3,8 @@
 # (constructs/ollama-server/render.ts) with the stack's values; the model list comes from the
 # stack configuration; the API key is read from SSM Parameter Store by ollama-proxy-config
 # (proxy-config.sh) each time nginx starts and every few minutes after, so it is not in this
-# script.
+# script. With voice on, it ends by building whisper.cpp's transcription server
+# (transcription-setup.sh, install-whisper.sh, whisper.service). EC2 gets it gzipped.
 set -euo pipefail
 exec > >(tee -a /var/log/ollama-setup.log) 2>&1
 
@@ -52,7 +53,8 @@ Environment="OLLAMA_MAX_QUEUE={{max_queue}}"
 UNIT
 
 echo "--- restore models from s3://${BUCKET}/${MODELS_PREFIX}"
-aws s3 sync --only-show-errors "s3://${BUCKET}/${MODELS_PREFIX}" "${MODELS_DIR}/" || echo "no models to restore"
+# whisper.cpp's model (under {{whisper_models_exclude}}) is not Ollama's; the voice setup restores it itself.
+aws s3 sync --only-show-errors --exclude "{{whisper_models_exclude}}" "s3://${BUCKET}/${MODELS_PREFIX}" "${MODELS_DIR}/" || echo "no models to restore"
 chown -R ollama:ollama /usr/share/ollama
 
 systemctl daemon-reload
@@ -117,7 +119,8 @@ echo "--- model sync to S3 on shutdown"
 cat > /usr/local/bin/ollama-models-sync <<SYNC
 #!/bin/bash
 set -euo pipefail
-aws s3 sync --only-show-errors --delete "${MODELS_DIR}/" "s3://${BUCKET}/${MODELS_PREFIX}"
+# --delete removes what Ollama no longer has, never whisper.cpp's model ({{whisper_models_exclude}}).
+aws s3 sync --only-show-errors --delete --exclude "{{whisper_models_exclude}}" "${MODELS_DIR}/" "s3://${BUCKET}/${MODELS_PREFIX}"
 SYNC
 chmod 755 /usr/local/bin/ollama-models-sync
 cat > /etc/systemd/system/ollama-models-sync.service <<'UNIT'
@@ -147,5 +150,7 @@ done
 
 # A first copy to S3 now; a failure here must not stop the setup (the unit syncs again at shutdown).
 /usr/local/bin/ollama-models-sync || echo "initial model sync to S3 failed; it runs again at shutdown"
+
+{{transcription_setup}}
 
 echo "--- ready"

@@ -174,9 +174,18 @@ describe("ollama-server templates", () => {
     const script = renderLikeTerraform(renderUserData(values));
     expect(script).toContain('MODELS=("llama3.2:1b" "qwen2.5:1.5b-instruct-q4_K_M")');
     expect(script).toContain('Environment="OLLAMA_HOST=127.0.0.1:${INTERNAL_PORT}"');
-    expect(script).toContain('aws s3 sync --only-show-errors "s3://${BUCKET}/${MODELS_PREFIX}" "${MODELS_DIR}/"');
+    expect(script).toContain('aws s3 sync --only-show-errors --exclude "whisper/*" "s3://${BUCKET}/${MODELS_PREFIX}" "${MODELS_DIR}/"');
     expect(script).toContain("ExecStop=/usr/local/bin/ollama-models-sync");
     expect(script.indexOf("restore models")).toBeLessThan(script.indexOf('ollama pull "${model}"'));
+  });
+
+  it("keeps whisper.cpp's model in S3 out of Ollama's sync both ways, so its --delete never removes it", () => {
+    const script = renderLikeTerraform(renderUserData(values));
+    const syncs = script.split("\n").filter((line) => line.startsWith("aws s3 sync"));
+    expect(syncs).toHaveLength(2);
+    for (const sync of syncs) expect(sync).toContain('--exclude "whisper/*"');
+    expect(syncs.find((sync) => sync.includes("--delete"))).toBeDefined();
+    expect(() => renderUserData({ ...values, whisperModelsPrefix: "whisper/" })).toThrow(/invalid whisperModelsPrefix: got "whisper\/"; allowed: a prefix under "models\/"/);
   });
 
   it("configures nginx to check the key and not to buffer", () => {
