@@ -210,3 +210,35 @@ export function mnemonistLruAsMap(): Plugin {
     },
   };
 }
+
+/**
+ * The AWS SDK's pure-JavaScript SHA-1 (`Sha1Js`, 2.8 KB minified), its fallback for a runtime
+ * without `node:crypto`'s sha1. Node always has it (Sha1Node checks `createHash("sha1")` and
+ * uses the native hash), so the fallback becomes a class that says why it is missing.
+ */
+export const SHA1_JS_STUB = `"use strict";
+class Sha1Js {
+  constructor() { throw new Error("the AWS SDK's JavaScript SHA-1 is not bundled: node:crypto's sha1 is used (build/bundle-plugins.ts)"); }
+}
+exports.Sha1Js = Sha1Js;
+`;
+
+/** Bundles {@link SHA1_JS_STUB} for the SDK's Sha1Js; fails when the checksums package stops having it. */
+export function awsSdkSha1Native(): Plugin {
+  return {
+    name: "aws-sdk-sha1-native",
+    setup(build) {
+      let checksums = false;
+      let replaced = false;
+      build.onLoad({ filter: /@aws-sdk[/\\]checksums[/\\].*[/\\]sha1[/\\]Sha1Node\.js$/ }, () => {
+        checksums = true;
+        return undefined;
+      });
+      expectAction(build, "aws-sdk-sha1-native", () => checksums, () => replaced);
+      build.onLoad({ filter: /@aws-sdk[/\\]checksums[/\\].*[/\\]sha1[/\\]Sha1Js\.js$/ }, () => {
+        replaced = true;
+        return cjs(SHA1_JS_STUB);
+      });
+    },
+  };
+}

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { awsSdkSchemaKeys, inlineSchemaKeys, mnemonistLruAsMap, undiciHttp1Only, undiciLlhttpSimdOnly } from "../../build/bundle-plugins";
+import { awsSdkSchemaKeys, awsSdkSha1Native, inlineSchemaKeys, mnemonistLruAsMap, undiciHttp1Only, undiciLlhttpSimdOnly } from "../../build/bundle-plugins";
 
 describe("inlineSchemaKeys", () => {
   const source = [
@@ -120,6 +120,28 @@ describe("mnemonistLruAsMap", () => {
       expect(cache.getEndpoint("a")).toBe("a.example");
       cache.set("c", [{ Address: "c.example", CachePeriodInMinutes: 5 }]);
       expect([cache.has("a"), cache.has("b"), cache.has("c")]).toEqual([true, false, true]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("awsSdkSha1Native", () => {
+  it("leaves the SDK's JavaScript SHA-1 out, and the SDK's SHA-1 still hashes with node:crypto", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "sha1-"));
+    try {
+      await writeFile(join(dir, "entry.js"), 'const { Sha1Node } = require("@aws-sdk/checksums/sha"); module.exports = Sha1Node;');
+      const bundle = async (plugins: Parameters<typeof build>[0]["plugins"]) =>
+        (await build({ entryPoints: [join(dir, "entry.js")], bundle: true, write: false, format: "cjs", platform: "node", mainFields: ["module", "main"], nodePaths: [join(__dirname, "../../node_modules")], plugins })).outputFiles[0]!.text;
+      const full = await bundle([]);
+      const trimmed = await bundle([awsSdkSha1Native()]);
+      expect(trimmed.length).toBeLessThan(full.length - 1_500);
+      const file = join(dir, "out.js");
+      await writeFile(file, trimmed);
+      const Sha1 = createRequire(__filename)(file) as new () => { update(d: Uint8Array): void; digest(): Promise<Uint8Array> };
+      const hash = new Sha1();
+      hash.update(new TextEncoder().encode("abc"));
+      expect(Buffer.from(await hash.digest()).toString("hex")).toBe("a9993e364706816aba3e25717850c26c9cd0d89d");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
