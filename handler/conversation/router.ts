@@ -149,7 +149,7 @@ export async function routeMessage(ctx: UpdateContext, kind: MessageKind): Promi
       return;
     case "other":
       if (ctx.message.chat.type === "private") {
-        await ctx.reply("I understand text messages, photos, commands (/help) and JSON archive files.");
+        await ctx.reply("I understand text messages, voice messages, photos, files with a question (text, code, PDF), commands (/help) and JSON archive files.");
       }
       return;
   }
