@@ -19,7 +19,9 @@ import { ArgumentError, parseStartArgs, START_HELP, type StartArgs } from "./arg
 import { observeBotApi, type ObservedCall } from "./observed-bot";
 import { botIdOf, FileOffsetStore } from "./offset-store";
 import { pollUpdates, WebhookActiveError } from "./polling";
+import { FUNCTION_ENV } from "../config/function-env";
 import { EMULATOR_CREDENTIALS } from "./emulators";
+import { TranscriptionStandIn } from "./stand-ins/transcription";
 import { runtimeBanner, startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "./runtime";
 import { standInRows, type BannerStandIn } from "./banner";
 import { startStandInModels, type StandInModels } from "./stand-in-model";
@@ -228,6 +230,7 @@ export async function main(argv: readonly string[], given: Partial<StartDeps> = 
   };
   const secrets = [deps.env.TELEGRAM_TOKEN, deps.env.OLLAMA_API_KEY, deps.env.OPENAI_API_KEY];
   let models: StandInModels | undefined;
+  let transcription: TranscriptionStandIn | undefined;
   try {
     if (args.standInModel) {
       const signing = { credentials: { ...EMULATOR_CREDENTIALS }, ...standInSigning(deps.runtime) };
@@ -236,6 +239,8 @@ export async function main(argv: readonly string[], given: Partial<StartDeps> = 
       deps = withStandIns(deps, models);
       for (const s of models.running) line(stdout, `stand-in model at ${s.url} (--stand-in-model): ${s.serves} for ${s.models.join(", ")}`);
       line(stdout, "stand-in answers are a fixed note, not a language model's");
+      transcription = await standInTranscription(deps, stdout);
+      if (transcription) deps = { ...deps, env: { ...deps.env, [FUNCTION_ENV.transcriptionUrl]: transcription.url } };
     }
     const token = deps.env.TELEGRAM_TOKEN?.trim();
     return token ? await runPollingMode(args, token, deps) : await runTerminalMode(args, deps);
@@ -245,6 +250,7 @@ export async function main(argv: readonly string[], given: Partial<StartDeps> = 
     return 1;
   } finally {
     await models?.stop();
+    await transcription?.stop();
     own?.dispose();
   }
 }
@@ -258,6 +264,17 @@ export async function main(argv: readonly string[], given: Partial<StartDeps> = 
 function standInSigning(runtime: Partial<LocalRuntimeOptions>) {
   const emulators = runtime.emulators;
   return emulators ? { region: emulators.region, credentials: { ...emulators.credentials } } : {};
+}
+
+/** What the transcription stand-in hears in every recording under --stand-in-model. */
+export const STAND_IN_TRANSCRIPT = "This is the stand-in transcription of npm start --stand-in-model, not a speech-to-text model.";
+
+/** A transcription stand-in for voice messages, unless TRANSCRIPTION_URL names a real server. */
+async function standInTranscription(deps: StartDeps, stdout: Writable): Promise<TranscriptionStandIn | undefined> {
+  if (deps.env[FUNCTION_ENV.transcriptionUrl]?.trim()) return undefined;
+  const standIn = await TranscriptionStandIn.start({ text: STAND_IN_TRANSCRIPT });
+  line(stdout, `stand-in transcription at ${standIn.url} (--stand-in-model): every recording is heard as a fixed sentence`);
+  return standIn;
 }
 
 /** The deps reaching the stand-ins: their environment, the model list with their URLs, the banner's rows. */

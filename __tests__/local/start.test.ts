@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { validateStackConfig } from "../../config/stack-config";
 import { startEmulators, type RunningEmulators } from "../../local/emulators";
-import { main } from "../../local/start";
+import { main, STAND_IN_TRANSCRIPT } from "../../local/start";
 import { STAND_IN_REASONING } from "../../local/stand-in-model";
 import { OllamaStandIn } from "../../local/stand-ins/ollama";
 import { TelegramStandIn } from "../../local/stand-ins/telegram/server";
@@ -156,6 +156,13 @@ describe("npm start --stand-in-model with a model of each provider (terminal cha
       await ask(4, "hello openai\n");
       await waitFor(new RegExp(STAND_IN_REASONING.slice(0, 40)));
       expect((await waitFor(note("Qwen/Qwen2.5-7B-Instruct")))[1]).toBe("hello openai");
+      await waitFor(ended);
+
+      // Voice too: the transcription stand-in hears a fixed sentence, shown back and answered.
+      writeFileSync(join(cwd, "hello.ogg"), Buffer.from("OggS stand-in audio"));
+      stdin.write("/voice hello.ogg\n");
+      await waitFor(new RegExp(`🎤 “${STAND_IN_TRANSCRIPT.replace(/[.]/g, "\\.")}”`));
+      expect((await waitFor(note("Qwen/Qwen2.5-7B-Instruct")))[1]).toBe(STAND_IN_TRANSCRIPT);
       await waitFor(ended);
 
       stdin.write("/quit\n");
