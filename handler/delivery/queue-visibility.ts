@@ -55,19 +55,23 @@ export function sqsVisibilitySetter(options: SqsVisibilityOptions): VisibilitySe
       operation: "ChangeMessageVisibility",
       timeoutMs: VISIBILITY_CALL_TIMEOUT_MS,
     });
-    try {
-      const text = await call.response.body.text();
-      if (call.response.statusCode !== 200) {
-        const type = call.response.headers["x-amzn-query-error"] ?? (JSON.parse(text || "{}") as { __type?: string }).__type;
-        throw new ServiceError({ service: "sqs", operation: "ChangeMessageVisibility", status: call.response.statusCode, description: String(type ?? "error").slice(0, 200) });
-      }
-    } catch (err) {
-      if (err instanceof ServiceError) throw err;
-      throw call.wrap(err);
-    } finally {
-      call.done();
-    }
+    const text = await call.readText();
+    if (call.response.statusCode === 200) return;
+    throw new ServiceError({ service: "sqs", operation: "ChangeMessageVisibility", status: call.response.statusCode, description: errorTypeOf(call.response.headers, text) });
   };
+}
+
+/** SQS's name for an error: the x-amzn-query-error header, else the JSON body's __type. Pure. */
+function errorTypeOf(headers: Record<string, string | string[] | undefined>, text: string): string {
+  let type = headers["x-amzn-query-error"];
+  if (type === undefined) {
+    try {
+      type = (JSON.parse(text || "{}") as { __type?: string }).__type;
+    } catch {
+      // Not JSON: the status says enough.
+    }
+  }
+  return String(type ?? "error").slice(0, 200);
 }
 
 /**

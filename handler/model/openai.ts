@@ -333,14 +333,7 @@ export class OpenAiClient implements ModelApi {
   /** The JSON body of a 2xx answer; a ServiceError for another status or a body that is not JSON. */
   private async readJson(call: TimedCall, operation: string): Promise<unknown> {
     if (call.response.statusCode < 200 || call.response.statusCode >= 300) throw await this.failure(call, operation);
-    let text: string;
-    try {
-      text = await call.response.body.text();
-    } catch (err) {
-      throw call.wrap(err);
-    } finally {
-      call.done();
-    }
+    const text = await call.readText();
     try {
       return JSON.parse(text) as unknown;
     } catch {

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import type { Dispatcher } from "undici";
 import { SYNC_OLLAMA_TIMEOUT_MS } from "../../config/defaults";
 import { ConnectionError, ServiceError } from "../net/errors";
-import { timedRequest, type TimedCall } from "../net/http";
+import { timedRequest } from "../net/http";
 import { createRedactor } from "../observability/log";
 import { openAiErrorOf } from "./openai";
 import { FAST_FAILURE_MS } from "./stream-answer";
@@ -138,7 +138,7 @@ export class TranscriptionClient implements Transcriber {
       signal,
       redact: this.redact,
     });
-    const text = await this.readText(call);
+    const text = await call.readText();
     const { statusCode } = call.response;
     let parsed: unknown;
     try {
@@ -154,16 +154,5 @@ export class TranscriptionClient implements Transcriber {
     const transcript = transcriptOf(parsed);
     if (transcript === undefined) throw new ServiceError({ service: "transcription", operation: "transcribe", status: 0, description: "the answer was not a transcript" });
     return transcript;
-  }
-
-  /** The whole body as text, its timer released; a read that failed (a timeout midway) is a ConnectionError. */
-  private async readText(call: TimedCall): Promise<string> {
-    try {
-      return await call.response.body.text();
-    } catch (err) {
-      throw call.wrap(err);
-    } finally {
-      call.done();
-    }
   }
 }

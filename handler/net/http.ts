@@ -40,6 +40,11 @@ export interface TimedCall {
   done(): void;
   /** Converts an error thrown while reading the body into a ConnectionError. */
   wrap(err: unknown): ConnectionError;
+  /**
+   * Reads the whole body as text and releases the timer; a read that fails (the timeout
+   * midway, a reset) rejects with a ConnectionError.
+   */
+  readText(): Promise<string>;
 }
 
 /**
@@ -99,6 +104,15 @@ export async function timedRequest(url: string, options: TimedRequestOptions): P
       elapsedMs: () => Date.now() - started,
       done,
       wrap,
+      readText: async () => {
+        try {
+          return await response.body.text();
+        } catch (err) {
+          throw wrap(err);
+        } finally {
+          done();
+        }
+      },
     };
   } catch (err) {
     done();

@@ -218,14 +218,7 @@ export class TelegramClient implements BotApi {
       timeoutMs: this.timeoutMs,
       redact: this.redact,
     });
-    let text: string;
-    try {
-      text = await call.response.body.text();
-    } catch (err) {
-      throw call.wrap(err);
-    } finally {
-      call.done();
-    }
+    const text = await call.readText();
     let envelope: TelegramEnvelope;
     try {
       envelope = JSON.parse(text) as TelegramEnvelope;
