@@ -4,8 +4,8 @@ import type { UpdateContext } from "../conversation/update-context";
 import { EMPTY_ANSWER } from "../format/answer";
 import { unavailableModelWarning } from "../format/views";
 import type { ModelApi, StreamedAnswer } from "../model/model-api";
-import { CAPABILITY } from "../model/capabilities";
-import type { ModelRegistry, ModelRoute } from "../model/registry";
+import { CAPABILITY, within } from "../model/capabilities";
+import type { ModelRoute } from "../model/registry";
 import type { ModelEntry } from "../../config/models";
 import { FAST_FAILURE_MS, streamAnswer } from "../model/stream-answer";
 import { ConnectionError, ServiceError } from "../net/errors";
@@ -151,7 +151,7 @@ export async function askModel(
   let firstAt: number | undefined;
   let answer: StreamedAnswer;
   try {
-    const think = (await capabilitiesWithin(ctx.models, route, CAPABILITY_WAIT_MS))?.includes(CAPABILITY.thinking) === true;
+    const think = (await within(ctx.models.capabilities(route), CAPABILITY_WAIT_MS))?.includes(CAPABILITY.thinking) === true;
     // Reasoning sent apart (Bedrock, OpenAI-compatible) is shown as such whether or not the model was asked to think.
     const limit = allowance?.maxTokens !== undefined ? { maxTokens: allowance.maxTokens } : {};
     const onThinking = (delta: string) => {
@@ -229,19 +229,6 @@ export async function readyRoute(ctx: UpdateContext, name: string, note = ""): P
     return undefined;
   }
   return route as ReadyRoute;
-}
-
-/** The model's capabilities, or undefined when they are not known within `waitMs` (the question goes on, its answer kept). */
-export async function capabilitiesWithin(models: ModelRegistry, route: ModelRoute, waitMs: number): Promise<readonly string[] | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), waitMs);
-  });
-  try {
-    return await Promise.race([models.capabilities(route), late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The log line of a model's answer: what was asked, what came back and the provider's figures. */

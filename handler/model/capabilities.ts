@@ -61,13 +61,20 @@ export function modelCapabilities(api: ModelApi, model: string, now: () => numbe
  */
 export async function hasCapability(api: ModelApi, model: string, capability: string, waitMs?: number): Promise<boolean> {
   const lookup = modelCapabilities(api, model);
-  if (waitMs === undefined) return (await lookup)?.includes(capability) ?? false;
+  return (await (waitMs === undefined ? lookup : within(lookup, waitMs)))?.includes(capability) ?? false;
+}
+
+/**
+ * A capability lookup's answer, or undefined when it takes longer than `waitMs`: the lookup goes
+ * on, and its answer is kept for the next question.
+ */
+export async function within<T>(lookup: Promise<T>, waitMs: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), waitMs);
   });
   try {
-    return (await Promise.race([lookup, late]))?.includes(capability) ?? false;
+    return await Promise.race([lookup, late]);
   } finally {
     clearTimeout(timer);
   }
