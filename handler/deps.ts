@@ -34,7 +34,7 @@ export interface BotDeps {
   readonly newId: () => string;
   /** Structured logger. @default - JSON lines on stdout at config.logLevel, redacting the secrets */
   readonly logger: Logger;
-  /** Where the metric (EMF) lines go, whatever LOG_LEVEL is. @default - stdout, beside the log lines */
+  /** Where the metric (EMF) lines go, whatever LOG_LEVEL is. @default - the logger's own output (stdout in Lambda) */
   readonly metricsSink: (line: string) => void;
   /** Static credentials for the default AWS clients (emulators). @default - the SDK's default chain */
   readonly credentials: StaticCredentials | undefined;
@@ -138,7 +138,7 @@ export function buildDeps(config: BotConfig, given: Partial<BotDeps> = {}): BotD
     now: given.now ?? Date.now,
     newId: given.newId ?? randomUUID,
     logger,
-    metricsSink: given.metricsSink ?? stdoutSink,
+    metricsSink: given.metricsSink ?? ((line) => logger.write(line)),
     credentials,
     modelCredentials: given.modelCredentials,
   };

@@ -137,9 +137,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const doc = createDocumentClient(config, credentials);
     const sink = options.logSink ?? ((line: string) => void process.stdout.write(`${line}\n`));
     const logger = createLogger({ level: config.logLevel, secrets: [config.telegramToken, config.telegramSecretToken, config.ollamaApiKey, config.openaiApiKey], sink });
-    // Metric lines go where the log lines go (the log file of the terminal chat), as in Lambda.
     const models = options.modelCredentials ? { modelCredentials: { ...options.modelCredentials } } : {};
-    const bot = createBot(config, { doc, logger, metricsSink: sink, credentials, ...models, ...(options.bot ? { bot: options.bot } : {}) });
+    // Metric lines go through the logger, to the log file of the terminal chat, as in Lambda.
+    const bot = createBot(config, { doc, logger, credentials, ...models, ...(options.bot ? { bot: options.bot } : {}) });
     const handler = bot.webhook;
     if (options.writeEndpoints ?? true) {
       await mkdir(paths.dataDir, { recursive: true });

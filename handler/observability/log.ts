@@ -36,6 +36,11 @@ export interface Logger {
   /** Logs `error` and `stack_trace` from `err` (redacted) with the fields. */
   error(message: string, err?: unknown, fields?: LogFields): void;
   child(fields: LogFields): Logger;
+  /**
+   * Writes one ready line (a metric's EMF JSON) to the sink, redacted, whatever the level:
+   * metrics are not logs, but they share the logs' one output path.
+   */
+  write(line: string): void;
   /** The redactor this logger uses, for building user-facing or error strings. */
   readonly redact: (text: string) => string;
 }
@@ -113,6 +118,7 @@ export function createLogger(options: LoggerOptions = {}, base: LogFields = {}):
     warn: (message, fields) => write("WARNING", message, fields),
     error: (message, err, fields) => write("ERROR", message, fields, err),
     child: (fields) => createLogger(options, { ...base, ...fields }),
+    write: (line) => sink(redact(line)),
     redact,
   };
 }
