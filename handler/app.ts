@@ -246,9 +246,11 @@ function readActionable(update: Record<string, unknown>): Actionable | undefined
 /** One decoded update on its way through the pipeline. */
 type Incoming = Actionable & IncomingUpdate;
 /** One decoded message on its way through the pipeline. */
-type IncomingMessage = { readonly message: SentMessage } & IncomingUpdate;
+type IncomingMessage = { readonly message: SentMessage } & MeasuredUpdate;
 /** One decoded press on its way through the pipeline. */
-type IncomingPress = { readonly press: Press } & IncomingUpdate;
+type IncomingPress = { readonly press: Press } & MeasuredUpdate;
+/** An update on its own steps, with the metrics handleUpdate gave it. */
+type MeasuredUpdate = IncomingUpdate & { readonly metrics: Metrics };
 
 /** What every update carries through the pipeline besides its message or press. */
 interface IncomingUpdate {
@@ -294,8 +296,8 @@ async function handleMessage(p: Pipeline, incoming: IncomingMessage, log: Logger
   }
   if (!isAllowed(p.allowed, userId)) {
     updateLog.warn("user not allowed", { action: "check_user", outcome: "failure" });
-    incoming.metrics?.addDimension("Limit", "notAllowed");
-    incoming.metrics?.addMetric("Refused", 1);
+    incoming.metrics.addDimension("Limit", "notAllowed");
+    incoming.metrics.addMetric("Refused", 1);
     await notify(NOT_ALLOWED_TEXT).catch(() => undefined);
     return "done";
   }
@@ -335,7 +337,7 @@ function claimFor(p: Pipeline, incoming: IncomingUpdate, userId: number, kind: M
 type ContextParts = Pick<UpdateContext, "reply" | "press" | "activeSessionId" | "usageRead"> & { readonly notify: (text: string) => Promise<void> };
 
 /** The UpdateContext of a claimed update. */
-function contextFor(p: Pipeline, incoming: IncomingUpdate, message: SentMessage, journal: UpdateJournal, log: Logger, parts: ContextParts): UpdateContext {
+function contextFor(p: Pipeline, incoming: MeasuredUpdate, message: SentMessage, journal: UpdateJournal, log: Logger, parts: ContextParts): UpdateContext {
   const { notify, ...rest } = parts;
   return {
     config: p.config,
@@ -353,7 +355,7 @@ function contextFor(p: Pipeline, incoming: IncomingUpdate, message: SentMessage,
     bot: p.deps.bot,
     models: p.deps.models,
     transcription: p.deps.transcription,
-    metrics: incoming.metrics ?? p.newMetrics(),
+    metrics: incoming.metrics,
     log,
     now: p.deps.now,
     journal,
